@@ -1,0 +1,5 @@
+"""The `assay` command line: one module per command group, wired in `main`."""
+
+from assay.cli.main import app, run
+
+__all__ = ["app", "run"]

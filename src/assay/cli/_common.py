@@ -1,0 +1,61 @@
+"""Helpers every command group shares: global options, output, workspace access."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from assay.config import resolve_workspace
+from assay.workspace import Workspace, open_workspace
+
+__all__ = [
+    "GlobalOptions",
+    "actor",
+    "console",
+    "err_console",
+    "open_ws",
+    "options",
+    "print_json",
+    "workspace_path",
+]
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass
+class GlobalOptions:
+    """Options given before the command (``assay --workspace W ledger tail``)."""
+
+    workspace: Path | None = None
+    debug: bool = False
+
+
+options = GlobalOptions()
+
+
+def workspace_path() -> Path:
+    """The workspace selected by ``--workspace``, ``ASSAY_HOME`` or the default."""
+    return resolve_workspace(options.workspace)
+
+
+def print_json(value: Any) -> None:
+    """Machine output for ``--json``: one JSON document on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def open_ws() -> Workspace:
+    """Open the selected workspace (clear error if there is none)."""
+    return open_workspace(workspace_path())
+
+
+def actor() -> str:
+    """Who is acting: ``ASSAY_ACTOR``, else the OS user at the CLI."""
+    return os.environ.get("ASSAY_ACTOR") or f"{getpass.getuser()}@cli"

@@ -1,0 +1,203 @@
+"""Background batching for high-rate evidence writers (guard, gateway).
+
+The hot path only enqueues. A worker thread appends in batches. When the
+bounded queue is full the writer either blocks or spills the item to a durable
+JSONL file (fsynced before ``submit`` returns); when an append fails the batch
+is retried, then spilled. Spill files are replayed into the ledger later.
+Evidence is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from assay.errors import AssayError
+from assay.ledger.evidence import Evidence, Subject, format_time
+from assay.ledger.log import Ledger
+
+__all__ = ["Batcher"]
+
+log = logging.getLogger(__name__)
+_STOP = object()
+
+
+class Batcher:
+    """Queue evidence now, append it in batches on a worker thread."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        spill_dir: Path,
+        batch_size: int = 1000,
+        max_delay: float = 0.05,
+        queue_size: int = 10_000,
+        when_full: Literal["spill", "block"] = "spill",
+        retries: int = 3,
+    ) -> None:
+        self.ledger = ledger
+        self.spill_dir = spill_dir
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        self.when_full = when_full
+        self.retries = retries
+        self.appended = 0
+        self.spilled = 0
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._spill_lock = threading.Lock()
+        self._spill_file = spill_dir / f"{os.getpid()}-{time.time_ns()}.jsonl"
+        self._thread = threading.Thread(target=self._run, name="assay-ledger-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, evidence: Evidence) -> None:
+        """Enqueue ``evidence``; never loses it (blocks or spills when full)."""
+        evidence.check()
+        if not self._thread.is_alive():
+            raise AssayError("the evidence batcher is closed: create a new one")
+        try:
+            self._queue.put_nowait(evidence)
+        except queue.Full:
+            if self.when_full == "block":
+                self._queue.put(evidence)
+            else:
+                self._spill([evidence])
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until everything queued so far is appended (or spilled)."""
+        done = threading.Event()
+        self._queue.put(done)
+        if not done.wait(timeout):
+            raise AssayError(f"evidence was not flushed within {timeout:.0f} s")
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, stop the worker, then replay any spill files into the ledger."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+        replay_spill(self.ledger, self.spill_dir)
+
+    # -- worker -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: list[Evidence] = []
+        waiters: list[threading.Event] = []
+        stopping = False
+        while not stopping:
+            deadline = time.monotonic() + self.max_delay
+            while len(pending) < self.batch_size:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                if isinstance(item, threading.Event):
+                    waiters.append(item)
+                    break
+                if isinstance(item, Evidence):
+                    pending.append(item)
+            if pending:
+                self._append(pending)
+                pending = []
+            for waiter in waiters:
+                waiter.set()
+            waiters = []
+
+    def _append(self, batch: Sequence[Evidence]) -> None:
+        for attempt in range(self.retries):
+            try:
+                self.ledger.append(batch)
+            except Exception as exc:
+                log.warning("evidence append failed (attempt %d): %s", attempt + 1, exc)
+                time.sleep(0.1 * 2**attempt)
+            else:
+                self.appended += len(batch)
+                return
+        self._spill(batch)
+
+    def _spill(self, batch: Sequence[Evidence]) -> None:
+        with self._spill_lock:
+            self.spill_dir.mkdir(parents=True, exist_ok=True)
+            with self._spill_file.open("a", encoding="utf-8") as handle:
+                for evidence in batch:
+                    handle.write(json.dumps(_to_json(evidence), sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.spilled += len(batch)
+
+
+def replay_spill(ledger: Ledger, spill_dir: Path, batch_size: int = 1000) -> int:
+    """Append every spilled item to the ledger, then delete its file; returns the count."""
+    if not spill_dir.is_dir():
+        return 0
+    count = 0
+    for path in sorted(spill_dir.glob("*.jsonl")):
+        claimed = path.with_suffix(f".claimed-{os.getpid()}")
+        try:
+            path.rename(claimed)  # atomic: exactly one process replays a file
+        except FileNotFoundError:
+            continue
+        items = _read_spill(claimed)
+        for start in range(0, len(items), batch_size):
+            ledger.append(items[start : start + batch_size])
+        count += len(items)
+        claimed.unlink()
+    return count
+
+
+def _read_spill(path: Path) -> list[Evidence]:
+    items: list[Evidence] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            items.append(_from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            # Only a torn final line (a crash mid-write, never acknowledged) is expected here.
+            log.error(
+                "spill file %s line %d unreadable (%s); kept for inspection", path, number, exc
+            )
+            with path.with_suffix(".unreadable").open("a", encoding="utf-8") as kept:
+                kept.write(line + "\n")
+    return items
+
+
+def _to_json(evidence: Evidence) -> dict[str, Any]:
+    return {
+        "type": evidence.type,
+        "actor": evidence.actor,
+        "summary": dict(evidence.summary),
+        "subject": None
+        if evidence.subject is None
+        else {"system": evidence.subject.system, "version": evidence.subject.version},
+        "controls": list(evidence.controls),
+        "observed_at": None if evidence.observed_at is None else format_time(evidence.observed_at),
+        "payload": None
+        if evidence.payload is None
+        else base64.b64encode(evidence.payload).decode(),
+        "payload_media_type": evidence.payload_media_type,
+    }
+
+
+def _from_json(data: dict[str, Any]) -> Evidence:
+    subject = data["subject"]
+    observed = data["observed_at"]
+    return Evidence(
+        type=data["type"],
+        actor=data["actor"],
+        summary=data["summary"],
+        subject=None if subject is None else Subject(subject["system"], subject["version"]),
+        controls=tuple(data["controls"]),
+        observed_at=None if observed is None else datetime.fromisoformat(observed),
+        payload=None if data["payload"] is None else base64.b64decode(data["payload"]),
+        payload_media_type=data["payload_media_type"],
+    )

@@ -1,0 +1,125 @@
+"""The evidence entry: the ledger's leaf, as canonical JSON (RFC 8785).
+
+An entry is ``{type, subject: {system, version}, controls, observed_at, actor,
+summary, payload: {digest, salt_id, size, media_type} | null}``. Only
+non-sensitive figures go in ``summary``; raw content goes to the blob store and
+the entry keeps its salted digest, so content can be erased without breaking
+any proof.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+
+from assay.errors import AssayError
+
+__all__ = [
+    "EVIDENCE_TYPES",
+    "Evidence",
+    "Subject",
+    "canonical_json",
+    "format_time",
+    "parse_entry",
+]
+
+EVIDENCE_TYPES: frozenset[str] = frozenset(
+    {
+        "assay.dev/aims-change/v1",
+        "assay.dev/guard-decision/v1",
+        "assay.dev/drift-alert/v1",
+        "assay.dev/redteam-run/v1",
+        "assay.dev/eval-report/v1",
+        "assay.dev/erasure/v1",
+        "assay.dev/checkpoint-witness/v1",
+        "assay.dev/note/v1",
+    }
+)
+"""Entry types the ledger accepts; each is versioned so its shape never changes."""
+
+_CONTROL_RE = re.compile(r"[a-z0-9-]{2,32}:[A-Za-z0-9().\-]{1,40}")
+_MAX_SUMMARY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the evidence is about: an AI system (and optionally its version)."""
+
+    system: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Evidence to append; the ledger turns it into a canonical entry."""
+
+    type: str
+    actor: str
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    subject: Subject | None = None
+    controls: tuple[str, ...] = ()
+    observed_at: datetime | None = None
+    payload: bytes | None = None
+    payload_media_type: str = "application/json"
+
+    def check(self) -> None:
+        """Refuse an entry the ledger must not store, with the reason."""
+        if self.type not in EVIDENCE_TYPES:
+            known = ", ".join(sorted(EVIDENCE_TYPES))
+            raise AssayError(f"unknown evidence type {self.type!r}; known types: {known}")
+        if not self.actor:
+            raise AssayError("evidence needs an actor (who or what produced it)")
+        for control in self.controls:
+            if not _CONTROL_RE.fullmatch(control):
+                raise AssayError(
+                    f"control reference {control!r} is malformed: use framework:ID, "
+                    "e.g. iso42001:A.6.2.4"
+                )
+        if self.observed_at is not None and self.observed_at.tzinfo is None:
+            raise AssayError("observed_at must carry a timezone (use UTC)")
+        _check_json_value(self.summary, "summary")
+        if len(canonical_json(dict(self.summary))) > _MAX_SUMMARY_BYTES:
+            raise AssayError("evidence summary is over 64 KiB: put large content in the payload")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds, e.g. 2026-11-27T21:18:00.000000Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme bytes."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise AssayError(f"evidence is not representable as canonical JSON: {exc}") from exc
+
+
+def parse_entry(data: bytes) -> dict[str, Any]:
+    """Decode a stored entry (for display and verification)."""
+    value = json.loads(data)
+    if not isinstance(value, dict):
+        raise ValueError("entry is not a JSON object")
+    return value
+
+
+def _check_json_value(value: Any, where: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise AssayError(f"{where} holds {value}, which JSON cannot represent")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise AssayError(f"{where} has a non-string key {key!r}")
+            _check_json_value(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json_value(item, f"{where}[{i}]")
+    elif not isinstance(value, str | int | float | bool | type(None)):
+        raise AssayError(f"{where} holds a {type(value).__name__}, which is not JSON")

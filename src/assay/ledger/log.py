@@ -1,0 +1,474 @@
+"""The evidence log: batched append, signed checkpoints, proofs, erasure, self-check.
+
+One sequencer through the database: every append runs in a serialised
+transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL advisory lock), reads the
+current size and the right edge of the tree, and inserts the batch's entries
+and the new complete-subtree nodes. Sequence numbers are contiguous and the
+log never forks, however many processes append.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from assay.errors import AssayError
+from assay.ledger.blobs import BlobStore, salted_digest
+from assay.ledger.evidence import Evidence, Subject, canonical_json, format_time, parse_entry
+from assay.ledger.merkle import (
+    NodeReader,
+    consistency_proof,
+    hash_children,
+    hash_leaf,
+    inclusion_proof,
+    needed_nodes,
+    subtree_root,
+)
+from assay.ledger.note import (
+    Checkpoint,
+    NoteSigner,
+    format_checkpoint_body,
+    open_note,
+    parse_checkpoint_body,
+    sign_note,
+)
+from assay.ledger.verify import LogVerifier, SequenceError
+from assay.store import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerNode,
+    PayloadSalt,
+    Store,
+)
+
+__all__ = ["InclusionProof", "Ledger", "Receipt", "StoredEntry", "VerifyReport"]
+
+_READ_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of acceptance: the entry's position and leaf hash."""
+
+    seq: int
+    leaf_hash: bytes
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry as stored: position, canonical bytes, leaf hash."""
+
+    seq: int
+    entry: bytes
+    leaf_hash: bytes
+
+    def decoded(self) -> dict[str, Any]:
+        return parse_entry(self.entry)
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """Leaf ``seq`` is in the tree signed by ``checkpoint`` (RFC 9162 audit path)."""
+
+    seq: int
+    tree_size: int
+    leaf_hash: bytes
+    path: tuple[bytes, ...]
+    checkpoint: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "tree_size": self.tree_size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "path": [h.hex() for h in self.path],
+            "checkpoint": self.checkpoint,
+        }
+
+
+@dataclass
+class VerifyReport:
+    """What ``assay ledger verify`` found."""
+
+    entries: int
+    checkpoints: int
+    problems: list[str]
+    unsigned_tail: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Ledger:
+    """The append-only evidence log of one workspace."""
+
+    def __init__(self, store: Store, blobs: BlobStore, signer: NoteSigner) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.signer = signer
+
+    @property
+    def origin(self) -> str:
+        return self.signer.name
+
+    # -- append ---------------------------------------------------------------
+
+    def append(
+        self, items: Sequence[Evidence], *, also: Callable[[Session], None] | None = None
+    ) -> list[Receipt]:
+        """Append a batch in one transaction; all or nothing.
+
+        ``also`` runs inside the same transaction first, so a record change and
+        the evidence of that change commit together or not at all.
+        """
+        for item in items:
+            item.check()
+        now = datetime.now(UTC)
+        prepared = [self._prepare(item, now) for item in items]
+        if not prepared:
+            return []
+        with self.store.serialized() as session:
+            if also is not None:
+                also(session)
+            size = _size(session)
+            cache = _frontier(session, size)
+            entries, nodes, salts, receipts = [], [], [], []
+            for offset, (entry, salt_row, item) in enumerate(prepared):
+                seq = size + offset
+                leaf = hash_leaf(entry)
+                receipts.append(Receipt(seq, leaf))
+                entries.append(_entry_row(seq, leaf, entry, item, now))
+                nodes.extend(_grow(cache, seq, leaf))
+                if salt_row is not None:
+                    salts.append(salt_row)
+            if salts:
+                session.execute(insert(PayloadSalt), salts)
+            session.execute(insert(LedgerEntry), entries)
+            session.execute(insert(LedgerNode), nodes)
+        return receipts
+
+    def _prepare(
+        self, item: Evidence, now: datetime
+    ) -> tuple[bytes, dict[str, object] | None, Evidence]:
+        payload: dict[str, object] | None = None
+        salt_row: dict[str, object] | None = None
+        if item.payload is not None:
+            salt, salt_id = secrets.token_bytes(32), secrets.token_hex(16)
+            digest = salted_digest(salt, item.payload)
+            self.blobs.put(digest, item.payload)
+            payload = {
+                "digest": digest,
+                "salt_id": salt_id,
+                "size": len(item.payload),
+                "media_type": item.payload_media_type,
+            }
+            salt_row = {"salt_id": salt_id, "salt": salt, "erased_at": None}
+        entry = {
+            "type": item.type,
+            "subject": _subject_json(item.subject),
+            "controls": list(item.controls),
+            "observed_at": format_time(item.observed_at or now),
+            "actor": item.actor,
+            "summary": dict(item.summary),
+            "payload": payload,
+        }
+        return canonical_json(entry), salt_row, item
+
+    # -- checkpoints ------------------------------------------------------------
+
+    def checkpoint(self) -> str:
+        """Sign a checkpoint over the current tree (reusing the latest if nothing changed)."""
+        with self.store.serialized() as session:
+            size = _size(session)
+            latest = session.scalars(
+                select(LedgerCheckpoint).order_by(LedgerCheckpoint.tree_size.desc()).limit(1)
+            ).first()
+            if latest is not None and latest.tree_size == size:
+                return latest.note
+            root = _root(session, size)
+            body = format_checkpoint_body(Checkpoint(self.origin, size, root))
+            note = sign_note(body, self.signer)
+            session.add(
+                LedgerCheckpoint(
+                    tree_size=size, root_hash=root, note=note, created_at=datetime.now(UTC)
+                )
+            )
+            return note
+
+    def latest_checkpoint(self) -> str | None:
+        with self.store.session() as session:
+            return session.scalars(
+                select(LedgerCheckpoint.note).order_by(LedgerCheckpoint.tree_size.desc()).limit(1)
+            ).first()
+
+    def checkpoint_at(self, tree_size: int) -> str:
+        with self.store.session() as session:
+            row = session.get(LedgerCheckpoint, tree_size)
+            if row is None:
+                raise AssayError(
+                    f"no checkpoint at tree size {tree_size}: list them with `assay ledger tail`"
+                )
+            cosigs = session.scalars(
+                select(LedgerCosignature.line)
+                .where(LedgerCosignature.tree_size == tree_size)
+                .order_by(LedgerCosignature.id)
+            ).all()
+        return row.note + "".join(line + "\n" for line in cosigs)
+
+    def add_cosignature(self, note_with_cosig: str, witness: str) -> None:
+        """Store a witness's cosignature line for a checkpoint this log signed."""
+        body, lines = open_note(note_with_cosig)
+        checkpoint = parse_checkpoint_body(body)
+        signed = self.checkpoint_at(checkpoint.tree_size)
+        if open_note(signed)[0] != body:
+            raise AssayError("the cosigned checkpoint is not one this log signed")
+        matching = [line for line in lines if line.name == witness]
+        if not matching:
+            raise AssayError(f"the note carries no signature line by {witness}")
+        with self.store.session() as session:
+            for line in matching:
+                session.add(
+                    LedgerCosignature(
+                        tree_size=checkpoint.tree_size,
+                        witness=witness,
+                        key_id=line.key_id.hex(),
+                        line=line.raw,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+
+    # -- reading and proofs -----------------------------------------------------
+
+    def size(self) -> int:
+        with self.store.session() as session:
+            return _size(session)
+
+    def get(self, seq: int) -> StoredEntry:
+        with self.store.session() as session:
+            row = session.get(LedgerEntry, seq)
+            if row is None:
+                raise AssayError(f"no ledger entry {seq}: the log has {_size(session)} entries")
+            return StoredEntry(row.seq, row.entry, row.leaf_hash)
+
+    def iter_entries(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry]:
+        """Entries in sequence order, read in chunks (bounded memory)."""
+        position = start
+        while end is None or position < end:
+            limit = _READ_CHUNK if end is None else min(_READ_CHUNK, end - position)
+            with self.store.session() as session:
+                rows = session.execute(
+                    select(LedgerEntry.seq, LedgerEntry.entry, LedgerEntry.leaf_hash)
+                    .where(LedgerEntry.seq >= position)
+                    .order_by(LedgerEntry.seq)
+                    .limit(limit)
+                ).all()
+            if not rows:
+                return
+            for seq, entry, leaf in rows:
+                yield StoredEntry(seq, entry, leaf)
+            position = rows[-1][0] + 1
+
+    def prove(self, seq: int, tree_size: int | None = None) -> InclusionProof:
+        """Inclusion proof of entry ``seq`` against a signed checkpoint."""
+        note = self.latest_checkpoint() if tree_size is None else self.checkpoint_at(tree_size)
+        if note is None:
+            raise AssayError("no checkpoint yet: run `assay ledger checkpoint` first")
+        size = parse_checkpoint_body(open_note(note)[0]).tree_size
+        if not 0 <= seq < size:
+            raise AssayError(
+                f"entry {seq} is not covered by the checkpoint at size {size}: "
+                "run `assay ledger checkpoint` and try again"
+            )
+        with self.store.session() as session:
+            reader = _reader(session, lambda r: (r(0, seq), inclusion_proof(r, seq, size)))
+            path = inclusion_proof(reader, seq, size)
+            leaf = reader(0, seq)
+        return InclusionProof(seq, size, leaf, tuple(path), note)
+
+    def consistency(self, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 9162 consistency proof between two tree sizes."""
+        with self.store.session() as session:
+            if new_size > _size(session):
+                raise AssayError(f"the log has fewer than {new_size} entries")
+            reader = _reader(session, lambda r: consistency_proof(r, old_size, new_size))
+            return consistency_proof(reader, old_size, new_size)
+
+    # -- erasure ----------------------------------------------------------------
+
+    def erase(self, seq: int, actor: str, reason: str) -> Receipt:
+        """Delete entry ``seq``'s payload and salt; record an erasure entry."""
+        entry = self.get(seq).decoded()
+        payload = entry.get("payload")
+        if not isinstance(payload, dict):
+            raise AssayError(f"entry {seq} has no payload to erase")
+        digest, salt_id = str(payload["digest"]), str(payload["salt_id"])
+        with self.store.session() as session:
+            session.execute(
+                update(PayloadSalt)
+                .where(PayloadSalt.salt_id == salt_id)
+                .values(salt=None, erased_at=datetime.now(UTC))
+            )
+        self.blobs.delete(digest)
+        subject = entry.get("subject")
+        system = subject.get("system") if isinstance(subject, dict) else None
+        (receipt,) = self.append(
+            [
+                Evidence(
+                    type="assay.dev/erasure/v1",
+                    actor=actor,
+                    subject=Subject(str(system)) if system else None,
+                    summary={"erased_seq": seq, "digest": digest, "reason": reason},
+                )
+            ]
+        )
+        return receipt
+
+    def payload(self, seq: int) -> bytes | None:
+        """The payload content of entry ``seq`` (None if erased or absent)."""
+        payload = self.get(seq).decoded().get("payload")
+        if not isinstance(payload, dict):
+            return None
+        return self.blobs.get(str(payload["digest"]))
+
+    # -- self-check ---------------------------------------------------------------
+
+    def verify(self) -> VerifyReport:
+        """Recompute every leaf, node and checkpoint root; name what is wrong."""
+        verifier = LogVerifier(self.signer.verifier)
+        with self.store.session() as session:
+            notes = session.scalars(
+                select(LedgerCheckpoint.note).order_by(LedgerCheckpoint.tree_size)
+            ).all()
+        sizes = [parse_checkpoint_body(open_note(n)[0]).tree_size for n in notes]
+        verifier.expect_checkpoints(sizes)
+        try:
+            for chunk in _chunks(self.iter_entries()):
+                self._check_nodes(chunk, verifier)
+        except SequenceError:
+            pass
+        for note in notes:
+            verifier.check_checkpoint(note)
+        signed = max(sizes, default=0)
+        return VerifyReport(
+            entries=verifier.size,
+            checkpoints=len(notes),
+            problems=verifier.problems,
+            unsigned_tail=max(0, verifier.size - signed),
+        )
+
+    def _check_nodes(self, chunk: list[StoredEntry], verifier: LogVerifier) -> None:
+        first, last = chunk[0].seq, chunk[-1].seq
+        with self.store.session() as session:
+            stored = dict(
+                session.execute(
+                    select(LedgerNode.idx, LedgerNode.hash).where(
+                        LedgerNode.level == 0, LedgerNode.idx.between(first, last)
+                    )
+                ).all()
+            )
+        for item in chunk:
+            leaf = verifier.add_entry(item.seq, item.entry, item.leaf_hash)
+            node = stored.get(item.seq)
+            if node is None:
+                verifier.problems.append(
+                    f"entry {item.seq} has no tree node: it was inserted outside the ledger"
+                )
+            elif node != leaf:
+                verifier.problems.append(
+                    f"entry {item.seq} does not match the tree built at append time "
+                    "(modified, moved or swapped)"
+                )
+
+
+def _chunks(entries: Iterator[StoredEntry]) -> Iterator[list[StoredEntry]]:
+    chunk: list[StoredEntry] = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == _READ_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _subject_json(subject: Subject | None) -> dict[str, str | None] | None:
+    if subject is None:
+        return None
+    return {"system": subject.system, "version": subject.version}
+
+
+def _entry_row(
+    seq: int, leaf: bytes, entry: bytes, item: Evidence, now: datetime
+) -> dict[str, object]:
+    return {
+        "seq": seq,
+        "leaf_hash": leaf,
+        "entry": entry,
+        "type": item.type,
+        "system": item.subject.system if item.subject else None,
+        "observed_at": format_time(item.observed_at or now),
+        "appended_at": now,
+    }
+
+
+def _size(session: Session) -> int:
+    last = session.scalar(select(func.max(LedgerEntry.seq)))
+    return 0 if last is None else int(last) + 1
+
+
+def _frontier(session: Session, size: int) -> dict[tuple[int, int], bytes]:
+    """The complete subtrees on the tree's right edge: all a new leaf can merge with."""
+    keys = [(level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1]
+    return _fetch(session, keys)
+
+
+def _grow(cache: dict[tuple[int, int], bytes], seq: int, leaf: bytes) -> list[dict[str, object]]:
+    """Add leaf ``seq`` and every complete subtree it closes; return the new node rows."""
+    level, idx, node = 0, seq, leaf
+    cache[(0, seq)] = leaf
+    rows: list[dict[str, object]] = [{"level": 0, "idx": seq, "hash": leaf}]
+    while idx & 1:
+        node = hash_children(cache.pop((level, idx - 1)), node)
+        del cache[(level, idx)]
+        level, idx = level + 1, idx >> 1
+        cache[(level, idx)] = node
+        rows.append({"level": level, "idx": idx, "hash": node})
+    return rows
+
+
+def _fetch(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    found: dict[tuple[int, int], bytes] = {}
+    for start in range(0, len(keys), 400):
+        part = keys[start : start + 400]
+        rows = session.execute(
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+                tuple_(LedgerNode.level, LedgerNode.idx).in_(part)
+            )
+        ).all()
+        found.update({(level, idx): node for level, idx, node in rows})
+    missing = set(keys) - set(found)
+    if missing:
+        raise AssayError(
+            f"the ledger's tree nodes are incomplete ({len(missing)} missing): "
+            "run `assay ledger verify` to find the damage"
+        )
+    return found
+
+
+def _reader(session: Session, prove: Callable[[NodeReader], object]) -> NodeReader:
+    """A node reader preloaded (in one query) with every node ``prove`` will ask for."""
+    nodes = _fetch(session, sorted(needed_nodes(prove)))
+    return lambda level, idx: nodes[(level, idx)]
+
+
+def _root(session: Session, size: int) -> bytes:
+    reader = _reader(session, lambda r: subtree_root(r, 0, size))
+    return subtree_root(reader, 0, size)

@@ -1,0 +1,24 @@
+"""The shared store layer: SQLAlchemy models, sessions and migrations."""
+
+from assay.store.db import Store, redact_url
+from assay.store.models import (
+    AISystem,
+    Base,
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerEntry,
+    LedgerNode,
+    PayloadSalt,
+)
+
+__all__ = [
+    "AISystem",
+    "Base",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
+    "LedgerEntry",
+    "LedgerNode",
+    "PayloadSalt",
+    "Store",
+    "redact_url",
+]

@@ -1,0 +1,101 @@
+"""SQLAlchemy 2 table models: the one schema shared by SQLite and PostgreSQL.
+
+Ledger tables are append-only: rows are inserted, never updated (the only
+mutable ledger state is a payload salt, which erasure nulls out).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AISystem",
+    "Base",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
+    "LedgerEntry",
+    "LedgerNode",
+    "PayloadSalt",
+]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Assay table."""
+
+
+class AISystem(Base):
+    """An AI system under governance: the subject of evidence (ISO 42001 clause 4.3)."""
+
+    __tablename__ = "ai_systems"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    lifecycle_stage: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerEntry(Base):
+    """One leaf of the evidence log: the canonical JSON bytes and their leaf hash."""
+
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    type: Mapped[str] = mapped_column(String(200), index=True)
+    system: Mapped[str | None] = mapped_column(String(64), index=True)
+    observed_at: Mapped[str] = mapped_column(String(40), index=True)
+    appended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerNode(Base):
+    """Hash of a complete subtree (level >= 1) so proofs need O(log n) reads."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LedgerCheckpoint(Base):
+    """A signed C2SP checkpoint note over the first ``tree_size`` entries."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LedgerCosignature(Base):
+    """A witness cosignature line (C2SP tlog-cosignature) on a checkpoint."""
+
+    __tablename__ = "ledger_cosignatures"
+    __table_args__ = (Index("ix_cosig_checkpoint_key", "tree_size", "key_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("ledger_checkpoints.tree_size", ondelete="RESTRICT")
+    )
+    witness: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(8))
+    line: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PayloadSalt(Base):
+    """Per-payload salt; erasure deletes the salt and blob, never the entry."""
+
+    __tablename__ = "payload_salts"
+
+    salt_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

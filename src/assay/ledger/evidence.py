@@ -26,6 +26,7 @@ __all__ = [
     "Evidence",
     "Subject",
     "canonical_json",
+    "check_entry_size",
     "format_time",
     "parse_entry",
 ]
@@ -40,12 +41,19 @@ EVIDENCE_TYPES: frozenset[str] = frozenset(
         "assay.dev/erasure/v1",
         "assay.dev/checkpoint-witness/v1",
         "assay.dev/note/v1",
+        "assay.dev/risk-assessment/v1",
+        "assay.dev/impact-assessment/v1",
+        "assay.dev/soa/v1",
+        "assay.dev/internal-audit/v1",
+        "assay.dev/management-review/v1",
+        "assay.dev/capa/v1",
+        "assay.dev/incident/v1",
     }
 )
 """Entry types the ledger accepts; each is versioned so its shape never changes."""
 
 _CONTROL_RE = re.compile(r"[a-z0-9-]{2,32}:[A-Za-z0-9().\-]{1,40}")
-_MAX_SUMMARY_BYTES = 64 * 1024
+MAX_ENTRY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -85,13 +93,17 @@ class Evidence:
         if self.observed_at is not None and self.observed_at.tzinfo is None:
             raise AssayError("observed_at must carry a timezone (use UTC)")
         _check_json_value(self.summary, "summary")
-        if len(canonical_json(dict(self.summary))) > _MAX_SUMMARY_BYTES:
-            raise AssayError("evidence summary is over 64 KiB: put large content in the payload")
 
 
 def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with microseconds, e.g. 2026-11-27T21:18:00.000000Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_entry_size(entry: bytes) -> None:
+    """Entries stay small; bulky content belongs in the payload blob."""
+    if len(entry) > MAX_ENTRY_BYTES:
+        raise AssayError("evidence entry is over 64 KiB: put large content in the payload")
 
 
 def canonical_json(value: Any) -> bytes:

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from assay.errors import AssayError
 from assay.ledger.blobs import BlobStore, salted_digest
-from assay.ledger.evidence import Evidence, Subject, canonical_json, format_time, parse_entry
+from assay.ledger.evidence import (
+    Evidence,
+    Subject,
+    canonical_json,
+    check_entry_size,
+    format_time,
+    parse_entry,
+)
 from assay.ledger.merkle import (
     NodeReader,
     consistency_proof,
@@ -132,7 +139,8 @@ class Ledger:
         for item in items:
             item.check()
         now = datetime.now(UTC)
-        prepared = [self._prepare(item, now) for item in items]
+        now_text = format_time(now)
+        prepared = [self._prepare(item, now_text) for item in items]
         if not prepared:
             return []
         with self.store.serialized() as session:
@@ -141,11 +149,11 @@ class Ledger:
             size = _size(session)
             cache = _frontier(session, size)
             entries, nodes, salts, receipts = [], [], [], []
-            for offset, (entry, salt_row, item) in enumerate(prepared):
+            for offset, (entry, salt_row, item, observed) in enumerate(prepared):
                 seq = size + offset
                 leaf = hash_leaf(entry)
                 receipts.append(Receipt(seq, leaf))
-                entries.append(_entry_row(seq, leaf, entry, item, now))
+                entries.append(_entry_row(seq, leaf, entry, item, observed, now))
                 nodes.extend(_grow(cache, seq, leaf))
                 if salt_row is not None:
                     salts.append(salt_row)
@@ -156,8 +164,8 @@ class Ledger:
         return receipts
 
     def _prepare(
-        self, item: Evidence, now: datetime
-    ) -> tuple[bytes, dict[str, object] | None, Evidence]:
+        self, item: Evidence, now_text: str
+    ) -> tuple[bytes, dict[str, object] | None, Evidence, str]:
         payload: dict[str, object] | None = None
         salt_row: dict[str, object] | None = None
         if item.payload is not None:
@@ -171,16 +179,19 @@ class Ledger:
                 "media_type": item.payload_media_type,
             }
             salt_row = {"salt_id": salt_id, "salt": salt, "erased_at": None}
+        observed = format_time(item.observed_at) if item.observed_at else now_text
         entry = {
             "type": item.type,
             "subject": _subject_json(item.subject),
             "controls": list(item.controls),
-            "observed_at": format_time(item.observed_at or now),
+            "observed_at": observed,
             "actor": item.actor,
             "summary": dict(item.summary),
             "payload": payload,
         }
-        return canonical_json(entry), salt_row, item
+        data = canonical_json(entry)
+        check_entry_size(data)
+        return data, salt_row, item, observed
 
     # -- checkpoints ------------------------------------------------------------
 
@@ -406,7 +417,7 @@ def _subject_json(subject: Subject | None) -> dict[str, str | None] | None:
 
 
 def _entry_row(
-    seq: int, leaf: bytes, entry: bytes, item: Evidence, now: datetime
+    seq: int, leaf: bytes, entry: bytes, item: Evidence, observed: str, now: datetime
 ) -> dict[str, object]:
     return {
         "seq": seq,
@@ -414,7 +425,7 @@ def _entry_row(
         "entry": entry,
         "type": item.type,
         "system": item.subject.system if item.subject else None,
-        "observed_at": format_time(item.observed_at or now),
+        "observed_at": observed,
         "appended_at": now,
     }
 

@@ -136,4 +136,4 @@ def test_loading_is_cached() -> None:
 
 def test_evidence_types_match_what_the_ledger_accepts() -> None:
     evidence = pytest.importorskip("assay.ledger.evidence")
-    assert set(evidence.EVIDENCE_TYPES) <= set(catalogs.evidence_types())
+    assert set(evidence.EVIDENCE_TYPES) == set(catalogs.evidence_types())

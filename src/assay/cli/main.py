@@ -65,6 +65,7 @@ def _register_groups() -> None:
     app.add_typer(pack.app, name="pack")
     # Command groups added by later capabilities register below this line.
     app.add_typer(comply.app, name="comply")
+    __import__("assay.cli.eval", fromlist=["register"]).register(app)
 
 
 _register_groups()

@@ -1,0 +1,177 @@
+"""Personal data: detection and redaction of identifiers, with checksums where they exist.
+
+Patterns use bounded or possessive quantifiers only, so they run in linear time
+on hostile input. Checksummed identifiers (payment cards: Luhn; IBAN: mod 97)
+are confirmed before they are reported; weak formats (BIC,
+passport and driving-licence numbers) need a nearby keyword. Person names and
+locations are not detected by this validator (see docs/guardrails.md).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from assay.errors import AssayError
+from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
+from assay.validators.checksums import iban_valid, luhn_valid
+from assay.validators.normalize import normalize
+
+__all__ = ["ENTITIES", "PiiValidator", "redact"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    entity: str
+    pattern: re.Pattern[str]
+    score: float
+    accept: Callable[[str], bool] | None = None
+    context: re.Pattern[str] | None = None
+    group: int = 0
+
+
+def _ssn_ok(s: str) -> bool:
+    d = re.sub(r"\D", "", s)
+    area, group, serial = d[:3], d[3:5], d[5:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
+def _ip_ok(s: str) -> bool:
+    try:
+        ipaddress.ip_address(s)
+    except ValueError:
+        return False
+    return True
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _phone_ok(s: str) -> bool:
+    digits = sum(c.isdigit() for c in s)
+    return 6 <= digits <= 15 and _DATE_RE.match(s) is None
+
+
+_B = r"(?<![\w.+-])"  # left boundary
+_E = r"(?![\w@])"  # right boundary
+_NINO_CTX = re.compile(r"(?i)\b(?:national\s+insurance|NI\s+number|NINO)\b")
+_BIC_CTX = re.compile(r"(?i)\b(?:BIC|SWIFT)\b")
+_PASSPORT_CTX = re.compile(r"(?i)\bpass(?:port)?\b")
+_DL_CTX = re.compile(r"(?i)\b(?:driv\w*\s*licen[cs]e|DL|licen[cs]e\s*(?:no|number|#))\b")
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule("EMAIL_ADDRESS", re.compile(
+        r"(?:(?<=\\[nrt])|(?<![\\\w.+-]))[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w])"),
+        0.99),
+    _Rule("CREDIT_CARD", re.compile(_B + r"(?:\d[ -]?){11,18}\d" + _E), 0.95, luhn_valid),
+    _Rule("IBAN_CODE", re.compile(
+        r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}"
+        r"|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])"), 0.97,
+        iban_valid),
+    _Rule("US_SSN", re.compile(_B + r"\d{3}-\d{2}-\d{4}" + _E), 0.9, _ssn_ok),
+    _Rule("UK_NINO", re.compile(
+        r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+        r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"), 0.85, None, None),
+    _Rule("IP_ADDRESS", re.compile(
+        r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
+        r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"
+        r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}(?![\w:])"), 0.9, _ip_ok),
+    _Rule("PHONE_NUMBER", re.compile(
+        r"(?<![\w+.:])(?:\+\d{1,3}[ .-]?|00\d{1,3}[ .-]?|001-)?(?:\(\d{1,4}\)[ .-]?)?"
+        r"\d{2,4}(?:[ .-]\d{2,7}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w|-\d|:\d|[.]\d)"
+        r"|(?<![\w+])\(\d{3}\)\s?\d{3}-\d{4}(?!\w|-\d)"), 0.75, _phone_ok),
+    _Rule("BIC", re.compile(r"(?<![A-Za-z0-9])[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
+                            r"(?![A-Za-z0-9])"), 0.8, None, _BIC_CTX),
+    _Rule("PASSPORT", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,9}(?![A-Za-z0-9])"), 0.8,
+          None, _PASSPORT_CTX),
+    _Rule("US_DRIVER_LICENSE", re.compile(r"(?<![A-Za-z0-9])[A-Z]?\d{6,14}[A-Z]?(?![A-Za-z0-9])"),
+          0.7, None, _DL_CTX),
+)
+#: Entities this validator reports.
+ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(r.entity for r in _RULES))
+_CONTEXT_WINDOW = 40
+_PRIORITY = {e: i for i, e in enumerate(ENTITIES)}
+
+
+def _has_context(rule: _Rule, text: str, start: int) -> bool:
+    if rule.context is None:
+        return True
+    window = text[max(0, start - _CONTEXT_WINDOW): start]
+    return rule.context.search(window) is not None
+
+
+def _matches(text: str, entities: frozenset[str]) -> list[tuple[int, int, str, float]]:
+    found: list[tuple[int, int, str, float]] = []
+    for rule in _RULES:
+        if rule.entity not in entities:
+            continue
+        for m in rule.pattern.finditer(text):
+            value = m.group(rule.group)
+            if rule.accept is not None and not rule.accept(value):
+                continue
+            if not _has_context(rule, text, m.start()):
+                continue
+            found.append((m.start(), m.end(), rule.entity, rule.score))
+    return _resolve(found)
+
+
+def _resolve(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Drop spans overlapping an earlier-priority (more specific) or longer span."""
+    found.sort(key=lambda f: (_PRIORITY.get(f[2], 99), -(f[1] - f[0]), f[0]))
+    kept: list[tuple[int, int, str, float]] = []
+    for f in found:
+        if all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
+            kept.append(f)
+    kept.sort()
+    return kept
+
+
+class PiiValidator:
+    """Detects personal identifiers; each finding's label is the entity type."""
+
+    name = "pii"
+    tier = TIER_DETERMINISTIC
+
+    def __init__(self, *, entities: Sequence[str] | None = None,
+                 threshold: float = 0.5) -> None:
+        self.threshold = float(threshold)
+        wanted = set(entities) if entities is not None else set(ENTITIES)
+        unknown = wanted - set(ENTITIES)
+        if unknown:
+            raise AssayError(f"pii does not know the entities {sorted(unknown)}; choose from "
+                             + ", ".join(ENTITIES) + ".")
+        self._entities = frozenset(wanted)
+
+    def spans(self, text: str) -> list[tuple[int, int, str, float]]:
+        """``(start, end, entity, score)`` in the original text, sorted, non-overlapping."""
+        norm = normalize(text)
+        found = _matches(norm.text, self._entities)
+        out = []
+        for s, e, ent, score in found:
+            a, b = norm.to_original(s, e)
+            out.append((a, b, ent, score))
+        return out
+
+    def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
+        """One finding per detected identifier."""
+        return [Finding(self.name, score, ent, ((s, e),), f"{ent} ({e - s} chars)")
+                for s, e, ent, score in self.spans(text) if score >= self.threshold]
+
+
+def redact(text: str, spans: Iterable[tuple[int, int]], template: str = "[REDACTED]") -> str:
+    """Replace each span (merged when overlapping) with ``template``."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(text[pos:s])
+        out.append(template)
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Reproducible training of Assay's small validator models (see README.md)."""

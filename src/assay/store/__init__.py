@@ -2,6 +2,9 @@
 
 from assay.store.db import Store, redact_url
 from assay.store.models import (
+    AimsRecordRow,
+    AimsRecordVersion,
+    AimsSetting,
     AISystem,
     Base,
     LedgerCheckpoint,
@@ -13,6 +16,9 @@ from assay.store.models import (
 
 __all__ = [
     "AISystem",
+    "AimsRecordRow",
+    "AimsRecordVersion",
+    "AimsSetting",
     "Base",
     "LedgerCheckpoint",
     "LedgerCosignature",

@@ -7,12 +7,26 @@ mutable ledger state is a payload salt, which erasure nulls out).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "AISystem",
+    "AimsRecordRow",
+    "AimsRecordVersion",
+    "AimsSetting",
     "Base",
     "LedgerCheckpoint",
     "LedgerCosignature",
@@ -38,6 +52,12 @@ class AISystem(Base):
     lifecycle_stage: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Added by migration 0002 (the full inventory record and the EU AI Act class).
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ai_act_class: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ai_act_classification: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class LedgerEntry(Base):
@@ -99,3 +119,54 @@ class PayloadSalt(Base):
     salt_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AimsRecordRow(Base):
+    """The current state of one AIMS register record (risk, SoA, audit, CAPA, ...).
+
+    The register-specific fields live in ``data`` (validated by the register's
+    pydantic model); the columns every register shares are indexed. Records
+    are archived, never deleted.
+    """
+
+    __tablename__ = "aims_records"
+
+    register: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    system_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("ai_systems.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AimsRecordVersion(Base):
+    """Every version of every AIMS record: history, diffs and the four-eyes check."""
+
+    __tablename__ = "aims_record_versions"
+
+    register: Mapped[str] = mapped_column(String(32), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AimsSetting(Base):
+    """A workspace-wide AIMS setting (four-eyes per register, risk scales)."""
+
+    __tablename__ = "aims_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(200))

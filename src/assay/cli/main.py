@@ -66,6 +66,7 @@ def _register_groups() -> None:
     # Command groups added by later capabilities register below this line.
     app.add_typer(comply.app, name="comply")
     __import__("assay.cli.eval", fromlist=["register"]).register(app)
+    app.add_typer(__import__("assay.cli.drift", fromlist=["app"]).app, name="drift")
 
 
 _register_groups()

@@ -1,0 +1,228 @@
+"""``assay serve``, ``assay users`` and ``assay tokens``: the web dashboard and its accounts."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from assay.cli._common import actor, console, open_ws, print_json
+from assay.errors import AssayError
+
+__all__ = ["register", "tokens_app", "users_app"]
+
+users_app = typer.Typer(help="Dashboard and API users.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="API tokens (scoped, expiring, hashed at rest).", no_args_is_help=True
+)
+
+
+def _web() -> None:
+    try:
+        import argon2  # noqa: F401
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise AssayError(
+            f"the web extra is not installed ({exc.name} missing): pip install 'assay[web]'"
+        ) from exc
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    tls_cert: Annotated[
+        str | None, typer.Option(help="TLS certificate (PEM) to serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[str | None, typer.Option(help="TLS private key (PEM).")] = None,
+) -> None:
+    """Serve the dashboard and the REST API (/api/v1).
+
+    Example: assay serve --port 8000
+    """
+    _web()
+    import uvicorn
+
+    from assay.web import create_app
+
+    workspace = open_ws()
+    app = create_app(workspace, secure_cookies=tls_cert is not None)
+    scheme = "https" if tls_cert else "http"
+    console.print(f"Assay dashboard on {scheme}://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+        )
+    finally:
+        workspace.close()
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="admin, compliance, engineer, auditor or viewer.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a user (argon2-hashed password; the change is recorded in the ledger).
+
+    Example: assay users add alice --role compliance
+    """
+    _web()
+    from assay.web import accounts
+
+    password = _password(password_stdin)
+    workspace = open_ws()
+    try:
+        accounts.add_user(
+            workspace.store,
+            workspace.ledger,
+            username=username,
+            password=password,
+            role=role,
+            actor=actor(),
+        )
+    finally:
+        workspace.close()
+    console.print(f"Added {username} ({role})")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+) -> None:
+    """Set a user's password.
+
+    Example: assay users passwd alice
+    """
+    _web()
+    from assay.web import accounts
+
+    password = _password(password_stdin)
+    workspace = open_ws()
+    try:
+        accounts.set_password(
+            workspace.store, workspace.ledger, username=username, password=password, actor=actor()
+        )
+    finally:
+        workspace.close()
+    console.print(f"Password changed for {username}")
+
+
+@users_app.command("list")
+def users_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List users.
+
+    Example: assay users list --json
+    """
+    _web()
+    from assay.web import accounts
+
+    workspace = open_ws()
+    try:
+        users = accounts.list_users(workspace.store)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json(users)
+        return
+    if not users:
+        console.print("No users yet: add one with `assay users add NAME --role admin`.")
+    for user in users:
+        console.print(
+            f"{user['username']:24} {user['role']:12} {'disabled' if user['disabled'] else ''}"
+        )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Option(help="Owner of the token.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. ci.")],
+    scope: Annotated[str, typer.Option(help="read or write.")] = "read",
+    days: Annotated[int, typer.Option(help="Lifetime in days (1-366).")] = 90,
+) -> None:
+    """Create an API token; it is printed once and stored only as a hash.
+
+    Example: assay tokens create --user ci-bot --name github-actions --scope read --days 30
+    """
+    _web()
+    from assay.web import accounts
+
+    workspace = open_ws()
+    try:
+        token = accounts.create_token(
+            workspace.store,
+            workspace.ledger,
+            username=user,
+            name=name,
+            scope=scope,
+            days=days,
+            actor=actor(),
+        )
+    finally:
+        workspace.close()
+    sys.stdout.write(token + "\n")
+
+
+@tokens_app.command("list")
+def tokens_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List API tokens (prefixes only).
+
+    Example: assay tokens list
+    """
+    _web()
+    from assay.web import accounts
+
+    workspace = open_ws()
+    try:
+        tokens = accounts.list_tokens(workspace.store)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json(tokens)
+        return
+    for t in tokens:
+        state = "revoked" if t["revoked"] else f"expires {t['expires_at']}"
+        console.print(
+            f"{t['id']:>4} {t['prefix']}… {t['user']:16} {t['scope']:6} {t['name']} ({state})"
+        )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id from `tokens list`.")],
+) -> None:
+    """Revoke an API token.
+
+    Example: assay tokens revoke 3
+    """
+    _web()
+    from assay.web import accounts
+
+    workspace = open_ws()
+    try:
+        accounts.revoke_token(workspace.store, workspace.ledger, token_id=token_id, actor=actor())
+    finally:
+        workspace.close()
+    console.print(f"Revoked token {token_id}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

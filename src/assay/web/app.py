@@ -1,0 +1,107 @@
+"""The web application: REST API under /api/v1 and the server-rendered dashboard.
+
+``create_app(workspace)`` is the only entry point; ``assay serve`` runs it with
+uvicorn. Every asset is served locally (no CDN).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from assay.errors import AssayError
+from assay.web import api, pages
+from assay.web.security import LoginThrottle, NotAuthenticated
+from assay.workspace import Workspace
+
+__all__ = ["create_app"]
+
+_STATIC = Path(__file__).parent / "static"
+
+_SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI:
+    """The ASGI app for ``workspace``; ``secure_cookies`` when served over TLS."""
+    app = FastAPI(
+        title="Assay API",
+        version="1",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.workspace = workspace
+    app.state.secure_cookies = secure_cookies
+    app.state.login_throttle = LoginThrottle()
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    _install_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
+            "content-type", ""
+        ):
+            response.headers.setdefault("cache-control", "no-store")
+        return response
+
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, _exc: NotAuthenticated) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": "authentication required: send 'Authorization: Bearer <token>'"},
+                status_code=401,
+                headers={"www-authenticate": "Bearer"},
+            )
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(AssayError)
+    async def assay_error(request: Request, exc: AssayError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return pages.error_page(request, 400, str(exc))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+            )
+        return pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}"
+            for err in exc.errors()
+        )
+        if _is_api(request):
+            return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+        return pages.error_page(request, 422, f"invalid request: {problems}")

@@ -1,0 +1,86 @@
+"""The REST API with bearer tokens, and schemathesis fuzzing its OpenAPI spec."""
+
+from __future__ import annotations
+
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+
+from assay.ledger.keys import load_verifier
+from assay.web import accounts
+from assay.workspace import Workspace
+
+
+def _token(ws: Workspace, user: str, scope: str) -> str:
+    return accounts.create_token(
+        ws.store, ws.ledger, username=user, name="test", scope=scope, days=1, actor="setup"
+    )
+
+
+def test_token_scopes_narrow_the_role(app: FastAPI, workspace: Workspace) -> None:
+    client = TestClient(app)
+    read = {"authorization": f"Bearer {_token(workspace, 'compliance', 'read')}"}
+    write = {"authorization": f"Bearer {_token(workspace, 'compliance', 'write')}"}
+    body = {"id": "api-bot", "name": "API", "owner": "me"}
+    assert client.get("/api/v1/systems", headers=read).status_code == 200
+    assert client.post("/api/v1/systems", json=body, headers=read).status_code == 403
+    created = client.post("/api/v1/systems", json=body, headers=write)
+    assert created.status_code == 201
+    assert client.post("/api/v1/systems", json=body, headers=write).status_code == 400
+    assert (
+        client.get("/api/v1/systems", headers={"authorization": "Bearer assay_nope"}).status_code
+        == 401
+    )
+
+
+def test_revoked_token_is_refused(app: FastAPI, workspace: Workspace) -> None:
+    token = _token(workspace, "viewer", "read")
+    client = TestClient(app)
+    assert client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"}).status_code == 200
+    token_id = int(accounts.list_tokens(workspace.store)[-1]["id"])  # type: ignore[call-overload]
+    accounts.revoke_token(workspace.store, workspace.ledger, token_id=token_id, actor="t")
+    assert client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_entry_is_verified_and_pack_downloads(app: FastAPI, workspace: Workspace, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assay.ledger.verify import verify_pack
+
+    client = TestClient(app)
+    headers = {"authorization": f"Bearer {_token(workspace, 'auditor', 'read')}"}
+    detail = client.get("/api/v1/ledger/entries/0", headers=headers).json()
+    assert detail["verified"] is True and detail["proof"]["tree_size"] >= 1
+    response = client.post("/api/v1/packs", headers=headers)
+    assert response.status_code == 200
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(response.content)
+    key = load_verifier(
+        client.get("/api/v1/ledger/checkpoint", headers=headers).json()["public_key"]
+    )
+    assert verify_pack(str(pack), key).ok
+
+
+def test_openapi_fuzzing_finds_no_server_errors(app: FastAPI, workspace: Workspace) -> None:
+    token = _token(workspace, "admin", "write")
+    client = TestClient(app, raise_server_exceptions=False)
+    spec = client.get("/api/v1/openapi.json", headers={"authorization": f"Bearer {token}"}).json()
+    schema = schemathesis.openapi.from_dict(spec)
+    failures: list[str] = []
+    for operation in schema.get_all_operations():
+        op = operation.ok()
+
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(case=op.as_strategy())
+        def check(case: schemathesis.Case) -> None:
+            kwargs = case.as_transport_kwargs(base_url="http://testserver")
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                "authorization": f"Bearer {token}",
+            }
+            allowed = {"method", "url", "headers", "params", "json", "content", "data", "cookies"}
+            response = client.request(**{k: v for k, v in kwargs.items() if k in allowed})
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path}: {response.status_code}")
+
+        check()
+    assert failures == []

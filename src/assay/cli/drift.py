@@ -268,22 +268,17 @@ def status(
             "No drift references or monitors yet: see `assay drift reference set --help`."
         )
         return
-    table = Table("system", "reference", "observed", "evaluations", "level", "alerts", "last alert")
     for row in rows:
         live = row["live"] or {}
         levels = live.get("levels", {})
         worst = max(levels.values(), key=["ok", "warn", "alert", "critical"].index, default="-")
         last = live.get("last_alert") or {}
-        table.add_row(
-            row["system"],
-            str(live.get("reference") or row["active_reference"] or "-"),
-            str(live.get("observed", "-")),
-            str(live.get("evaluations", "-")),
-            worst,
-            str(live.get("alerts", "-")),
-            f"{last.get('level', '')} {last.get('observed_at', '')}".strip() or "-",
+        console.print(
+            f"{row['system']}: reference {live.get('reference') or row['active_reference'] or '-'}"
+            f", observed {live.get('observed', '-')}, evaluations {live.get('evaluations', '-')}"
+            f", level {worst}, alerts {live.get('alerts', '-')}"
+            + (f", last {last.get('level')} at {last.get('observed_at')}" if last else "")
         )
-    console.print(table)
     if any(r["live"] is None for r in rows):
         console.print("Systems without figures have no live monitor reporting to this workspace.")
 

@@ -9,13 +9,17 @@ detection delay can be measured in events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Shift", "stream"]
+from assay.drift.alerts import DriftAlert
+from assay.drift.calibrate import LEVELS
+
+__all__ = ["Shift", "detection_delay", "stream"]
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
 LANGUAGE_P = (0.7, 0.1, 0.1, 0.05, 0.03, 0.02)
@@ -85,3 +89,20 @@ def stream(
         if embeddings:
             event["embedding"] = vectors[i]
         yield event
+
+
+def detection_delay(
+    events: Sequence[dict[str, Any]],
+    alerts: Sequence[DriftAlert],
+    at: int,
+    *,
+    level: str = "alert",
+) -> int | None:
+    """Events from the change point to the first alert at ``level`` or above (None: missed)."""
+    floor = LEVELS.index(level)
+    stamps = [float(e["ts"]) for e in events]
+    for alert in alerts:
+        index = bisect_left(stamps, alert.ts)
+        if LEVELS.index(alert.level) >= floor and index >= at:
+            return index - at + 1
+    return None

@@ -1,0 +1,160 @@
+"""``assay audits``: internal audit programme, audits, independence and graded findings (9.2)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assay.aims import audit
+from assay.cli._common import actor
+from assay.cli.aims import JsonFlag, done, emit, parse_date, workspace
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Internal audits: programme, plan, findings, complete.", no_args_is_help=True
+)
+
+
+@app.command("programme")
+def programme(
+    title: Annotated[str, typer.Option(help="Programme title.")],
+    period: Annotated[str, typer.Option(help="Period, e.g. 2026.")],
+    scope: Annotated[str, typer.Option(help="Scope.")] = "",
+    frequency: Annotated[str, typer.Option(help="How often.")] = "annual",
+    owner: Annotated[str, typer.Option(help="Owner.")] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """Set up an audit programme.
+
+    Example: assay audits programme --title "AIMS audits 2026" --period 2026
+    """
+    fields = {
+        "title": title,
+        "period": period,
+        "scope": scope,
+        "frequency": frequency,
+        "owner": owner,
+    }
+    with workspace() as ws:
+        made = audit.add_programme(ws.store, ws.ledger, fields, actor=actor())
+    done(made, json_output, f"Added {made.id}")
+
+
+@app.command("plan")
+def plan(
+    title: Annotated[str, typer.Option(help="Audit title.")],
+    auditor: Annotated[str, typer.Option(help="Who audits.")],
+    system: Annotated[
+        list[str] | None, typer.Option("--system", help="System in scope; repeat.")
+    ] = None,
+    criterion: Annotated[
+        list[str] | None, typer.Option("--criterion", help="Criterion, e.g. iso42001:8.2; repeat.")
+    ] = None,
+    scope: Annotated[str, typer.Option(help="Scope.")] = "",
+    programme: Annotated[str | None, typer.Option(help="Programme ID.")] = None,
+    planned: Annotated[str | None, typer.Option(help="Date YYYY-MM-DD.")] = None,
+    independence_statement: Annotated[
+        str, typer.Option(help="Needed when the auditor is not independent.")
+    ] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """Plan an audit; the auditor's independence is checked and recorded.
+
+    Example: assay audits plan --title "Risk process" --auditor internal-audit
+    --system support-bot --criterion iso42001:6.1.2
+    """
+    fields = {
+        "title": title,
+        "auditor": auditor,
+        "systems": system or [],
+        "scope": scope,
+        "programme": programme,
+        "planned": parse_date(planned, "--planned"),
+    }
+    if criterion:
+        fields["criteria"] = criterion
+    with workspace() as ws:
+        made = audit.plan_audit(
+            ws.store,
+            ws.ledger,
+            fields,
+            actor=actor(),
+            independence_statement=independence_statement,
+        )
+    done(made, json_output, f"Planned {made.id}")
+
+
+@app.command("finding")
+def finding(
+    audit_id: Annotated[str, typer.Argument(help="Audit ID, e.g. AUD-001.")],
+    grade: Annotated[str, typer.Option(help=f"One of: {', '.join(audit.GRADES)}.")],
+    description: Annotated[str, typer.Option(help="What was found.")],
+    control: Annotated[list[str] | None, typer.Option("--control", help="Control; repeat.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Record a graded finding.
+
+    Example: assay audits finding AUD-001 --grade minor-nonconformity
+    --description "Risk R-003 has no owner" --control iso42001:6.1.2
+    """
+    with workspace() as ws:
+        made = audit.add_finding(
+            ws.store,
+            ws.ledger,
+            audit_id,
+            grade=grade,
+            description=description,
+            controls=tuple(control or ()),
+            actor=actor(),
+        )
+    done(made, json_output, f"Recorded {made.id} ({grade})")
+
+
+@app.command("complete")
+def complete(
+    audit_id: Annotated[str, typer.Argument(help="Audit ID.")],
+    conclusion: Annotated[str, typer.Option(help="Overall conclusion.")] = "",
+    json_output: JsonFlag = False,
+) -> None:
+    """Complete an audit (its report becomes internal-audit evidence).
+
+    Example: assay audits complete AUD-001 --conclusion "Effective with one minor NC"
+    """
+    with workspace() as ws:
+        made = audit.complete_audit(
+            ws.store, ws.ledger, audit_id, conclusion=conclusion, actor=actor()
+        )
+    done(made, json_output, f"Completed {made.id}")
+
+
+@app.command("list")
+def list_(json_output: JsonFlag = False) -> None:
+    """List audits.
+
+    Example: assay audits list --json
+    """
+    with workspace() as ws:
+        emit(
+            audit.list_audits(ws.store),
+            json_output,
+            ("id", "status", "title", "auditor", "systems"),
+        )
+
+
+@app.command("findings")
+def findings(
+    audit_id: Annotated[str | None, typer.Option("--audit", help="Only this audit.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """List findings.
+
+    Example: assay audits findings --audit AUD-001
+    """
+    with workspace() as ws:
+        emit(
+            audit.findings_for(ws.store, audit_id),
+            json_output,
+            ("id", "audit", "status", "grade", "capa", "description"),
+        )

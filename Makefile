@@ -30,5 +30,9 @@ test: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/ledger.py
 
+models: $(VENV)/.test-installed
+	$(BIN)/pip install --quiet -e '.[ml]'
+	$(BIN)/python -m training.train_classifiers
+
 clean:
 	rm -rf $(VENV) .assay .pytest_cache .mypy_cache .ruff_cache

@@ -101,10 +101,11 @@ _DAN = re.compile(
 _DAN_I = re.compile(r"do anything now|jailbreak|developer mode enabled", _I)
 _INJECTION = re.compile(
     r"(ignore|disregard|forget|override|skip)\s+(all\s+|any\s+|the\s+|your\s+|my\s+)?"
-    r"(previous|prior|above|earlier|preceding|original|initial|system)?\s*"
+    r"(previous|prior|above|earlier|preceding|original|initial|system)?"
+    r"(\s+and\s+following)?\s*"
     r"(instructions?|directions?|rules|prompts?|guidelines|context|constraints)"
     r"|new\s+instructions?\s*:|system\s+override|\[\s*system\s*\]|<\s*/?\s*system\s*>"
-    r"|admin(istrator)?\s+override|###\s*instruction",
+    r"|admin(istrator)?\s+override|###\s*instruction|stop\s+everything",
     _I,
 )
 _ROLEPLAY = re.compile(
@@ -147,7 +148,8 @@ _B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _HEX = re.compile(r"\b(?:[0-9a-fA-F]{2}\s?){12,}")
 _ROT13 = re.compile(r"rot-?13", _I)
 _ECHO = re.compile(
-    r"(?:say|print|output|respond\s+with|reply\s+with|write|answer\s+with|return)\s*:?\s*"
+    r"(?:say|print|output|respond\s+with|reply\s+with|write|return"
+    r"|answer\s+(?:every\s+\w+\s+)?with)\s*:?\s*"
     r"[\"'“‘]([^\"'”’\n]{1,200})[\"'”’]",
     _I,
 )

@@ -8,11 +8,12 @@ short stop-word lists. Texts shorter than ``min_chars`` are not judged.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
 from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
-from assay.validators.normalize import normalize
+from assay.validators.normalize import INVISIBLE_RE
 
 __all__ = ["LanguageValidator", "detect_language"]
 
@@ -111,7 +112,9 @@ class LanguageValidator:
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
         """A finding when a confidently detected language is not allowed."""
-        t = normalize(text).text
+        # NFKC and invisible-character removal, but no homoglyph folding: folding
+        # would turn Cyrillic or Greek text into Latin look-alikes.
+        t = unicodedata.normalize("NFKC", INVISIBLE_RE.sub("", text))
         if len(t.strip()) < self.min_chars:
             return []
         lang, confidence = detect_language(t)

@@ -25,10 +25,11 @@ __all__ = ["BITS", "CHAR_NGRAMS", "WINDOW", "FeatureWindow", "featurize", "prepa
 #: log2 of the number of hash buckets every model uses.
 BITS = 19
 CHAR_NGRAMS = (2, 3, 4, 5)
-#: Texts longer than this are scored in overlapping windows (max over windows),
-#: so one injected paragraph is not diluted by a long benign document.
+#: Texts longer than this are scored in overlapping 1,000-character windows
+#: (max over windows), so one injected paragraph is not diluted by a long document.
 WINDOW = 3000
-_STRIDE = 1500
+_SPAN = 1000
+_STRIDE = 500
 _BASE = 0x100000001B3  # odd, hence invertible modulo 2**64
 _MIX = 0x9E3779B97F4A7C15
 _WORD_SALT = 0x5851F42D4C957F2D
@@ -122,9 +123,12 @@ def featurize(text: str) -> tuple[FeatureWindow, ...]:
     n = len(prepared)
     if n <= WINDOW:
         return (_window(buckets, 0, n),)
+    np = require_numpy()
+    order = np.argsort(positions, kind="stable")
+    positions, buckets = positions[order], buckets[order]
     windows = []
     for start in range(0, n - _STRIDE, _STRIDE):
-        end = min(n, start + WINDOW)
-        mask = (positions >= start) & (positions < end)
-        windows.append(_window(buckets[mask], start, end))
+        end = min(n, start + _SPAN)
+        lo, hi = np.searchsorted(positions, [start, end])
+        windows.append(_window(buckets[lo:hi], start, end))
     return tuple(windows)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from assay.errors import AssayError
+from assay.validators._spans import non_overlapping
 from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
 from assay.validators.checksums import iban_valid, luhn_valid
 from assay.validators.normalize import normalize
@@ -120,12 +121,7 @@ def _matches(text: str, entities: frozenset[str]) -> list[tuple[int, int, str, f
 def _resolve(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
     """Drop spans overlapping an earlier-priority (more specific) or longer span."""
     found.sort(key=lambda f: (_PRIORITY.get(f[2], 99), -(f[1] - f[0]), f[0]))
-    kept: list[tuple[int, int, str, float]] = []
-    for f in found:
-        if all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
-            kept.append(f)
-    kept.sort()
-    return kept
+    return non_overlapping(found)
 
 
 class PiiValidator:

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from assay.validators._spans import non_overlapping
 from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
 from assay.validators.normalize import normalize
 
@@ -22,13 +23,29 @@ __all__ = ["SecretsValidator", "shannon_entropy"]
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
+    """A credential format; ``needles`` are lower-case literals one of which must occur
+    (a C-speed substring test that skips the regex on most texts)."""
+
     label: str
     pattern: re.Pattern[str]
     score: float
+    needles: tuple[str, ...]
+
+
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "private_key": ("private key",), "aws_access_key_id": ("akia", "asia", "abia", "acca"),
+    "aws_secret_access_key": ("aws",), "github_token": ("gh", "github_pat_"),
+    "gitlab_token": ("glpat-",), "openai_api_key": ("sk-",), "anthropic_api_key": ("sk-ant-",),
+    "google_api_key": ("aiza",), "slack_token": ("xox",), "slack_webhook": ("hooks.slack",),
+    "stripe_key": ("_live_", "_test_"), "twilio_key": ("sk",), "sendgrid_key": ("sg.",),
+    "huggingface_token": ("hf_",), "npm_token": ("npm_",), "pypi_token": ("pypi-",),
+    "azure_storage_key": ("accountkey=",), "jwt": ("eyj",), "connection_string": ("://",),
+    "password_assignment": ("pass", "pwd"),
+}
 
 
 def _r(label: str, pattern: str, score: float = 0.99) -> _Rule:
-    return _Rule(label, re.compile(pattern), score)
+    return _Rule(label, re.compile(pattern), score, _NEEDLES[label])
 
 
 _RULES: tuple[_Rule, ...] = (
@@ -64,6 +81,7 @@ _GENERIC_RE = re.compile(
     r"(?i)\b(?:api[_-]?key|apikey|secret|token|access[_-]?key|auth|bearer|client[_-]?secret)"
     r"\w{0,20}[\"']?\s{0,3}[:=]?\s{0,3}[\"']?([A-Za-z0-9+/_.=-]{20,256})"
 )
+_GENERIC_WORDS = ("key", "secret", "token", "auth", "bearer")
 _MIN_ENTROPY = 3.5
 
 
@@ -94,21 +112,20 @@ class SecretsValidator:
         """One finding per credential found."""
         norm = normalize(text)
         t = norm.text
+        low = t.lower()
         found: list[tuple[int, int, str, float]] = []
         for rule in _RULES:
+            if not any(n in low for n in rule.needles):
+                continue
             for m in rule.pattern.finditer(t):
                 found.append((m.start(), m.end(), rule.label, rule.score))
-        if self.entropy:
+        if self.entropy and any(w in low for w in _GENERIC_WORDS):
             for m in _GENERIC_RE.finditer(t):
                 token = m.group(1)
                 if _looks_random(token):
                     found.append((m.start(1), m.end(1), "high_entropy_token", 0.8))
         found.sort(key=lambda f: (-f[3], f[0]))
-        kept: list[tuple[int, int, str, float]] = []
-        for f in found:
-            if all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
-                kept.append(f)
-        kept.sort()
+        kept = non_overlapping(found)
         return [
             Finding(self.name, score, label, (norm.to_original(s, e),), f"{label} ({e - s} chars)")
             for s, e, label, score in kept if score >= self.threshold

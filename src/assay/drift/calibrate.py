@@ -8,12 +8,15 @@ live window from the reference itself — each made of whole contiguous blocks
 statistic of that window against the rest of the reference, fit a gamma
 distribution to those values by moments, and read off the upper quantiles at
 tail probabilities 1e-3 (warn), 1e-5 (alert) and 1e-7 (critical). A null with
-no variability (a constant signal) falls back to fixed floors, or for chi² to
-its theoretical distribution.
+no variability (a constant signal) falls back to fixed floors. Where the
+i.i.d. sampling law is known (PSI and JS ≈ χ²ₖ₋₁·(1/n + 1/m), Pearson χ², the
+Kolmogorov law for KS) the threshold never goes below it: a short reference
+can underestimate its own noise, never the noise of sampling itself.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,6 +112,10 @@ def fit_thresholds(
         unit = scale_hint if stat == "wasserstein" else 1.0
         cuts = [max(mean, 0.0) + b * unit for b in base]
         fit = "floor"
+    floors = [_iid_floor(stat, t, dof, cal_live, cal_ref) for t in TAILS]
+    if any(f > c for f, c in zip(floors, cuts, strict=True)):
+        cuts = [max(f, c) for f, c in zip(floors, cuts, strict=True)]
+        fit += "+iid-floor"
     for i in (1, 2):
         cuts[i] = max(cuts[i], cuts[i - 1] * (1 + 1e-9))
     return Thresholds(
@@ -123,6 +130,23 @@ def fit_thresholds(
         cal_live=cal_live,
         cal_ref=cal_ref,
     )
+
+
+def _iid_floor(stat: str, tail: float, dof: int, n: float, m: float) -> float:
+    """The statistic's upper quantile under i.i.d. sampling, where it is known (else 0)."""
+    if stat in ("psi", "js", "chi2"):
+        chi = stats.gamma_isf(tail, max(dof, 1) / 2, 2.0)
+        if stat == "chi2":
+            return chi
+        divergence = chi * (1 / n + 1 / m)
+        return divergence if stat == "psi" else math.sqrt(divergence / (8 * math.log(2)))
+    if stat == "ks":
+        lo, hi = 0.0, 10.0
+        for _ in range(100):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if stats.kolmogorov_sf(mid) > tail else (lo, mid)
+        return hi / math.sqrt(n * m / (n + m))
+    return 0.0
 
 
 @dataclass
@@ -217,9 +241,10 @@ def _numeric(
         kss.append(stats.ks_2samp(live, ref)[0])
         wss.append(stats.wasserstein(live, ref))
     live_n, ref_n = float(data.live_sample_size), float(data.ref_sample_size)
+    dof = max(int(np.count_nonzero(total)) - 1, 1)
     return {
-        "psi": fit_thresholds(np.asarray(psis), "psi", window, rest),
-        "js": fit_thresholds(np.asarray(jss), "js", window, rest),
+        "psi": fit_thresholds(np.asarray(psis), "psi", window, rest, dof=dof),
+        "js": fit_thresholds(np.asarray(jss), "js", window, rest, dof=dof),
         "ks": fit_thresholds(np.asarray(kss), "ks", live_n, ref_n),
         "wasserstein": fit_thresholds(
             np.asarray(wss), "wasserstein", live_n, ref_n, scale_hint=max(spread, 1e-9)

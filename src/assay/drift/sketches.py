@@ -123,7 +123,7 @@ class Block:
         )
         self.emb_n = 0
         self.emb_bad = 0
-        self.rows: list[tuple[float, ...]] = []
+        self.rows: list[dict[str, Any]] = []
         self.emb_rows: list[NDArray[np.float64] | None] = []
         self.events: list[Mapping[str, Any]] = []
 
@@ -166,14 +166,15 @@ class Block:
         if self._emb_dim and embedding is not None:
             vector = self._add_embedding(embedding)
         # Algorithm R over whole events: the first k always, then with probability k/n.
+        # A shallow copy now (cheap); conversion to a row waits for close().
         size = self._plan.block_reservoir
         if len(self.rows) < size:
-            self.rows.append(self._row(signals))
+            self.rows.append(dict(signals))
             self.emb_rows.append(vector)
         else:
             j = int(self._random() * self.n)
             if j < size:
-                self.rows[j] = self._row(signals)
+                self.rows[j] = dict(signals)
                 self.emb_rows[j] = vector
         if self._plan.record:
             self.events.append(event)
@@ -217,7 +218,8 @@ class Block:
     def close(self) -> ClosedBlock:
         """Freeze the block into arrays for the evaluator."""
         width = len(self._plan.numeric)
-        rows = np.asarray(self.rows, dtype=np.float64).reshape(len(self.rows), width)
+        rows = np.asarray([self._row(r) for r in self.rows], dtype=np.float64)
+        rows = rows.reshape(len(self.rows), width)
         vectors = [v for v in self.emb_rows if v is not None]
         emb_rows = np.asarray(vectors, dtype=np.float32) if vectors else None
         return ClosedBlock(

@@ -301,18 +301,21 @@ def treat_risk(
     due: date | None = None,
     actor: str,
 ) -> records.Record[Risk]:
-    """Choose a treatment, its controls and the expected residual rating."""
+    """Choose a treatment, its controls and the expected residual rating.
+
+    Without ``controls`` the risk keeps the ones it has (a template's suggestions).
+    """
     if treatment not in TREATMENTS:
         raise AssayError(
             f"risk {risk_id}: field 'treatment' is {treatment!r}; "
             f"allowed values: {', '.join(TREATMENTS)}"
         )
-    if treatment == "mitigate" and not controls:
+    current = get_risk(store, risk_id).data
+    if treatment == "mitigate" and not (controls or current.controls):
         raise AssayError(
             f"risk {risk_id}: field 'controls' is empty; a mitigated risk needs at least "
             "one control (e.g. --control iso42001:A.6.2.4)"
         )
-    current = get_risk(store, risk_id).data
     changes: dict[str, Any] = {
         "treatment": treatment,
         "controls": list(controls) or list(current.controls),

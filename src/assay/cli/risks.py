@@ -87,11 +87,15 @@ def add(
 
 @app.command("treat")
 def treat(
-    risk_id: Annotated[str, typer.Argument(help="Risk ID, e.g. R-001.")],
+    risk_ids: Annotated[list[str], typer.Argument(help="Risk ID(s), e.g. R-001 R-002.")],
     treatment: Annotated[str, typer.Option(help=f"One of: {', '.join(risk.TREATMENTS)}.")],
     control: Annotated[
         list[str] | None,
-        typer.Option("--control", help="Control as framework:ID, e.g. iso42001:A.6.2.4; repeat."),
+        typer.Option(
+            "--control",
+            help="Control as framework:ID, e.g. iso42001:A.6.2.4; repeat "
+            "(default: keep the risk's controls).",
+        ),
     ] = None,
     residual_likelihood: Annotated[int | None, typer.Option(help="Residual likelihood.")] = None,
     residual_impact: Annotated[int | None, typer.Option(help="Residual impact.")] = None,
@@ -100,26 +104,33 @@ def treat(
     due: Annotated[str | None, typer.Option(help="Due date YYYY-MM-DD.")] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Choose a treatment, its controls and the residual rating.
+    """Choose a treatment, its controls and the residual rating (one or more risks).
 
-    Example: assay risks treat R-001 --treatment mitigate --control iso42001:A.6.2.4
+    Example: assay risks treat R-001 R-002 --treatment mitigate --control iso42001:A.6.2.4
     --residual-likelihood 2 --residual-impact 3
     """
+    made = []
     with workspace() as ws:
-        made = risk.treat_risk(
-            ws.store,
-            ws.ledger,
-            risk_id,
-            treatment=treatment,
-            controls=control or (),
-            residual_likelihood=residual_likelihood,
-            residual_impact=residual_impact,
-            plan=plan,
-            owner=owner,
-            due=parse_date(due, "--due"),
-            actor=actor(),
-        )
-    done(made, json_output, f"{made.id}: {made.status}")
+        for risk_id in risk_ids:
+            made.append(
+                risk.treat_risk(
+                    ws.store,
+                    ws.ledger,
+                    risk_id,
+                    treatment=treatment,
+                    controls=control or (),
+                    residual_likelihood=residual_likelihood,
+                    residual_impact=residual_impact,
+                    plan=plan,
+                    owner=owner,
+                    due=parse_date(due, "--due"),
+                    actor=actor(),
+                )
+            )
+    if json_output:
+        emit(made, True)
+    else:
+        console.print(", ".join(f"{r.id}: {r.status}" for r in made), markup=False)
 
 
 @app.command("accept")

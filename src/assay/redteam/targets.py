@@ -46,6 +46,7 @@ __all__ = [
     "CallableTarget",
     "Capabilities",
     "DemoTarget",
+    "HTTPConfig",
     "HTTPTarget",
     "Message",
     "OpenAITarget",

@@ -39,7 +39,9 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[Server]:
     ws = init_workspace(tmp_path / "ws")
     for role in ("admin", "compliance", "auditor"):
-        accounts.add_user(ws.store, ws.ledger, username=role, password=PASSWORD, role=role, actor="setup")
+        accounts.add_user(
+            ws.store, ws.ledger, username=role, password=PASSWORD, role=role, actor="setup"
+        )
     ws.close()
     port = _free_port()
     process = subprocess.Popen(

@@ -8,7 +8,9 @@ from assay.ledger.keys import load_verifier
 from assay.ledger.verify import verify_pack
 
 
-def test_compliance_officer_and_auditor_journey(browser, server, login, shot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compliance_officer_and_auditor_journey(
+    browser, server, login, shot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     login(page, "compliance")
     shot(page, "systems-empty")

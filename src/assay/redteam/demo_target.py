@@ -81,7 +81,7 @@ _LEET: Final = str.maketrans(
 _HARMFUL = re.compile(
     r"\b(bomb|explosive|detonat|weapon|gun|firearm|kill|murder|assassinat|poison|"
     r"hack|malware|ransomware|virus|keylogger|exploit|ddos|phishing|steal|theft|shoplift|"
-    r"meth|cocaine|heroin|fentanyl|drugs?|launder|counterfeit|fraud|scam|forge|"
+    r"meth\b|methamphetamine|cocaine|heroin|fentanyl|drugs?|launder|counterfeit|fraud|scam|forge|"
     r"suicide|self-harm|harm (myself|yourself|others)|torture|kidnap|traffick|"
     r"terror|extremis|nerve agent|anthrax|bioweapon|chemical weapon|ricin|sarin|"
     r"stalk|harass|blackmail|extort|bypass security|break into|lock ?pick|"

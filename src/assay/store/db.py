@@ -8,18 +8,15 @@ advisory lock on PostgreSQL, so several processes never fork the log.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assay.errors import AssayError
@@ -81,6 +78,8 @@ class Store:
 
     def upgrade(self) -> None:
         """Apply every pending migration (the same scripts on SQLite and PostgreSQL)."""
+        from alembic import command  # imported here: alembic is slow to import
+
         self.check_schema(allow_behind=True)
         with self._connect() as connection, connection.begin():
             config = _alembic_config()
@@ -89,11 +88,10 @@ class Store:
 
     def check_schema(self, *, allow_behind: bool = False) -> None:
         """Refuse a database written by a newer Assay, or one that needs migrating."""
-        scripts = ScriptDirectory.from_config(_alembic_config())
-        head = scripts.get_current_head()
+        known, head = _revisions()
         with self._connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
-        if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
+            current = _current_revision(connection)
+        if current is not None and current not in known:
             raise AssayError(
                 f"the database at {redact_url(self.url)} has schema revision {current}, "
                 f"newer than this Assay knows (up to {head}): upgrade Assay"
@@ -114,10 +112,42 @@ class Store:
             ) from exc
 
 
-def _alembic_config() -> Config:
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
+
+
+_REVISION_RE = re.compile(r'^(down_revision|revision) = (None|"([^"]+)")$', re.M)
+
+
+def _revisions() -> tuple[set[str], str]:
+    """Known revisions and the head, read from the migration scripts without alembic.
+
+    Opening a workspace checks the schema on every command; importing alembic
+    for that would cost more than the command itself.
+    """
+    parents: dict[str, str | None] = {}
+    for script in _MIGRATIONS.glob("versions/*.py"):
+        found = {m.group(1): m.group(3) for m in _REVISION_RE.finditer(script.read_text())}
+        if found.get("revision"):
+            parents[str(found["revision"])] = found.get("down_revision")
+    referenced = {parent for parent in parents.values() if parent}
+    heads = sorted(set(parents) - referenced)
+    if len(heads) != 1:
+        raise AssayError(f"the migration scripts have {len(heads)} heads ({heads}): fix the chain")
+    return set(parents), heads[0]
+
+
+def _current_revision(connection: Connection) -> str | None:
+    try:
+        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    except (OperationalError, ProgrammingError):
+        connection.rollback()
+        return None
+    return None if row is None else str(row[0])
 
 
 def _make_engine(url: str) -> Engine:

@@ -113,4 +113,12 @@ def list_runs(root: Path) -> list[str]:
     """Run ids under ``root``, oldest first."""
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / META).is_file())
+    runs: list[tuple[str, str]] = []
+    for path in root.iterdir():
+        if (path / META).is_file():
+            try:
+                created = str(json.loads((path / META).read_text(encoding="utf-8"))["created_at"])
+            except (ValueError, KeyError, OSError):
+                created = ""
+            runs.append((created, path.name))
+    return [name for _, name in sorted(runs)]

@@ -567,8 +567,8 @@ def target_from_spec(
 ) -> Target:
     """Build a target from a CLI spec.
 
-    ``demo`` · ``openai:MODEL`` (base URL from ``base_url``, ``$OPENAI_BASE_URL``
-    or the local gateway at http://127.0.0.1:8787/v1; key from ``$OPENAI_API_KEY``)
+    ``demo`` · ``openai:MODEL`` (base URL from ``base_url`` or ``$OPENAI_BASE_URL``;
+    key from ``$OPENAI_API_KEY``)
     · ``openai:MODEL@http://host/v1`` · ``http:target.yaml`` · ``python:pkg.mod:fn``.
     """
     kind, _, rest = spec.partition(":")
@@ -576,7 +576,12 @@ def target_from_spec(
         return DemoTarget(system_prompt)
     if kind == "openai" and rest:
         model, _, url = rest.partition("@")
-        url = url or base_url or os.environ.get("OPENAI_BASE_URL") or "http://127.0.0.1:8787/v1"
+        url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
+        if not url:
+            raise AssayError(
+                f"target {spec!r} needs a base URL: write openai:{model}@http://HOST/v1, "
+                "pass --base-url or set OPENAI_BASE_URL (the Assay gateway's URL works too)"
+            )
         return OpenAITarget(url, model, system_prompt=system_prompt, secrets=secrets)
     if kind == "http" and rest:
         path = Path(rest)

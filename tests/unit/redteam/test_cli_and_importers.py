@@ -12,6 +12,7 @@ from assay.errors import AssayError
 from assay.redteam.attacks import FAMILIES, load_corpus, load_file
 from assay.redteam.converters import CONVERTERS, apply_chain, parse_chain
 from assay.redteam.importers import import_garak, import_pyrit, write_corpus
+from assay.redteam.store import list_runs
 from assay.workspace import init_workspace, open_workspace
 
 
@@ -74,7 +75,7 @@ def test_scan_cli_gate_evidence_and_subcommands(
         ]
     )
     assert code == 1
-    runs = sorted(p.name for p in (ws / "scans").iterdir())
+    runs = list_runs(ws / "scans")
     assert len(runs) == 2 and (ws / "scans" / runs[0] / "report.sarif").is_file()
     workspace = open_workspace(ws)
     try:

@@ -1,0 +1,50 @@
+"""The guard engine: policy-driven validators on a model's inputs and outputs.
+
+``Guard.from_policy(path)`` (or ``Guard.default()``) checks texts with
+``check_input`` / ``check_output`` (and async twins), returning a
+:class:`Verdict`; :func:`guarded` wraps a function; :class:`StreamChecker`
+guards streamed output; :class:`LedgerSink` turns decisions into evidence.
+"""
+
+from assay.guard.decorator import guarded
+from assay.guard.engine import DecisionSink, DriftHook, Guard, ValidatorFactory
+from assay.guard.evidence import GUARD_CONTROLS, LedgerSink, decision_evidence, text_digest
+from assay.guard.policy import (
+    ACTIONS,
+    EvidenceSettings,
+    Policy,
+    Rule,
+    StreamSettings,
+    build_validator,
+    default_policy_text,
+    load_policy,
+    parse_policy,
+)
+from assay.guard.stream import StreamChecker, StreamUpdate
+from assay.guard.verdict import DecisionContext, GuardBlocked, Verdict
+
+__all__ = [
+    "ACTIONS",
+    "GUARD_CONTROLS",
+    "DecisionContext",
+    "DecisionSink",
+    "DriftHook",
+    "EvidenceSettings",
+    "Guard",
+    "GuardBlocked",
+    "LedgerSink",
+    "Policy",
+    "Rule",
+    "StreamChecker",
+    "StreamSettings",
+    "StreamUpdate",
+    "ValidatorFactory",
+    "Verdict",
+    "build_validator",
+    "decision_evidence",
+    "default_policy_text",
+    "guarded",
+    "load_policy",
+    "parse_policy",
+    "text_digest",
+]

@@ -1,0 +1,246 @@
+"""The guard engine: run a policy's validators on a text and decide what to do.
+
+Validators run by cost tier (0 deterministic, then 1 linear, then 2 embedding)
+and the engine stops after a tier that blocks, so the common attack costs only
+the cheap checks. The text is normalised once up front; validators share that
+cached work. A validator that raises or a run that overruns the latency budget
+follows the policy's ``on_error`` — and the engine itself never raises, since
+it sits on a request path that must fail closed (or open) on purpose only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assay.guard.policy import Policy, Rule, build_validator, default_policy_text, load_policy
+from assay.guard.policy import parse_policy as _parse_policy
+from assay.guard.verdict import ACTION_OF, SEVERITY, DecisionContext, Direction, Verdict
+from assay.validators import CheckContext, Finding, Validator, get_validator, normalize, redact
+
+if TYPE_CHECKING:
+    from assay.guard.stream import StreamChecker
+
+__all__ = ["DecisionSink", "DriftHook", "Guard", "ValidatorFactory"]
+
+log = logging.getLogger("assay.guard")
+
+DecisionSink = Callable[[Verdict, DecisionContext], None]
+DriftHook = Callable[[dict[str, Any]], None]
+ValidatorFactory = Callable[[Rule], Validator]
+_BLOCK = SEVERITY["block"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One compiled policy rule."""
+
+    key: str
+    validator: Validator
+    action: str
+    threshold: float | None
+
+
+def _compile(rules: Sequence[Rule], factory: ValidatorFactory) -> tuple[tuple[_Step, ...], ...]:
+    """Build each rule's validator once and group the steps by tier, cheapest first."""
+    steps: list[tuple[int, _Step]] = []
+    seen: dict[str, int] = {}
+    for rule in rules:
+        validator = factory(rule)
+        n = seen[rule.validator] = seen.get(rule.validator, 0) + 1
+        key = rule.validator if n == 1 else f"{rule.validator}#{n}"
+        steps.append((int(validator.tier), _Step(key, validator, rule.action, rule.threshold)))
+    tiers = sorted({tier for tier, _ in steps})
+    return tuple(tuple(s for t, s in steps if t == tier) for tier in tiers)
+
+
+class Guard:
+    """Checks inputs and outputs against a :class:`Policy`; thread-safe.
+
+    ``on_decision`` receives every decision (e.g. a :class:`LedgerSink`);
+    ``drift_hook`` receives a drift event per input decision (the schema of
+    :mod:`assay.drift.events`). Neither may slow or break the check: their
+    exceptions are logged, never raised.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        on_decision: DecisionSink | None = None,
+        drift_hook: DriftHook | None = None,
+        system: str | None = None,
+        factory: ValidatorFactory = build_validator,
+    ) -> None:
+        self.policy = policy
+        self.system = system or policy.system
+        self.on_decision = on_decision
+        self.drift_hook = drift_hook
+        self._steps: dict[Direction, tuple[tuple[_Step, ...], ...]] = {
+            "input": _compile(policy.input, factory),
+            "output": _compile(policy.output, factory),
+        }
+        self._language: Validator | None = None
+
+    @classmethod
+    def from_policy(cls, path: Path | str, **kwargs: Any) -> Guard:
+        """A guard for the policy file at ``path`` (refused with line and field if bad)."""
+        return cls(load_policy(path), **kwargs)
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<policy>", **kwargs: Any) -> Guard:
+        """A guard for policy YAML held in memory."""
+        return cls(_parse_policy(text, source), **kwargs)
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> Guard:
+        """A guard for the shipped default policy (``assay guard policy show-default``)."""
+        return cls.from_yaml(default_policy_text(), "assay/guard/policies/default.yaml", **kwargs)
+
+    # -- checks ------------------------------------------------------------------
+
+    def check_input(self, text: str, ctx: CheckContext | None = None) -> Verdict:
+        """Check a prompt (or any text going into the model)."""
+        return self._decide("input", text, ctx)
+
+    def check_output(self, text: str, prompt: str | None = None,
+                     ctx: CheckContext | None = None) -> Verdict:
+        """Check a response; ``prompt`` feeds relevance-style validators."""
+        if prompt is not None:
+            ctx = replace(ctx, prompt=prompt) if ctx is not None else CheckContext(prompt=prompt)
+        return self._decide("output", text, ctx)
+
+    async def acheck_input(self, text: str, ctx: CheckContext | None = None) -> Verdict:
+        """:meth:`check_input` in a worker thread, so the event loop keeps serving."""
+        return await asyncio.to_thread(self.check_input, text, ctx)
+
+    async def acheck_output(self, text: str, prompt: str | None = None,
+                            ctx: CheckContext | None = None) -> Verdict:
+        """:meth:`check_output` in a worker thread."""
+        return await asyncio.to_thread(self.check_output, text, prompt, ctx)
+
+    def stream(self, prompt: str | None = None, ctx: CheckContext | None = None) -> StreamChecker:
+        """A :class:`StreamChecker` for one streamed response, using the policy's ``stream``."""
+        from assay.guard.stream import StreamChecker
+
+        return StreamChecker(self, prompt=prompt, ctx=ctx)
+
+    # -- internals shared with the stream checker --------------------------------
+
+    def _decide(self, direction: Direction, text: str, ctx: CheckContext | None) -> Verdict:
+        verdict = self.evaluate(direction, text, ctx)
+        self.emit(verdict, DecisionContext(direction, text, self.policy, self.system,
+                                           time.time(), ctx))
+        return verdict
+
+    def evaluate(self, direction: Direction, text: str, ctx: CheckContext | None = None) -> Verdict:
+        """Run the policy's ``direction`` rules on ``text`` without emitting a decision."""
+        start = time.perf_counter()
+        try:
+            return self._run(self._steps[direction], text, ctx, start)
+        except Exception as exc:  # the engine must never raise on the request path
+            log.exception("guard engine failed")
+            return self._failed(start, {}, [], f"engine raised {type(exc).__name__}: {exc}")
+
+    def emit(self, verdict: Verdict, decision: DecisionContext) -> None:
+        """Hand a decision to the sink and (for inputs) the drift hook; never raises."""
+        if self.on_decision is not None:
+            try:
+                self.on_decision(verdict, decision)
+            except Exception:
+                log.exception("guard decision sink failed")
+        if self.drift_hook is not None and decision.direction == "input":
+            try:
+                self.drift_hook(self._drift_event(verdict, decision))
+            except Exception:
+                log.exception("guard drift hook failed")
+
+    def _failed(self, start: float, timings: dict[str, float], findings: list[Finding],
+                error: str) -> Verdict:
+        total = (time.perf_counter() - start) * 1000
+        if self.policy.on_error == "block":
+            return Verdict("block", tuple(findings), None, timings, total, error)
+        return Verdict("allow", tuple(findings), None, timings, total, error)
+
+    def _run(self, tiers: tuple[tuple[_Step, ...], ...], text: str, ctx: CheckContext | None,
+             start: float) -> Verdict:
+        clock = time.perf_counter
+        budget = self.policy.latency_budget_ms
+        timings: dict[str, float] = {}
+        findings: list[Finding] = []
+        redact_spans: list[tuple[int, int]] = []
+        errors: list[str] = []
+        worst = 0
+        t = clock()
+        normalize(text)  # once; every validator reuses the cached result
+        timings["normalize"] = (clock() - t) * 1000
+        remaining = sum(len(tier) for tier in tiers)
+        for tier in tiers:
+            for step in tier:
+                remaining -= 1
+                t = clock()
+                try:
+                    found = step.validator.check(text, ctx)
+                except Exception as exc:
+                    timings[step.key] = (clock() - t) * 1000
+                    error = f"{step.key} raised {type(exc).__name__}: {exc}"
+                    if self.policy.on_error == "block":
+                        return self._failed(start, timings, findings, error)
+                    errors.append(error)
+                    continue
+                timings[step.key] = (clock() - t) * 1000
+                for f in found:
+                    if step.threshold is not None and f.score < step.threshold:
+                        continue
+                    findings.append(f)
+                    worst = max(worst, SEVERITY[step.action])
+                    if step.action == "redact":
+                        redact_spans.extend(f.spans or ((0, len(text)),))
+                elapsed = (clock() - start) * 1000
+                if budget is not None and elapsed > budget:
+                    error = (f"latency budget {budget:g} ms exceeded after {step.key} "
+                             f"({elapsed:.1f} ms; {remaining} validators skipped)")
+                    if self.policy.on_error == "block":
+                        return self._failed(start, timings, findings, error)
+                    errors.append(error)
+                    return self._verdict(text, worst, findings, redact_spans, timings, start,
+                                         errors)
+            if worst >= _BLOCK:
+                break
+        return self._verdict(text, worst, findings, redact_spans, timings, start, errors)
+
+    @staticmethod
+    def _verdict(text: str, worst: int, findings: list[Finding], spans: list[tuple[int, int]],
+                 timings: dict[str, float], start: float, errors: list[str]) -> Verdict:
+        action = ACTION_OF[worst]
+        redacted = redact(text, spans) if action == "redact" else None
+        total = (time.perf_counter() - start) * 1000
+        return Verdict(action, tuple(findings), redacted, timings, total,
+                       "; ".join(errors) if errors else None)
+
+    def _drift_event(self, verdict: Verdict, decision: DecisionContext) -> dict[str, Any]:
+        """A drift event (assay.drift.events schema); scores below threshold read as 0."""
+        signals: dict[str, float] = {}
+        for key in verdict.timings_ms:
+            if key != "normalize":
+                signals[f"score.{key}"] = 0.0
+        for f in verdict.findings:
+            name = f"score.{f.validator}"
+            signals[name] = max(signals.get(name, 0.0), f.score)
+        signals["blocked"] = 1.0 if verdict.action == "block" else 0.0
+        signals["redacted"] = 1.0 if verdict.action == "redact" else 0.0
+        signals["input_len"] = float(len(decision.text))
+        signals["guard_ms"] = verdict.total_ms
+        return {"ts": decision.ts, "system": decision.system or "default", "signals": signals,
+                "categories": {"language": self._detect_language(decision.text)}}
+
+    def _detect_language(self, text: str) -> str:
+        if self._language is None:
+            self._language = get_validator("language", allowed=(), threshold=0.0, min_chars=20)
+        found = self._language.check(text)
+        return found[0].label if found else "und"

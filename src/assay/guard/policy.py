@@ -1,0 +1,211 @@
+"""The guard policy: which validators run on inputs and outputs, and what a finding does.
+
+A policy is YAML validated by pydantic (schema ``version: 1``). Because a
+policy is edited by hand and deployed to production, a bad file is refused
+with the file, the line and the field at fault — e.g.
+``policy.yaml:7: input[2].action: must be one of block, redact, warn, log`` —
+and that includes unknown validator names and unknown validator parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from assay.errors import AssayError
+from assay.guard._yaml import Lines, Loc, dotted, line_for, read_yaml_text
+from assay.validators import INPUT_VALIDATORS, OUTPUT_VALIDATORS, Validator, validator_names
+from assay.validators import get_validator as _get_validator
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_POLICY",
+    "EvidenceSettings",
+    "Policy",
+    "Rule",
+    "StreamSettings",
+    "build_validator",
+    "default_policy_text",
+    "load_policy",
+    "parse_policy",
+]
+
+ACTIONS = ("block", "redact", "warn", "log")
+DEFAULT_POLICY = "default.yaml"
+
+
+class Rule(BaseModel):
+    """One validator in a policy list; keys other than these three are its parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    validator: str
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    action: str
+
+    @field_validator("validator")
+    @classmethod
+    def _known_validator(cls, value: str) -> str:
+        if value not in validator_names():
+            raise ValueError(f"unknown validator {value!r}; choose one of "
+                             + ", ".join(validator_names()))
+        return value
+
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: str) -> str:
+        if value not in ACTIONS:
+            raise ValueError("must be one of " + ", ".join(ACTIONS))
+        return value
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The validator's keyword parameters (every key besides validator/threshold/action)."""
+        return dict(self.model_extra or {})
+
+
+class StreamSettings(BaseModel):
+    """How streamed output is checked: hold all, windows with overlap, or flag after release."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["buffer", "windowed", "flag"] = "windowed"
+    window: int = Field(default=256, ge=16, le=1_000_000)
+    overlap: int = Field(default=64, ge=0)
+
+    @field_validator("overlap")
+    @classmethod
+    def _overlap_below_window(cls, value: int, info: Any) -> int:
+        window = info.data.get("window", 256)
+        if value >= window:
+            raise ValueError(f"must be smaller than window ({window})")
+        return value
+
+
+class EvidenceSettings(BaseModel):
+    """What decision evidence may hold; raw text only when ``store_content`` is true."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store_content: bool = False
+
+
+class Policy(BaseModel):
+    """A guard policy for one AI system (see docs/guardrails.md for every field)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    system: str | None = Field(default=None, min_length=1, max_length=200)
+    input: tuple[Rule, ...] = ()
+    output: tuple[Rule, ...] = ()
+    stream: StreamSettings = StreamSettings()
+    on_error: Literal["block", "allow"] = "block"
+    latency_budget_ms: float | None = Field(default=50.0, gt=0)
+    evidence: EvidenceSettings = EvidenceSettings()
+
+
+def build_validator(rule: Rule) -> Validator:
+    """The validator a rule describes (its threshold passed through when given)."""
+    params = rule.params
+    if rule.threshold is not None:
+        params["threshold"] = rule.threshold
+    return _get_validator(rule.validator, **params)
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Validate policy YAML ``text``; errors name ``source``, the line and the field."""
+    data, lines = read_yaml_text(text, source)
+    if not isinstance(data, Mapping):
+        raise AssayError(f"{source}:1: the policy must be a YAML mapping "
+                         "(see `assay guard policy show-default`).")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, lines, source) from None
+    _check_rules(policy, lines, source)
+    return policy
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AssayError(f"{p}: cannot read the policy ({exc.strerror}); check the path.") from exc
+    except UnicodeDecodeError as exc:
+        raise AssayError(f"{p}: the policy is not UTF-8 text ({exc.reason}).") from exc
+    return parse_policy(text, str(p))
+
+
+def default_policy_text() -> str:
+    """The shipped default policy (YAML, with comments)."""
+    return (resources.files("assay.guard") / "policies" / DEFAULT_POLICY).read_text("utf-8")
+
+
+def _first_error(exc: ValidationError, lines: Lines, source: str) -> AssayError:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc: Loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = "unknown field; check the spelling (see docs/guardrails.md)"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        message = "must be one of " + expected.replace("'", "").replace(" or ", ", ")
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return AssayError(f"{source}:{line_for(lines, loc)}: {dotted(loc)}: {message}{more}")
+
+
+def _check_rules(policy: Policy, lines: Lines, source: str) -> None:
+    """Checks pydantic cannot express: direction fit, and that each validator builds."""
+    for direction, rules, allowed in (("input", policy.input, INPUT_VALIDATORS),
+                                      ("output", policy.output, OUTPUT_VALIDATORS)):
+        for i, rule in enumerate(rules):
+            loc: Loc = (direction, i)
+            if rule.validator not in allowed:
+                at: Loc = (*loc, "validator")
+                raise AssayError(
+                    f"{source}:{line_for(lines, at)}: {dotted(at)}:"
+                    f" {rule.validator!r} is not an {direction} validator; choose one of "
+                    + ", ".join(sorted(allowed)))
+            _check_builds(rule, loc, lines, source)
+
+
+def _check_builds(rule: Rule, loc: Loc, lines: Lines, source: str) -> None:
+    try:
+        build_validator(rule)
+        return
+    except Exception as exc:  # any constructor failure is a policy error
+        whole = exc
+    # Find the parameter at fault by building with one parameter at a time.
+    for key, value in rule.params.items():
+        try:
+            _get_validator(rule.validator, **{key: value})
+        except Exception as exc:
+            where = (*loc, key)
+            raise AssayError(f"{source}:{line_for(lines, where)}: {dotted(where)}: "
+                             f"{_param_problem(rule.validator, key, exc)}") from None
+    raise AssayError(f"{source}:{line_for(lines, loc)}: {dotted(loc)}: the validator "
+                     f"{rule.validator!r} cannot be built: {_reason(whole)}") from None
+
+
+def _param_problem(validator: str, key: str, exc: Exception) -> str:
+    if "unexpected keyword argument" in _reason(exc):
+        return f"unknown parameter for validator {validator!r}"
+    return f"bad value: {_reason(exc)}"
+
+
+def _reason(exc: Exception) -> str:
+    cause = exc.__cause__
+    return str(cause if isinstance(cause, Exception) else exc)

@@ -55,7 +55,7 @@ def main(
 
 def _register_groups() -> None:
     """Attach every command group; each lives in its own module."""
-    from assay.cli import comply, db, demo, init, ledger, pack, serve, systems
+    from assay.cli import comply, db, demo, gateway, init, ledger, pack, serve, systems
 
     init.register(app)
     demo.register(app)
@@ -64,6 +64,7 @@ def _register_groups() -> None:
     app.add_typer(ledger.app, name="ledger")
     app.add_typer(pack.app, name="pack")
     serve.register(app)
+    app.add_typer(gateway.app, name="gateway")
     # Command groups added by later capabilities register below this line.
     app.add_typer(comply.app, name="comply")
     __import__("assay.cli.eval", fromlist=["register"]).register(app)

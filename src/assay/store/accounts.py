@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.store.models import Base
 
-__all__ = ["ApiToken", "User", "WebSession"]
+__all__ = ["ApiToken", "GatewayKey", "User", "WebSession"]
 
 
 class User(Base):
@@ -54,4 +54,25 @@ class ApiToken(Base):
     scope: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class GatewayKey(Base):
+    """A gateway API key: which system, policy and upstream its requests use.
+
+    ``upstream_credential`` is a *reference* (``env:NAME`` or ``file:/path``),
+    never the secret itself.
+    """
+
+    __tablename__ = "gateway_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    upstream: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    upstream_credential: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

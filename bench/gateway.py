@@ -1,0 +1,176 @@
+"""Gateway benchmark: added latency and throughput over a direct upstream call.
+
+Starts the fake upstream and an Assay gateway on loopback, then drives them
+with wrk (Debian package) in the same run: (a) the upstream directly, (b) the
+gateway with the guard off, (c) the gateway with the default policy, and (d)
+LiteLLM's proxy on the same upstream when it is installed (--litellm PATH).
+Each at concurrency 1 (added latency) and 50 (throughput, errors).
+Writes bench/results/gateway.json.
+
+    python bench/gateway.py [--seconds 60] [--litellm /path/to/litellm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from assay.aims import add_system
+from assay.gateway.keys import create_key
+from assay.workspace import init_workspace
+
+RESULTS = Path(__file__).parent / "results" / "gateway.json"
+BODY = {
+    "model": "assay-demo-1",
+    "messages": [{"role": "user", "content": "What are your opening hours on Saturday?"}],
+}
+LUA = """
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str, headers: dict[str, str] | None = None) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, headers=headers, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, key: str, connections: int, seconds: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % (json.dumps(BODY), key))
+    threads = min(2, connections)
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-s", script.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return {
+        "connections": connections,
+        "requests": requests,
+        "errors": errors,
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "latency_ms": {f"p{k}": _ms(v) for k, v in percentiles.items()},
+    }
+
+
+def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _litellm(binary: str, upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    config = tmp / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: assay-demo-1\n"
+        "    litellm_params:\n"
+        "      model: openai/assay-demo-1\n"
+        f"      api_base: {upstream}/v1\n"
+        "      api_key: none\n"
+    )
+    return _start([binary, "--config", str(config), "--port", str(port), "--num_workers", "1"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--litellm", help="path to the litellm CLI (run it on the same upstream)")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    results: dict[str, Any] = {"command": "python bench/gateway.py " + " ".join(sys.argv[1:])}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        ws = init_workspace(root)
+        add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="bench")
+        key_off = create_key(ws.store, ws.ledger, name="off", system="bench", actor="b", policy="off")
+        key_on = create_key(ws.store, ws.ledger, name="on", system="bench", actor="b", policy="default")
+        ws.close()
+        up_port, gw_port = _port(), _port()
+        upstream = f"http://127.0.0.1:{up_port}"
+        procs = [_start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port", str(up_port)])]
+        procs.append(_start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
+                             "--upstream", upstream, "--port", str(gw_port)]))
+        targets = {
+            "direct": (f"{upstream}/v1/chat/completions", "none"),
+            "gateway_guard_off": (f"http://127.0.0.1:{gw_port}/v1/chat/completions", key_off),
+            "gateway_default_policy": (f"http://127.0.0.1:{gw_port}/v1/chat/completions", key_on),
+        }
+        if args.litellm:
+            ll_port = _port()
+            procs.append(_litellm(args.litellm, upstream, ll_port, Path(tmp)))
+            targets["litellm_proxy"] = (f"http://127.0.0.1:{ll_port}/v1/chat/completions", "none")
+        try:
+            _wait(f"{upstream}/v1/models")
+            _wait(f"http://127.0.0.1:{gw_port}/v1/models")
+            if args.litellm:
+                _wait(f"http://127.0.0.1:{ll_port}/health/liveliness")
+            for name, (url, key) in targets.items():
+                httpx.post(url, json=BODY, headers={"authorization": f"Bearer {key}"}, timeout=30)
+                results[name] = {
+                    "c1": wrk(url, key, 1, max(5, args.seconds // 4)),
+                    "c50": wrk(url, key, 50, args.seconds),
+                }
+                print(name, json.dumps(results[name]), flush=True)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+    base = results["direct"]
+    results["added_latency_ms"] = {
+        name: {
+            conc: {
+                p: round(results[name][conc]["latency_ms"][p] - base[conc]["latency_ms"][p], 3)
+                for p in ("p50", "p99")
+            }
+            for conc in ("c1", "c50")
+        }
+        for name in targets
+        if name != "direct"
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["added_latency_ms"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""``assay gateway``: run the OpenAI-compatible gateway; manage its keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from assay.cli._common import actor, console, open_ws, print_json, workspace_path
+from assay.errors import AssayError
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="OpenAI-compatible gateway with inline guardrails.", invoke_without_command=True
+)
+keys_app = typer.Typer(help="Gateway API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _require_server() -> None:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise AssayError(
+            f"the gateway needs the web extra ({exc.name} missing): pip install 'assay[web]'"
+        ) from exc
+
+
+@app.callback()
+def run(
+    ctx: typer.Context,
+    policy: Annotated[
+        str, typer.Option(help="Policy YAML file, 'default', or 'off' (no guard).")
+    ] = "default",
+    upstream: Annotated[
+        str, typer.Option(help="OpenAI-compatible upstream base URL (without /v1).")
+    ] = "http://127.0.0.1:8001",
+    upstream_credential: Annotated[
+        str | None, typer.Option(help="env:NAME or file:/path holding the upstream API key.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (stateless).")] = 1,
+    store_content: Annotated[
+        bool, typer.Option(help="Keep request bodies as evidence payloads (off: digests only).")
+    ] = False,
+) -> None:
+    """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.
+
+    Example: assay gateway --policy default --upstream https://api.openai.com \\
+        --upstream-credential env:OPENAI_API_KEY --port 8080
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    _require_server()
+    import uvicorn
+
+    from assay.gateway.app import GatewaySettings
+    from assay.gateway.server import settings_to_env
+
+    workspace = open_ws()  # fail fast with a clear error if there is no workspace
+    workspace.close()
+    settings = GatewaySettings(
+        policy=policy, upstream=upstream.rstrip("/"), upstream_credential=upstream_credential,
+        store_content=store_content,
+    )
+    os.environ.update(settings_to_env(workspace_path(), settings))
+    console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")
+    uvicorn.run(
+        "assay.gateway.server:app_from_env", factory=True, host=host, port=port,
+        workers=workers, log_level="warning",
+    )
+
+
+@app.command("fake-upstream")
+def fake_upstream(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8001,
+) -> None:
+    """Serve the deterministic fake OpenAI-compatible model (for demos and tests).
+
+    Example: assay gateway fake-upstream --port 8001
+    """
+    _require_server()
+    import uvicorn
+
+    from assay.gateway.fake_upstream import create_fake_upstream
+
+    console.print(f"Fake upstream on http://{host}:{port}/v1")
+    uvicorn.run(create_fake_upstream(), host=host, port=port, log_level="warning")
+
+
+@keys_app.command("create")
+def keys_create(
+    system: Annotated[str, typer.Option(help="AI system the key's traffic belongs to.")],
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. web-frontend.")],
+    policy: Annotated[str | None, typer.Option(help="Policy file for this key.")] = None,
+    upstream: Annotated[str | None, typer.Option(help="Upstream base URL for this key.")] = None,
+    upstream_credential: Annotated[
+        str | None, typer.Option(help="env:NAME or file:/path (never the secret itself).")
+    ] = None,
+) -> None:
+    """Create a gateway key; it is printed once and stored only as a hash.
+
+    Example: assay gateway keys create --system support-bot --name web-frontend
+    """
+    from assay.gateway.keys import create_key
+
+    workspace = open_ws()
+    try:
+        key = create_key(
+            workspace.store, workspace.ledger, name=name, system=system, actor=actor(),
+            policy=policy, upstream=upstream, upstream_credential=upstream_credential,
+        )
+    finally:
+        workspace.close()
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List gateway keys (prefixes only).
+
+    Example: assay gateway keys list --json
+    """
+    from assay.gateway.keys import list_keys
+
+    workspace = open_ws()
+    try:
+        keys = list_keys(workspace.store)
+    finally:
+        workspace.close()
+    if json_output:
+        print_json(keys)
+        return
+    if not keys:
+        console.print("No gateway keys: create one with `assay gateway keys create`.")
+    for k in keys:
+        state = "revoked" if k["revoked"] else "active"
+        console.print(f"{k['id']:>4} {k['prefix']}… {k['system']:16} {k['name']} ({state})")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id from `keys list`.")]) -> None:
+    """Revoke a gateway key (refused from the next request on).
+
+    Example: assay gateway keys revoke 2
+    """
+    from assay.gateway.keys import revoke_key
+
+    workspace = open_ws()
+    try:
+        revoke_key(workspace.store, workspace.ledger, key_id=key_id, actor=actor())
+    finally:
+        workspace.close()
+    console.print(f"Revoked gateway key {key_id}")

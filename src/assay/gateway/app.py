@@ -1,0 +1,599 @@
+"""The OpenAI-compatible gateway: authenticate, guard input, call upstream, guard output.
+
+Spec: OpenAI Chat Completions (JSON and SSE streaming), Completions,
+Embeddings and Models. A block answers the OpenAI error shape with
+``code: content_filter`` (HTTP 400), or for a stream an SSE error event and no
+``[DONE]``. Upstream 429/5xx pass through with their headers. Every decision
+becomes ``assay.dev/guard-decision/v1`` evidence through the ledger batcher;
+the request path never waits on the database for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from assay.drift import DriftMonitor
+from assay.errors import AssayError
+from assay.gateway.evidence import DecisionRecorder
+from assay.gateway.guarding import Decision, GuardPort, load_guard
+from assay.gateway.keys import KeyBinding, find_key, resolve_credential
+from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
+from assay.workspace import Workspace
+
+__all__ = ["GatewaySettings", "create_gateway"]
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "content-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authenticate",
+        "proxy-authorization",
+    }
+)
+
+
+@dataclass
+class GatewaySettings:
+    """Defaults for keys that do not name their own policy or upstream."""
+
+    policy: str | None = "default"
+    upstream: str = "http://127.0.0.1:8001"
+    upstream_credential: str | None = None
+    body_limit: int = 10 * 1024 * 1024
+    upstream_timeout: float = 60.0
+    key_cache_seconds: float = 1.0
+    store_content: bool = False
+    record_drift_events: bool = False
+
+
+@dataclass
+class _Call:
+    """One request's context, threaded through the handler's steps."""
+
+    binding: KeyBinding
+    guard: GuardPort
+    upstream: str
+    credential: str | None
+    system_prompt: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    guard_ms: float = 0.0
+
+
+def _error(
+    message: str, status: int, code: str, kind: str = "invalid_request_error"
+) -> JSONResponse:
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+class Gateway:
+    """Shared state of one gateway process (thread-safe by being async-only)."""
+
+    def __init__(self, workspace: Workspace, settings: GatewaySettings) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.recorder = DecisionRecorder(workspace, store_content=settings.store_content)
+        self.drift = DriftMonitor.from_workspace(
+            workspace, batcher=self.recorder.batcher, record=settings.record_drift_events
+        )
+        self._guards: dict[str | None, GuardPort] = {}
+        self._keys: dict[str, tuple[float, KeyBinding | None]] = {}
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.upstream_timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        )
+
+    def use_guard(self, policy: str, guard: GuardPort) -> None:
+        """Serve ``policy`` with an already-built guard (embedding, tests)."""
+        self._guards[policy] = guard
+
+    def guard_for(self, policy: str | None) -> GuardPort:
+        if policy not in self._guards:
+            self._guards[policy] = load_guard(policy)
+        return self._guards[policy]
+
+    def binding(self, key: str) -> KeyBinding | None:
+        now = time.monotonic()
+        cached = self._keys.get(key)
+        if cached is not None and now - cached[0] < self.settings.key_cache_seconds:
+            return cached[1]
+        found = find_key(self.workspace.store, key)
+        self._keys[key] = (now, found)
+        return found
+
+    def observe(
+        self, call: _Call, decisions: list[Decision], input_len: int, output_len: int
+    ) -> None:
+        """One drift event per request: guard scores, outcome, sizes and latency."""
+        signals: dict[str, float] = {
+            "blocked": float(any(d.action == "block" for d in decisions)),
+            "redacted": float(any(d.action == "redact" for d in decisions)),
+            "input_len": float(input_len),
+            "output_len": float(output_len),
+            "guard_ms": call.guard_ms,
+        }
+        for decision in decisions:
+            for finding in decision.findings:
+                name = f"score.{finding['validator']}"
+                signals[name] = max(signals.get(name, 0.0), float(finding["score"]))
+        self.drift.observe({"ts": time.time(), "system": call.binding.system, "signals": signals})
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.drift.close()
+        self.recorder.close()
+
+    # -- request steps ----------------------------------------------------------
+
+    async def authenticate(self, request: Request) -> _Call | Response:
+        header = request.headers.get("authorization", "")
+        key = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        binding = self.binding(key) if key else None
+        if binding is None:
+            return _error(
+                "invalid or revoked Assay gateway key: create one with `assay gateway keys create`",
+                401,
+                "invalid_api_key",
+                "authentication_error",
+            )
+        try:
+            credential = resolve_credential(
+                binding.upstream_credential or self.settings.upstream_credential
+            )
+            guard = self.guard_for(binding.policy or self.settings.policy)
+        except (AssayError, ImportError) as exc:
+            return _error(str(exc), 500, "gateway_misconfigured", "server_error")
+        return _Call(binding, guard, binding.upstream or self.settings.upstream, credential)
+
+    async def read_json(self, request: Request) -> dict[str, Any] | Response:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.settings.body_limit:
+            return _error(f"request body over {self.settings.body_limit} bytes", 413, "too_large")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.settings.body_limit:
+                return _error(
+                    f"request body over {self.settings.body_limit} bytes", 413, "too_large"
+                )
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(f"request body is not valid JSON: {exc}", 400, "invalid_json")
+        if not isinstance(data, dict):
+            return _error("request body must be a JSON object", 400, "invalid_json")
+        return data
+
+    def upstream_headers(self, call: _Call) -> dict[str, str]:
+        headers = {"content-type": "application/json"}
+        if call.credential:
+            headers["authorization"] = f"Bearer {call.credential}"
+        return headers
+
+
+def _passthrough(response: httpx.Response, content: bytes) -> Response:
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
+    return Response(content, status_code=response.status_code, headers=headers)
+
+
+def _decision_headers(decision: str, guard_ms: float) -> dict[str, str]:
+    return {"x-assay-decision": decision, "x-assay-guard-ms": f"{guard_ms:.2f}"}
+
+
+def _blocked(decision: Decision, where: str, guard_ms: float) -> JSONResponse:
+    names = ", ".join(sorted({str(f["validator"]) for f in decision.findings})) or "guard error"
+    response = _error(
+        f"the {where} was blocked by the Assay guard ({names})", 400, "content_filter"
+    )
+    response.headers.update(_decision_headers("block", guard_ms))
+    return response
+
+
+# -- message helpers ------------------------------------------------------------------
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # multi-part content: guard the text parts
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[Any], str]:
+    """Guard user and tool messages (the untrusted ones); redact in place; worst decision.
+
+    System messages are the application's own instructions: they are not checked
+    as input, but the output guard uses them to detect system-prompt leaks.
+    """
+    worst = Decision("allow", "")
+    findings: list[dict[str, Any]] = []
+    guarded: list[Any] = []
+    prompt_parts: list[str] = []
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") in ("assistant", "system"):
+            guarded.append(message)
+            continue
+        text = _message_text(message)
+        decision = call.guard.check_input(text, system=call.binding.system)
+        call.guard_ms += decision.guard_ms
+        findings.extend(decision.findings)
+        if decision.worse(worst):
+            worst = decision
+        if decision.action == "redact" and isinstance(message.get("content"), str):
+            message = {**message, "content": decision.text}
+        guarded.append(message)
+        prompt_parts.append(_message_text(message))
+    combined = Decision(worst.action, "", tuple(findings), call.guard_ms, worst.error)
+    return combined, guarded, "\n".join(prompt_parts)
+
+
+# -- handlers -------------------------------------------------------------------------
+
+
+async def _chat(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = await gateway.authenticate(request)
+    if isinstance(call, Response):
+        return call
+    body = await gateway.read_json(request)
+    if isinstance(body, Response):
+        return body
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return _error("'messages' must be a non-empty list", 400, "invalid_request")
+    call.system_prompt = (
+        "\n".join(
+            _message_text(m) for m in messages if isinstance(m, dict) and m.get("role") == "system"
+        )
+        or None
+    )
+    decision, guarded, prompt = _guard_messages(call, messages)
+    gateway.recorder.record(call.binding, "input", decision, request_body=body)
+    if decision.action == "block":
+        gateway.observe(call, [decision], len(prompt), 0)
+        return _blocked(decision, "request", call.guard_ms)
+    body = {**body, "messages": guarded}
+    if body.get("stream"):
+        return await _chat_stream(gateway, call, body, prompt, decision.action)
+    return await _chat_once(gateway, call, body, prompt, decision)
+
+
+async def _post(
+    gateway: Gateway, call: _Call, path: str, body: dict[str, Any]
+) -> httpx.Response | Response:
+    try:
+        return await gateway.client.post(
+            f"{call.upstream}{path}", json=body, headers=gateway.upstream_headers(call)
+        )
+    except httpx.TimeoutException:
+        return _error("the upstream model timed out", 504, "upstream_timeout", "server_error")
+    except httpx.HTTPError as exc:
+        return _error(
+            f"the upstream model is unreachable ({type(exc).__name__})",
+            502,
+            "upstream_unreachable",
+            "server_error",
+        )
+
+
+async def _chat_once(
+    gateway: Gateway, call: _Call, body: dict[str, Any], prompt: str, input_decision: Decision
+) -> Response:
+    upstream = await _post(gateway, call, "/v1/chat/completions", body)
+    if isinstance(upstream, Response):
+        return upstream
+    if upstream.status_code >= 400:
+        return _passthrough(upstream, upstream.content)
+    try:
+        data = upstream.json()
+        choices = data["choices"]
+    except (ValueError, KeyError, TypeError):
+        return _error(
+            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
+        )
+    worst = input_decision.action
+    decisions = [input_decision]
+    output_len = 0
+    for choice in choices:
+        message = choice.get("message") or {}
+        text = message.get("content") or ""
+        output_len += len(text)
+        decision = call.guard.check_output(
+            text, prompt=prompt, system=call.binding.system, system_prompt=call.system_prompt
+        )
+        call.guard_ms += decision.guard_ms
+        decisions.append(decision)
+        gateway.recorder.record(call.binding, "output", decision)
+        if decision.action == "block":
+            gateway.observe(call, decisions, len(prompt), output_len)
+            return _blocked(decision, "response", call.guard_ms)
+        if decision.action == "redact":
+            message["content"] = decision.text
+        if Decision(decision.action, "").worse(Decision(worst, "")):
+            worst = decision.action
+    gateway.observe(call, decisions, len(prompt), output_len)
+    response = JSONResponse(data)
+    response.headers.update(_decision_headers(worst, call.guard_ms))
+    return response
+
+
+async def _chat_stream(
+    gateway: Gateway, call: _Call, body: dict[str, Any], prompt: str, input_action: str
+) -> Response:
+    request = gateway.client.build_request(
+        "POST",
+        f"{call.upstream}/v1/chat/completions",
+        json=body,
+        headers=gateway.upstream_headers(call),
+    )
+    try:
+        upstream = await gateway.client.send(request, stream=True)
+    except httpx.TimeoutException:
+        return _error("the upstream model timed out", 504, "upstream_timeout", "server_error")
+    except httpx.HTTPError as exc:
+        return _error(
+            f"the upstream model is unreachable ({type(exc).__name__})",
+            502,
+            "upstream_unreachable",
+            "server_error",
+        )
+    if upstream.status_code >= 400:
+        content = await upstream.aread()
+        await upstream.aclose()
+        return _passthrough(upstream, content)
+    stream_guard = StreamGuard(
+        call.guard, prompt=prompt, system=call.binding.system, system_prompt=call.system_prompt
+    )
+    if stream_guard.settings.mode == "buffer":
+        return await _buffered_stream(gateway, call, upstream, stream_guard, input_action)
+    headers = _decision_headers(
+        f"{input_action}; output={stream_guard.settings.mode}", call.guard_ms
+    )
+    return StreamingResponse(
+        _released(gateway, call, upstream, stream_guard),
+        media_type="text/event-stream",
+        headers=headers,
+    )
+
+
+async def _buffered_stream(
+    gateway: Gateway,
+    call: _Call,
+    upstream: httpx.Response,
+    stream_guard: StreamGuard,
+    input_action: str,
+) -> Response:
+    """Buffer mode: read the whole output, check it, then release it or refuse it."""
+    events: list[dict[str, Any]] = []
+    try:
+        async for event in parse_sse(upstream.aiter_lines()):
+            events.append(event)
+    except httpx.HTTPError as exc:
+        await upstream.aclose()
+        return _error(
+            f"the upstream stream broke ({type(exc).__name__})",
+            502,
+            "upstream_broken",
+            "server_error",
+        )
+    await upstream.aclose()
+    text = "".join(_delta(e) for e in events)
+    decision = call.guard.check_output(
+        text,
+        prompt=stream_guard.prompt,
+        system=call.binding.system,
+        system_prompt=call.system_prompt,
+    )
+    call.guard_ms += decision.guard_ms
+    gateway.recorder.record(call.binding, "output", decision)
+    gateway.observe(call, [decision], len(stream_guard.prompt), len(text))
+    headers = _decision_headers(
+        decision.action if decision.worse(Decision(input_action, "")) else input_action,
+        call.guard_ms,
+    )
+
+    async def replay() -> AsyncIterator[bytes]:
+        if decision.action == "block":
+            yield _stream_error(decision)
+            return
+        if decision.action == "redact":
+            yield sse_event(_with_content(events[0] if events else {}, decision.text))
+        else:
+            for event in events:
+                yield sse_event(event)
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(replay(), media_type="text/event-stream", headers=headers)
+
+
+async def _released(
+    gateway: Gateway, call: _Call, upstream: httpx.Response, stream_guard: StreamGuard
+) -> AsyncIterator[bytes]:
+    """Windowed and flag modes: release text as the guard allows, stop on a block."""
+    template: dict[str, Any] = {}
+    try:
+        async for event in parse_sse(upstream.aiter_lines()):
+            template = template or event
+            for piece in stream_guard.feed(_delta(event)):
+                yield sse_event(_with_content(event, piece))
+            if stream_guard.blocked is not None:
+                gateway.recorder.record(call.binding, "output", stream_guard.blocked)
+                yield _stream_error(stream_guard.blocked)
+                return
+        for piece in stream_guard.finish():
+            yield sse_event(_with_content(template, piece))
+    except httpx.HTTPError as exc:
+        yield _stream_error(None, f"the upstream stream broke ({type(exc).__name__})")
+        return
+    finally:
+        await upstream.aclose()
+    final = stream_guard.final_decision()
+    gateway.recorder.record(call.binding, "output", final)
+    call.guard_ms += stream_guard.guard_ms
+    gateway.observe(call, [final], len(stream_guard.prompt), len(stream_guard.text))
+    if stream_guard.blocked is not None:
+        yield _stream_error(stream_guard.blocked)
+        return
+    yield b"data: [DONE]\n\n"
+
+
+def _delta(event: dict[str, Any]) -> str:
+    try:
+        return str(event["choices"][0]["delta"].get("content") or "")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
+
+
+def _with_content(event: dict[str, Any], text: str) -> dict[str, Any]:
+    choice = {"index": 0, "delta": {"content": text}, "finish_reason": None}
+    return {**event, "choices": [choice]}
+
+
+def _stream_error(decision: Decision | None, message: str | None = None) -> bytes:
+    if decision is not None:
+        names = ", ".join(sorted({str(f["validator"]) for f in decision.findings})) or "guard error"
+        message = f"the response was blocked by the Assay guard ({names})"
+        code = "content_filter"
+    else:
+        code = "upstream_broken"
+    return sse_event(
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "code": code,
+                "param": None,
+            }
+        }
+    )
+
+
+async def _completions(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = await gateway.authenticate(request)
+    if isinstance(call, Response):
+        return call
+    body = await gateway.read_json(request)
+    if isinstance(body, Response):
+        return body
+    prompt = body.get("prompt", "")
+    text = prompt if isinstance(prompt, str) else "\n".join(map(str, prompt))
+    decision = call.guard.check_input(text, system=call.binding.system)
+    call.guard_ms += decision.guard_ms
+    gateway.recorder.record(call.binding, "input", decision, request_body=body)
+    if decision.action == "block":
+        return _blocked(decision, "request", call.guard_ms)
+    if decision.action == "redact":
+        body = {**body, "prompt": decision.text}
+    upstream = await _post(gateway, call, "/v1/completions", body)
+    if isinstance(upstream, Response):
+        return upstream
+    if upstream.status_code >= 400:
+        return _passthrough(upstream, upstream.content)
+    data = upstream.json()
+    for choice in data.get("choices", []):
+        out = call.guard.check_output(
+            str(choice.get("text", "")), prompt=text, system=call.binding.system
+        )
+        call.guard_ms += out.guard_ms
+        gateway.recorder.record(call.binding, "output", out)
+        if out.action == "block":
+            return _blocked(out, "response", call.guard_ms)
+        if out.action == "redact":
+            choice["text"] = out.text
+    response = JSONResponse(data)
+    response.headers.update(_decision_headers(decision.action, call.guard_ms))
+    return response
+
+
+async def _embeddings(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = await gateway.authenticate(request)
+    if isinstance(call, Response):
+        return call
+    body = await gateway.read_json(request)
+    if isinstance(body, Response):
+        return body
+    inputs = body.get("input", "")
+    texts = (
+        [inputs]
+        if isinstance(inputs, str)
+        else [str(t) for t in inputs]
+        if isinstance(inputs, list)
+        else []
+    )
+    worst = Decision("allow", "")
+    for text in texts:
+        decision = call.guard.check_input(text, system=call.binding.system)
+        call.guard_ms += decision.guard_ms
+        if decision.worse(worst):
+            worst = decision
+    gateway.recorder.record(call.binding, "input", worst, request_body=body)
+    if worst.action == "block":
+        return _blocked(worst, "request", call.guard_ms)
+    upstream = await _post(gateway, call, "/v1/embeddings", body)
+    if isinstance(upstream, Response):
+        return upstream
+    response = _passthrough(upstream, upstream.content)
+    response.headers.update(_decision_headers(worst.action, call.guard_ms))
+    return response
+
+
+async def _models(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    call = await gateway.authenticate(request)
+    if isinstance(call, Response):
+        return call
+    try:
+        upstream = await gateway.client.get(
+            f"{call.upstream}/v1/models", headers=gateway.upstream_headers(call)
+        )
+    except httpx.HTTPError as exc:
+        return _error(
+            f"the upstream model is unreachable ({type(exc).__name__})",
+            502,
+            "upstream_unreachable",
+            "server_error",
+        )
+    return _passthrough(upstream, upstream.content)
+
+
+def create_gateway(workspace: Workspace, settings: GatewaySettings | None = None) -> Starlette:
+    """The gateway ASGI app for ``workspace``."""
+    gateway = Gateway(workspace, settings or GatewaySettings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await gateway.close()
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", _chat, methods=["POST"]),
+            Route("/v1/completions", _completions, methods=["POST"]),
+            Route("/v1/embeddings", _embeddings, methods=["POST"]),
+            Route("/v1/models", _models, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app

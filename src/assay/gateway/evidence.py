@@ -1,0 +1,93 @@
+"""Guard decisions as ledger evidence, written off the request path.
+
+Bodies are never stored by default: the entry carries a digest keyed with a
+workspace secret (HMAC-SHA256), so an operator holding the secret can confirm
+that a given request was seen, and nobody else can test guesses against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from assay.gateway.guarding import Decision
+from assay.gateway.keys import KeyBinding
+from assay.ledger import Batcher, Evidence, Subject
+from assay.workspace import Workspace
+
+__all__ = ["DecisionRecorder", "digest_key"]
+
+
+def digest_key(root: Path) -> bytes:
+    """The workspace's digest secret (created once, mode 0600)."""
+    path = root / "keys" / "digest.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secret)
+        return secret
+
+
+class DecisionRecorder:
+    """Turns each gateway decision into ``assay.dev/guard-decision/v1`` evidence."""
+
+    def __init__(self, workspace: Workspace, *, store_content: bool = False) -> None:
+        self.store_content = store_content
+        self._key = digest_key(workspace.root)
+        self.batcher = Batcher(
+            workspace.ledger,
+            spill_dir=workspace.spill_dir,
+            batch_size=workspace.settings.ledger_batch_size,
+            queue_size=workspace.settings.ledger_queue_size,
+        )
+
+    def record(
+        self,
+        binding: KeyBinding,
+        direction: str,
+        decision: Decision,
+        request_body: dict[str, Any] | None = None,
+    ) -> None:
+        summary: dict[str, Any] = {
+            "direction": direction,
+            "decision": decision.action,
+            "guard_ms": round(decision.guard_ms, 3),
+            "findings": [
+                {"validator": f["validator"], "score": f["score"], "label": f["label"]}
+                for f in decision.findings
+            ],
+            "gateway_key": binding.name,
+        }
+        if decision.error:
+            summary["error"] = decision.error[:200]
+        payload = None
+        if request_body is not None:
+            raw = json.dumps(request_body, sort_keys=True).encode()
+            summary["request_digest"] = hmac.new(self._key, raw, hashlib.sha256).hexdigest()
+            payload = raw if self.store_content else None
+        self.batcher.submit(
+            Evidence(
+                type="assay.dev/guard-decision/v1",
+                actor=f"gateway:{binding.name}",
+                subject=Subject(binding.system),
+                summary=summary,
+                payload=payload,
+            )
+        )
+
+    def flush(self) -> None:
+        self.batcher.flush()
+
+    def close(self) -> None:
+        self.batcher.close()

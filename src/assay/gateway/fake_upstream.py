@@ -1,0 +1,209 @@
+"""A deterministic OpenAI-compatible server for tests, demos and benchmarks.
+
+It answers with the deliberately vulnerable :class:`DemoChatbot` (so it can leak
+its canary and fake secret when attacked), streams like OpenAI, and can be told
+to misbehave per request with headers:
+
+* ``x-fake-status: 429|500|503`` — answer with that error (and a retry-after);
+* ``x-fake-stall: SECONDS`` — wait before answering;
+* ``x-fake-die-after: N`` — stream N chunks, then drop the connection;
+* ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests).
+
+The same directives work inside the model name, so they pass through a
+gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
+``…:die-after=3`` (several joined with ``,``).
+
+Spec: OpenAI Chat Completions, Completions, Embeddings and Models (the JSON
+and SSE shapes that the official ``openai`` client parses).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from assay.redteam.demo_target import DemoChatbot
+
+__all__ = ["MODEL", "chunk_text", "create_fake_upstream"]
+
+MODEL = "assay-demo-1"
+_EMBED_DIM = 64
+
+
+def chunk_text(text: str, size: int = 8) -> list[str]:
+    """Split a reply into stream deltas of ``size`` characters (deterministic)."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _usage(prompt: str, reply: str) -> dict[str, int]:
+    p, c = max(1, len(prompt) // 4), max(1, len(reply) // 4)
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def _embedding(text: str) -> list[float]:
+    digest = hashlib.sha256(text.encode()).digest() * 2
+    vector = [(b - 127.5) / 127.5 for b in digest[:_EMBED_DIM]]
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
+    """Misbehaviour asked for by ``x-fake-*`` headers or the model name's suffix."""
+    found: dict[str, str] = {}
+    _, _, suffix = str(body.get("model", "")).partition(":")
+    for item in filter(None, suffix.split(",")):
+        name, _, value = item.partition("=")
+        found[name.strip()] = value.strip()
+    for name in ("status", "stall", "die-after", "reply"):
+        header = request.headers.get(f"x-fake-{name}")
+        if header is not None:
+            found[name] = header
+    return found
+
+
+async def _misbehave(request: Request, body: dict[str, Any]) -> Response | None:
+    directives = _directives(request, body)
+    stall = directives.get("stall")
+    if stall:
+        await asyncio.sleep(float(stall))
+    status = directives.get("status")
+    if status:
+        return JSONResponse(
+            {"error": {"message": f"fake upstream error {status}", "type": "server_error"}},
+            status_code=int(status),
+            headers={"retry-after": "1", "x-fake-upstream": "1"},
+        )
+    return None
+
+
+def _reply(
+    request: Request, body: dict[str, Any], messages: list[dict[str, str]], bot: DemoChatbot
+) -> str:
+    forced = _directives(request, body).get("reply")
+    return forced if forced is not None else bot.reply(messages)
+
+
+async def _chat(request: Request) -> Response:
+    body = await request.json()
+    if (error := await _misbehave(request, body)) is not None:
+        return error
+    messages = body.get("messages") or []
+    reply = _reply(request, body, messages, request.app.state.bot)
+    prompt = " ".join(str(m.get("content", "")) for m in messages)
+    ident = "chatcmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24]
+    if body.get("stream"):
+        die_after = _directives(request, body).get("die-after")
+        return StreamingResponse(
+            _chat_stream(ident, reply, int(die_after) if die_after else None),
+            media_type="text/event-stream",
+        )
+    return JSONResponse(
+        {
+            "id": ident,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", MODEL),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": _usage(prompt, reply),
+        }
+    )
+
+
+async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIterator[bytes]:
+    created = int(time.time())
+
+    def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        chunk = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(chunk)}\n\n".encode()
+
+    yield event({"role": "assistant", "content": ""})
+    for n, piece in enumerate(chunk_text(reply)):
+        if die_after is not None and n >= die_after:
+            raise ConnectionResetError("fake upstream dropped the stream")
+        yield event({"content": piece})
+        await asyncio.sleep(0)
+    yield event({}, "stop")
+    yield b"data: [DONE]\n\n"
+
+
+async def _completions(request: Request) -> Response:
+    body = await request.json()
+    if (error := await _misbehave(request, body)) is not None:
+        return error
+    prompt = body.get("prompt", "")
+    prompt = prompt if isinstance(prompt, str) else " ".join(map(str, prompt))
+    reply = _reply(request, body, [{"role": "user", "content": prompt}], request.app.state.bot)
+    return JSONResponse(
+        {
+            "id": "cmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24],
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": body.get("model", MODEL),
+            "choices": [{"index": 0, "text": reply, "finish_reason": "stop", "logprobs": None}],
+            "usage": _usage(prompt, reply),
+        }
+    )
+
+
+async def _embeddings(request: Request) -> Response:
+    body = await request.json()
+    if (error := await _misbehave(request, body)) is not None:
+        return error
+    inputs = body.get("input", "")
+    texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": i, "embedding": _embedding(t)}
+                for i, t in enumerate(texts)
+            ],
+            "model": body.get("model", MODEL),
+            "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+        }
+    )
+
+
+async def _models(_request: Request) -> Response:
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "assay"}],
+        }
+    )
+
+
+def create_fake_upstream() -> Starlette:
+    """The ASGI app; run it with uvicorn (``assay gateway fake-upstream``)."""
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", _chat, methods=["POST"]),
+            Route("/v1/completions", _completions, methods=["POST"]),
+            Route("/v1/embeddings", _embeddings, methods=["POST"]),
+            Route("/v1/models", _models, methods=["GET"]),
+        ]
+    )
+    app.state.bot = DemoChatbot()
+    return app

@@ -1,0 +1,128 @@
+"""The gateway's view of the guard: one decision per text, never an exception.
+
+:class:`GuardPort` is what the request path calls. :class:`PolicyGuard` adapts
+the guard engine (``assay.guard``) to it and applies the policy's ``on_error``
+(default block) when a check fails or overruns its budget, so the gateway never
+fails open by accident. :class:`NoGuard` passes everything (guard off).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assay.validators import CheckContext
+
+__all__ = ["Decision", "GuardPort", "NoGuard", "PolicyGuard", "StreamSettings", "load_guard"]
+
+_SEVERITY = {"allow": 0, "log": 0, "warn": 1, "redact": 2, "block": 3}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one text, and why."""
+
+    action: str  # allow | warn | redact | block
+    text: str  # the text to forward (redacted when action is "redact")
+    findings: tuple[dict[str, Any], ...] = ()
+    guard_ms: float = 0.0
+    error: str | None = None
+
+    def worse(self, other: Decision) -> bool:
+        return _SEVERITY.get(self.action, 0) > _SEVERITY.get(other.action, 0)
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """How streamed output is released (policy ``stream:``)."""
+
+    mode: str = "buffer"  # buffer | windowed | flag
+    window: int = 256
+    overlap: int = 64
+
+
+class GuardPort(Protocol):
+    """What the gateway needs from a guard."""
+
+    stream: StreamSettings
+
+    def check_input(self, text: str, *, system: str) -> Decision: ...
+
+    def check_output(
+        self, text: str, *, prompt: str, system: str, system_prompt: str | None = None
+    ) -> Decision: ...
+
+
+@dataclass
+class NoGuard:
+    """Guard off: every text is allowed unchanged (for baselines and pass-through)."""
+
+    stream: StreamSettings = field(default_factory=lambda: StreamSettings(mode="flag"))
+
+    def check_input(self, text: str, *, system: str) -> Decision:
+        return Decision("allow", text)
+
+    def check_output(
+        self, text: str, *, prompt: str, system: str, system_prompt: str | None = None
+    ) -> Decision:
+        return Decision("allow", text)
+
+
+class PolicyGuard:
+    """A policy-driven guard (``assay.guard.Guard``) behind the gateway's port."""
+
+    def __init__(self, guard: Any) -> None:
+        self._guard = guard
+        policy = guard.policy
+        self.on_error: str = getattr(policy, "on_error", "block")
+        stream = getattr(policy, "stream", None)
+        self.stream = StreamSettings(
+            mode=getattr(stream, "mode", "buffer"),
+            window=int(getattr(stream, "window", 256)),
+            overlap=int(getattr(stream, "overlap", 64)),
+        )
+
+    def check_input(self, text: str, *, system: str) -> Decision:
+        return self._run(lambda: self._guard.check_input(text), text)
+
+    def check_output(
+        self, text: str, *, prompt: str, system: str, system_prompt: str | None = None
+    ) -> Decision:
+        ctx = CheckContext(prompt=prompt, system_prompt=system_prompt)
+        return self._run(lambda: self._guard.check_output(text, prompt=prompt, ctx=ctx), text)
+
+    def _run(self, check: Any, text: str) -> Decision:
+        start = time.perf_counter()
+        try:
+            verdict = check()
+        except Exception as exc:  # a failing check must follow on_error, never crash
+            elapsed = (time.perf_counter() - start) * 1000
+            action = "block" if self.on_error == "block" else "allow"
+            return Decision(action, text, (), elapsed, f"{type(exc).__name__}: {exc}")
+        elapsed = (time.perf_counter() - start) * 1000
+        action = str(getattr(verdict.action, "value", verdict.action))
+        findings = tuple(
+            {
+                "validator": f.validator,
+                "score": round(f.score, 4),
+                "label": f.label,
+                "spans": [list(span) for span in f.spans],
+            }
+            for f in verdict.findings
+        )
+        forwarded = verdict.redacted_text if action == "redact" and verdict.redacted_text else text
+        error = getattr(verdict, "error", None)
+        return Decision(action, forwarded, findings, elapsed, error)
+
+
+def load_guard(policy: str | None) -> GuardPort:
+    """A guard for a policy file, the built-in default policy, or none ("off")."""
+    if policy in (None, "off", "none"):
+        return NoGuard()
+    from assay.guard import Guard
+
+    if policy == "default":
+        return PolicyGuard(Guard.default())
+    return PolicyGuard(Guard.from_policy(Path(policy)))

@@ -1,0 +1,49 @@
+"""Process entry points: a factory uvicorn can import in every worker process.
+
+``assay gateway`` passes its options through environment variables so that
+``--workers N`` processes build identical, stateless gateways; they share only
+the database (the ledger's sequencer keeps their evidence in one log).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from assay.gateway.app import GatewaySettings, create_gateway
+from assay.workspace import open_workspace
+
+__all__ = ["ENV_PREFIX", "app_from_env", "settings_to_env"]
+
+ENV_PREFIX = "ASSAY_GATEWAY_"
+
+
+def settings_to_env(workspace: Path, settings: GatewaySettings) -> dict[str, str]:
+    env = {
+        "ASSAY_HOME": str(workspace),
+        f"{ENV_PREFIX}POLICY": settings.policy or "off",
+        f"{ENV_PREFIX}UPSTREAM": settings.upstream,
+        f"{ENV_PREFIX}BODY_LIMIT": str(settings.body_limit),
+        f"{ENV_PREFIX}TIMEOUT": str(settings.upstream_timeout),
+        f"{ENV_PREFIX}STORE_CONTENT": "1" if settings.store_content else "0",
+    }
+    if settings.upstream_credential:
+        env[f"{ENV_PREFIX}UPSTREAM_CREDENTIAL"] = settings.upstream_credential
+    return env
+
+
+def app_from_env() -> Starlette:
+    """Build the gateway from ``ASSAY_HOME`` and ``ASSAY_GATEWAY_*`` (one per worker)."""
+    get = os.environ.get
+    settings = GatewaySettings(
+        policy=get(f"{ENV_PREFIX}POLICY", "default"),
+        upstream=get(f"{ENV_PREFIX}UPSTREAM", "http://127.0.0.1:8001"),
+        upstream_credential=get(f"{ENV_PREFIX}UPSTREAM_CREDENTIAL"),
+        body_limit=int(get(f"{ENV_PREFIX}BODY_LIMIT", str(10 * 1024 * 1024))),
+        upstream_timeout=float(get(f"{ENV_PREFIX}TIMEOUT", "60")),
+        store_content=get(f"{ENV_PREFIX}STORE_CONTENT") == "1",
+    )
+    workspace = open_workspace(Path(get("ASSAY_HOME", ".assay")).resolve())
+    return create_gateway(workspace, settings)

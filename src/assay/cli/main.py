@@ -68,6 +68,7 @@ def _register_groups() -> None:
     # Command groups added by later capabilities register below this line.
     app.add_typer(comply.app, name="comply")
     __import__("assay.cli.eval", fromlist=["register"]).register(app)
+    app.add_typer(__import__("assay.cli.guard", fromlist=["app"]).app, name="guard")
     app.add_typer(__import__("assay.cli.drift", fromlist=["app"]).app, name="drift")
     app.add_typer(__import__("assay.cli.scan", fromlist=["app"]).app, name="scan")
     aims_groups = ("aims", "policies", "roles", "risks", "impact", "soa", "objectives", "audits")

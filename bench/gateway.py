@@ -71,15 +71,30 @@ def wrk(url: str, key: str, connections: int, seconds: int) -> dict[str, Any]:
         script.write(LUA % (json.dumps(BODY), key))
     threads = min(2, connections)
     out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", script.name, url],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            script.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     errors = int(non_2xx.group(1)) if non_2xx else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
@@ -93,8 +108,12 @@ def wrk(url: str, key: str, connections: int, seconds: int) -> dict[str, Any]:
 
 
 def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        args,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _litellm(binary: str, upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
@@ -122,14 +141,36 @@ def main() -> None:
         root = Path(tmp) / "ws"
         ws = init_workspace(root)
         add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="bench")
-        key_off = create_key(ws.store, ws.ledger, name="off", system="bench", actor="b", policy="off")
-        key_on = create_key(ws.store, ws.ledger, name="on", system="bench", actor="b", policy="default")
+        key_off = create_key(
+            ws.store, ws.ledger, name="off", system="bench", actor="b", policy="off"
+        )
+        key_on = create_key(
+            ws.store, ws.ledger, name="on", system="bench", actor="b", policy="default"
+        )
         ws.close()
         up_port, gw_port = _port(), _port()
         upstream = f"http://127.0.0.1:{up_port}"
-        procs = [_start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port", str(up_port)])]
-        procs.append(_start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
-                             "--upstream", upstream, "--port", str(gw_port)]))
+        procs = [
+            _start(
+                [sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port", str(up_port)]
+            )
+        ]
+        procs.append(
+            _start(
+                [
+                    sys.executable,
+                    "-m",
+                    "assay",
+                    "--workspace",
+                    str(root),
+                    "gateway",
+                    "--upstream",
+                    upstream,
+                    "--port",
+                    str(gw_port),
+                ]
+            )
+        )
         targets = {
             "direct": (f"{upstream}/v1/chat/completions", "none"),
             "gateway_guard_off": (f"http://127.0.0.1:{gw_port}/v1/chat/completions", key_off),

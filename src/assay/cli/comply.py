@@ -1,7 +1,9 @@
-"""``assay comply``: browse framework catalogs, trace a requirement, import a custom framework.
+"""``assay comply``: catalogs, readiness (status, gap), exports and audit packs with reports.
 
 Custom frameworks live in ``<workspace>/frameworks/`` and are validated with
-exactly the same checks as the built-in catalogs.
+exactly the same checks as the built-in catalogs. ``status`` and ``gap`` read
+the readiness engine (:mod:`assay.aims.readiness`); ``export`` and ``pack``
+render :mod:`assay.reports`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from typing import Annotated, Any
 import typer
 
 from assay import catalogs
+from assay.aims.readiness import Readiness, readiness
 from assay.catalogs import Framework, Requirement
-from assay.cli._common import console, print_json, workspace_path
+from assay.cli._common import console, open_ws, print_json, workspace_path
+from assay.errors import AssayError, UsageError
+from assay.ledger.pack import export_pack
+from assay.reports.bundle import FORMATS, render, report_files
 
 __all__ = ["app"]
 
@@ -25,6 +31,16 @@ app = typer.Typer(
 )
 
 _JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+_FRAMEWORK = Annotated[
+    str,
+    typer.Option(
+        "--framework", "-f", help="Framework ID: iso42001, eu-ai-act, nist-ai-rmf, fca, sec, …"
+    ),
+]
+_SYSTEM = Annotated[
+    str | None,
+    typer.Option("--system", "-s", help="One AI system (default: the whole organisation)."),
+]
 
 
 def _custom() -> dict[str, Framework]:
@@ -177,4 +193,133 @@ def import_command(
         return
     console.print(
         f"imported {fw.id} ({len(fw.requirements)} requirements) to {fw.path}", markup=False
+    )
+
+
+def _resolve_framework(framework_id: str) -> Framework:
+    custom = _custom()
+    return custom.get(framework_id) or catalogs.framework(framework_id)
+
+
+def _readiness(framework_id: str, system: str | None) -> Readiness:
+    fw = _resolve_framework(framework_id)
+    workspace = open_ws()
+    try:
+        return readiness(workspace.store, workspace.ledger, fw, system=system)
+    finally:
+        workspace.close()
+
+
+def _headline(result: Readiness) -> str:
+    percent = "n/a (nothing applies)" if result.percent is None else f"{result.percent}%"
+    counts = ", ".join(f"{status} {n}" for status, n in result.counts.items() if n)
+    scope = result.system or "organisation"
+    return f"{result.framework_name} · {scope}: readiness {percent} ({counts})"
+
+
+@app.command("status")
+def status_command(framework: _FRAMEWORK, system: _SYSTEM = None, as_json: _JSON = False) -> None:
+    """Per-requirement readiness from the SoA, the AI Act class and ledger evidence.
+
+    Readiness = 100 × (met + ½ partial) / applicable requirements.
+
+    Example: assay comply status --framework iso42001 --system support-bot
+    """
+    result = _readiness(framework, system)
+    if as_json:
+        print_json(result.as_json())
+        return
+    for item in result.items:
+        console.print(f"{item.id:<16} {item.status:<15} {item.title}", markup=False)
+    console.print(f"\n{_headline(result)}", markup=False)
+    if result.open_items:
+        console.print(
+            f"{len(result.open_items)} open items: "
+            f"assay comply gap --framework {result.framework}"
+            + (f" --system {result.system}" if result.system else ""),
+            markup=False,
+        )
+
+
+@app.command("gap")
+def gap_command(framework: _FRAMEWORK, system: _SYSTEM = None, as_json: _JSON = False) -> None:
+    """Only the requirements that are partial, stale or a gap, each with its next action.
+
+    Example: assay comply gap --framework eu-ai-act --system support-bot --json
+    """
+    result = _readiness(framework, system)
+    if as_json:
+        doc = result.as_json()
+        doc["items"] = [item.as_json() for item in result.open_items]
+        print_json(doc)
+        return
+    for item in result.open_items:
+        console.print(f"{item.ref}  [{item.status}]  {item.title}", markup=False)
+        console.print(f"    why:  {item.reason}", markup=False)
+        console.print(f"    next: {item.next_action}", markup=False)
+    console.print(f"\n{_headline(result)}", markup=False)
+
+
+@app.command("export")
+def export_command(
+    framework: _FRAMEWORK,
+    fmt: Annotated[
+        str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}.", metavar="FORMAT")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="File to write.")],
+    system: _SYSTEM = None,
+) -> None:
+    """Export readiness as OSCAL (catalog, SSP, component, assessment results, POA&M), XLSX or PDF.
+
+    Example: assay comply export -f iso42001 -s support-bot --format oscal-ar -o ar.json
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    fw = _resolve_framework(framework)
+    workspace = open_ws()
+    try:
+        result = readiness(workspace.store, workspace.ledger, fw, system=system)
+        data = render(workspace, result, fmt, fw)
+    finally:
+        workspace.close()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise AssayError(f"cannot write {out}: {exc.strerror}") from exc
+    console.print(f"Wrote {out} ({fmt}, {len(data)} bytes): {_headline(result)}", markup=False)
+
+
+@app.command("pack")
+def pack_command(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Zip file to write.")],
+    framework: Annotated[
+        list[str] | None,
+        typer.Option("--framework", "-f", help="Framework to report on (repeat; default all)."),
+    ] = None,
+    system: _SYSTEM = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest.")] = False,
+) -> None:
+    """Export an audit pack whose reports/ holds every readiness report, under the signed manifest.
+
+    The pack carries the whole ledger, so each entry cited by the assessment
+    results (including organisation-wide ones) can be re-proven offline.
+
+    Example: assay comply pack -o pack.zip --framework iso42001 --system support-bot
+    """
+    chosen = framework or list(catalogs.BUILTIN_FRAMEWORKS)
+    workspace = open_ws()
+    try:
+        files: dict[str, bytes] = {}
+        for framework_id in chosen:
+            files.update(report_files(workspace, _resolve_framework(framework_id), system))
+        manifest = export_pack(workspace.ledger, out, extra_files=files)
+    finally:
+        workspace.close()
+    if as_json:
+        print_json(manifest)
+        return
+    console.print(
+        f"Wrote {out}: {len(files)} reports for {', '.join(chosen)}, checkpoint at tree size "
+        f"{manifest['tree_size']} (verify with `assay pack verify {out} --key KEY`)",
+        markup=False,
     )

@@ -17,12 +17,50 @@ from typing import Any
 from assay.catalogs import Framework, Requirement, framework
 from assay.errors import AssayError
 
-__all__ = ["OSCAL_VERSION", "catalog_to_oscal", "oscal_token"]
+__all__ = [
+    "OSCAL_VERSION",
+    "PROP_NS",
+    "catalog_to_oscal",
+    "oscal_metadata",
+    "oscal_time",
+    "oscal_token",
+    "oscal_uuid",
+]
 
 OSCAL_VERSION = "1.1.2"
 _NAMESPACE = uuid.UUID("6f1c7c1e-3b7a-5d0e-9a43-8a55a7a1d001")
 _PROP_NS = "https://assay.dev/ns/oscal"
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
+PROP_NS = _PROP_NS
+
+
+def oscal_uuid(*parts: object) -> str:
+    """A UUIDv5 derived from content, so the same export twice gives the same document."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def oscal_time(moment: datetime) -> str:
+    """An OSCAL date-time with a timezone (UTC, ``Z``)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def oscal_metadata(
+    title: str, version: str, last_modified: datetime, props: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The ``metadata`` block every OSCAL model shares, with Assay's props."""
+    meta: dict[str, Any] = {
+        "title": title,
+        "last-modified": oscal_time(last_modified),
+        "version": version,
+        "oscal-version": OSCAL_VERSION,
+    }
+    if props:
+        meta["props"] = [
+            {"name": name, "ns": _PROP_NS, "value": value}
+            for name, value in props.items()
+            if value.strip()
+        ]
+    return meta
 
 
 def oscal_token(requirement_id: str) -> str:

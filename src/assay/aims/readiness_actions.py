@@ -1,0 +1,103 @@
+"""The next concrete action for a requirement that is not met: which command produces what.
+
+Pure text building, one entry per evidence type, so a gap report tells the
+reader exactly what to run (``assay scan --target … --system S``) and why
+(what is missing, or how old the evidence is against its freshness window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["evidence_command", "next_action"]
+
+_COMMANDS: dict[str, str] = {
+    "assay.dev/redteam-run/v1": "assay scan --target <target> --system {system}",
+    "assay.dev/guard-decision/v1": "assay gateway --policy default (traffic for {system})",
+    "assay.dev/drift-alert/v1": "assay drift reference set … then monitor {system}",
+    "assay.dev/aims-change/v1": "assay systems update {system} (or any AIMS register change)",
+    "assay.dev/eval-report/v1": (
+        "assay ledger append --type assay.dev/eval-report/v1 --system {system} report.json"
+    ),
+    "assay.dev/erasure/v1": "assay ledger erase N --reason … (when erasure is requested)",
+    "assay.dev/checkpoint-witness/v1": "assay ledger witness … then assay ledger cosign",
+    "assay.dev/risk-assessment/v1": "assay risks treat … then assay risks accept R-…",
+    "assay.dev/impact-assessment/v1": "assay impact new --system {system} … then impact sign-off",
+    "assay.dev/soa/v1": "assay soa generate, then assay soa approve (a second person)",
+    "assay.dev/internal-audit/v1": "assay audits plan … then assay audits complete AUD-…",
+    "assay.dev/management-review/v1": "assay review prepare … then assay review hold MR-…",
+    "assay.dev/capa/v1": "assay capa open … through assay capa close CAPA-…",
+    "assay.dev/incident/v1": (
+        "assay ledger append --type assay.dev/incident/v1 --system {system} incident.json"
+    ),
+}
+
+_ATTEST = (
+    "assay ledger append --type assay.dev/note/v1 --system {system} --control {ref} evidence.json"
+)
+
+
+def evidence_command(evidence_type: str, system: str | None, ref: str = "") -> str:
+    """The command that produces evidence of this type (for a system, if given)."""
+    template = _COMMANDS.get(evidence_type, _ATTEST)
+    return template.format(system=system or "<system>", ref=ref)
+
+
+def next_action(
+    *,
+    ref: str,
+    status: str,
+    system: str | None,
+    expected_types: Sequence[str],
+    stale: Sequence[tuple[str, float, int | None]] = (),
+    unverified: Sequence[str] = (),
+    soa_status: str | None = None,
+    open_findings: Sequence[str] = (),
+    unclassified: Sequence[str] = (),
+    has_fresh_evidence: bool = False,
+) -> str:
+    """One imperative sentence: what to run next, and why.
+
+    ``stale`` lists ``(type, age_days, freshness_days)`` of expired evidence.
+    """
+    if unclassified:
+        names = ", ".join(unclassified)
+        return (
+            f"classify {names} under the EU AI Act (`assay systems classify {unclassified[0]} …`) "
+            "so the obligations that apply can be decided"
+        )
+    if open_findings:
+        return (
+            f"close nonconformity {', '.join(open_findings)} through a corrective action "
+            "(`assay capa open --source finding --ref …`)"
+        )
+    if unverified:
+        return f"{unverified[0]}; then rerun this report"
+    if stale:
+        evidence_type, age, window = stale[0]
+        name = evidence_type.split("/")[1]
+        return (
+            f"run `{evidence_command(evidence_type, system, ref)}` "
+            f"({name} evidence is {age:.0f} days old; fresh for {window} days)"
+        )
+    if soa_status in ("planned", "partial") and has_fresh_evidence:
+        control = ref.split(":", 1)[1]
+        return (
+            f"finish implementing {control}, then record it: "
+            f"`assay soa edit {control} --status implemented` and `assay soa approve`"
+        )
+    if has_fresh_evidence:
+        preferred = expected_types[0] if expected_types else ""
+        if preferred:
+            return (
+                f"produce direct evidence: `{evidence_command(preferred, system, ref)}` "
+                "(only related requirements are evidenced now)"
+            )
+        attest = _ATTEST.format(system=system or "<system>", ref=ref)
+        return f"produce direct evidence: `{attest}` (only related requirements are evidenced now)"
+    if expected_types:
+        return f"run `{evidence_command(expected_types[0], system, ref)}` (no evidence yet)"
+    return (
+        f"record evidence citing {ref}: `{_ATTEST.format(system=system or '<system>', ref=ref)}` "
+        "(no automated evidence type supports it)"
+    )

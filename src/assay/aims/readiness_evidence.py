@@ -1,0 +1,169 @@
+"""Ledger reads for readiness: the newest evidence per requirement, and its proof.
+
+Kept apart from the rules in :mod:`assay.aims.readiness` so those stay pure.
+:func:`collect_sightings` makes one pass over the ledger (filtered by AI
+system in SQL) and keeps, for each requirement and evidence type, only the
+newest entry by ``observed_at``: that is the entry a report cites.
+:func:`verify_citations` checks the checkpoint signature once, then proves each
+cited entry's bytes into the signed tree (RFC 9162 inclusion), so a report is
+only as good as evidence an auditor could re-verify.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from assay.catalogs import EvidenceType
+from assay.errors import AssayError
+from assay.ledger import InclusionProof, Ledger
+from assay.ledger.note import NoteError, open_note, parse_checkpoint_body
+from assay.ledger.verify import ProofError, verify_checkpoint, verify_entry_inclusion
+from assay.store import LedgerEntry, Store
+
+__all__ = [
+    "CheckpointInfo",
+    "Sighting",
+    "Verification",
+    "collect_sightings",
+    "parse_time",
+    "verify_citations",
+]
+
+_CHUNK = 5000
+_NO_CONTROLS = b'"controls":[]'
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One ledger entry seen as evidence for one requirement."""
+
+    seq: int
+    type: str
+    observed_at: datetime
+    leaf_hash: str
+    system: str | None
+    by_type: bool
+    """True when the entry's type supports the requirement; False when only ``controls`` cite it."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """The signed checkpoint a report's proofs are checked against."""
+
+    tree_size: int
+    root_hash: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Which cited entries prove into the signed checkpoint, with their proofs."""
+
+    checkpoint: CheckpointInfo | None
+    proofs: Mapping[int, InclusionProof]
+    failures: Mapping[int, str]
+
+    def verified(self, seq: int) -> bool:
+        return seq in self.proofs
+
+
+def parse_time(text: str) -> datetime:
+    """An entry's RFC 3339 ``observed_at`` as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def collect_sightings(
+    store: Store,
+    wanted: Iterable[str],
+    types: Mapping[str, EvidenceType],
+    *,
+    system: str | None = None,
+) -> dict[str, dict[str, Sighting]]:
+    """Newest entry per (requirement, evidence type) for the ``wanted`` references.
+
+    With ``system``, entries about that system and organisation-wide entries
+    (no subject) count; entries about other systems do not.
+    """
+    refs = set(wanted)
+    by_type = {uri: refs.intersection(et.supports) for uri, et in types.items()}
+    best: dict[str, dict[str, Sighting]] = {}
+    query = select(
+        LedgerEntry.seq,
+        LedgerEntry.type,
+        LedgerEntry.system,
+        LedgerEntry.observed_at,
+        LedgerEntry.leaf_hash,
+        LedgerEntry.entry,
+    ).order_by(LedgerEntry.seq)
+    if system is not None:
+        query = query.where(or_(LedgerEntry.system == system, LedgerEntry.system.is_(None)))
+    position = 0
+    while True:
+        with store.session() as session:
+            rows = session.execute(query.where(LedgerEntry.seq >= position).limit(_CHUNK)).all()
+        if not rows:
+            break
+        for seq, type_uri, subject, observed, leaf, entry in rows:
+            typed = by_type.get(type_uri, set())
+            cited = refs.intersection(_controls(entry)) - typed
+            if not typed and not cited:
+                continue
+            moment = parse_time(observed)
+            for ref, via_type in [*((r, True) for r in typed), *((r, False) for r in cited)]:
+                slot = best.setdefault(ref, {})
+                old = slot.get(type_uri)
+                if old is None or (moment, seq) > (old.observed_at, old.seq):
+                    slot[type_uri] = Sighting(seq, type_uri, moment, leaf.hex(), subject, via_type)
+        position = rows[-1][0] + 1
+    return best
+
+
+def _controls(entry: bytes) -> list[str]:
+    if _NO_CONTROLS in entry:  # canonical JSON: the common case needs no parse
+        return []
+    value = json.loads(entry).get("controls")
+    return [str(c) for c in value] if isinstance(value, list) else []
+
+
+def verify_citations(ledger: Ledger, seqs: Iterable[int], *, sign: bool = True) -> Verification:
+    """Prove each cited entry into the newest signed checkpoint.
+
+    ``sign`` first signs a checkpoint over the current tree (a no-op when the
+    newest checkpoint already covers it), so fresh evidence can be proven.
+    The checkpoint's signature is checked once; each entry's stored bytes are
+    hashed and proven against the signed root.
+    """
+    note = ledger.checkpoint() if sign else ledger.latest_checkpoint()
+    wanted = sorted(set(seqs))
+    if note is None:
+        reason = "no signed checkpoint yet: run `assay ledger checkpoint`"
+        return Verification(None, {}, dict.fromkeys(wanted, reason))
+    try:
+        checkpoint = verify_checkpoint(note, ledger.signer.verifier)
+    except NoteError as exc:
+        reason = f"the newest checkpoint does not verify ({exc}): run `assay ledger verify`"
+        return Verification(None, {}, dict.fromkeys(wanted, reason))
+    size = parse_checkpoint_body(open_note(note)[0]).tree_size
+    info = CheckpointInfo(size, checkpoint.root_hash.hex(), note)
+    proofs: dict[int, InclusionProof] = {}
+    failures: dict[int, str] = {}
+    for seq in wanted:
+        if seq >= size:
+            failures[seq] = f"entry {seq} is newer than checkpoint {size}: sign a checkpoint"
+            continue
+        try:
+            proof = ledger.prove(seq, size)
+            entry = ledger.get(seq).entry
+            verify_entry_inclusion(entry, seq, size, proof.path, checkpoint.root_hash)
+        except (ProofError, AssayError) as exc:
+            failures[seq] = (
+                f"entry {seq} fails its inclusion proof ({exc}): run `assay ledger verify`"
+            )
+            continue
+        proofs[seq] = proof
+    return Verification(info, proofs, failures)

@@ -9,6 +9,8 @@ and that includes unknown validator names and unknown validator parameters.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -36,16 +38,18 @@ __all__ = [
 
 ACTIONS = ("block", "redact", "warn", "log")
 DEFAULT_POLICY = "default.yaml"
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Rule(BaseModel):
-    """One validator in a policy list; keys other than these three are its parameters."""
+    """One validator in a policy list; keys other than these four are its parameters."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     validator: str
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     action: str
+    reason: str | None = None  # why the rule exists (for reviewers); not a parameter
 
     @field_validator("validator")
     @classmethod
@@ -64,7 +68,7 @@ class Rule(BaseModel):
 
     @property
     def params(self) -> dict[str, Any]:
-        """The validator's keyword parameters (every key besides validator/threshold/action)."""
+        """The validator's keyword parameters (every key but validator/threshold/action/reason)."""
         return dict(self.model_extra or {})
 
 
@@ -107,6 +111,7 @@ class Policy(BaseModel):
     on_error: Literal["block", "allow"] = "block"
     latency_budget_ms: float | None = Field(default=50.0, gt=0)
     evidence: EvidenceSettings = EvidenceSettings()
+    notes: tuple[str, ...] = ()  # free text for reviewers (e.g. from `assay scan suggest-policy`)
 
 
 def build_validator(rule: Rule) -> Validator:
@@ -120,6 +125,7 @@ def build_validator(rule: Rule) -> Validator:
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
     """Validate policy YAML ``text``; errors name ``source``, the line and the field."""
     data, lines = read_yaml_text(text, source)
+    data = _expand_env(data, (), lines, source)
     if not isinstance(data, Mapping):
         raise AssayError(f"{source}:1: the policy must be a YAML mapping "
                          "(see `assay guard policy show-default`).")
@@ -146,6 +152,24 @@ def load_policy(path: Path | str) -> Policy:
 def default_policy_text() -> str:
     """The shipped default policy (YAML, with comments)."""
     return (resources.files("assay.guard") / "policies" / DEFAULT_POLICY).read_text("utf-8")
+
+
+def _expand_env(value: Any, loc: Loc, lines: Lines, source: str) -> Any:
+    """Replace a whole-value ``${NAME}`` by the environment variable (canaries, secrets)."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, (*loc, k), lines, source) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, (*loc, i), lines, source) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        match = _ENV_RE.fullmatch(value)
+        if match is not None:
+            found = os.environ.get(match.group(1))
+            if found is None:
+                raise AssayError(f"{source}:{line_for(lines, loc)}: {dotted(loc)}: environment "
+                                 f"variable {match.group(1)} is not set; set it or write the "
+                                 "value")
+            return found
+    return value
 
 
 def _first_error(exc: ValidationError, lines: Lines, source: str) -> AssayError:

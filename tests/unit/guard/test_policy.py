@@ -118,3 +118,22 @@ def test_bad_policy_names_line_and_field(tmp_path: Path, text: str, expected: st
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AssayError, match="cannot read the policy"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_reasons_notes_and_environment_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shape `assay scan suggest-policy` writes: a reason per rule, notes, ${VAR} canaries.
+    text = ("version: 1\nsystem: bot\ninput: []\noutput:\n  - validator: system_prompt_leak\n"
+            "    threshold: 0.3\n    action: block\n    canary: ${ASSAY_CANARY}\n"
+            "    reason: 'red-team run r1: system_prompt_extraction ASR 40% (4/10)'\n"
+            "stream: {mode: windowed, window: 400, overlap: 80}\non_error: block\n"
+            "latency_budget_ms: 15\nnotes:\n  - 'over_refusal: 2 benign prompts refused'\n")
+    monkeypatch.delenv("ASSAY_CANARY", raising=False)
+    with pytest.raises(AssayError, match=r"p.yaml:8: output\[0\].canary: environment variable "
+                                         "ASSAY_CANARY is not set"):
+        parse_policy(text, "p.yaml")
+    monkeypatch.setenv("ASSAY_CANARY", "c4n4ry-77")
+    policy = parse_policy(text, "p.yaml")
+    rule = policy.output[0]
+    assert rule.params == {"canary": "c4n4ry-77"}
+    assert rule.reason is not None and rule.reason.startswith("red-team run r1")
+    assert policy.notes == ("over_refusal: 2 benign prompts refused",)

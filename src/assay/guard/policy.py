@@ -38,6 +38,7 @@ __all__ = [
 
 ACTIONS = ("block", "redact", "warn", "log")
 DEFAULT_POLICY = "default.yaml"
+_SYSTEM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -104,7 +105,7 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1] = 1
-    system: str | None = Field(default=None, min_length=1, max_length=200)
+    system: str | None = None
     input: tuple[Rule, ...] = ()
     output: tuple[Rule, ...] = ()
     stream: StreamSettings = StreamSettings()
@@ -112,6 +113,13 @@ class Policy(BaseModel):
     latency_budget_ms: float | None = Field(default=50.0, gt=0)
     evidence: EvidenceSettings = EvidenceSettings()
     notes: tuple[str, ...] = ()  # free text for reviewers (e.g. from `assay scan suggest-policy`)
+
+    @field_validator("system")
+    @classmethod
+    def _system_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SYSTEM_RE.fullmatch(value):
+            raise ValueError("use 1-64 letters, digits, '.', '_' or '-' (the AI system's id)")
+        return value
 
 
 def build_validator(rule: Rule) -> Validator:

@@ -93,6 +93,7 @@ def test_shipped_default_policy() -> None:
         ("version: 1\nevidence:\n  store_content: perhaps\n",
          "policy.yaml:3: evidence.store_content: input should be a valid boolean"),
         ("version: 2\n", "policy.yaml:1: version: must be one of 1"),
+        ("version: 1\nsystem: support bot!\n", "policy.yaml:2: system: use 1-64 letters"),
         ("version: 1\noutput:\n  - validator: prompt_injection\n    action: block\n",
          "policy.yaml:3: output[0].validator: 'prompt_injection' is not an output validator"),
         ("version: 1\ninput:\n  - validator: pii\n    action: redact\n    entities: 5\n",

@@ -387,7 +387,7 @@ def _assess_one(
     types: Mapping[str, EvidenceType],
     relations: Callable[[str], list[Relation]],
 ) -> ItemStatus:
-    expected = tuple(sorted(uri for uri, et in types.items() if req.ref in et.supports))
+    expected = tuple(uri for uri, et in types.items() if req.ref in et.supports)
     applicable, scope_note, unclassified, soa_status, soa_why = _applicability(req, facts)
     template = ItemStatus(
         ref=req.ref,
@@ -409,15 +409,18 @@ def _assess_one(
         _citation(s, req.ref, None, now, types, v)
         for s in facts.sightings.get(req.ref, {}).values()
     ]
-    indirect: list[Citation] = []
+    indirect: dict[int, Citation] = {}  # one citation per entry: its best relation
     for ref, relation, can_be_full in _related(fw, req, relations):
         for s in facts.sightings.get(ref, {}).values():
             cited = _citation(s, ref, relation, now, types, v)
             if not can_be_full and cited.relation in _FULL_CREDIT:
                 cited = _citation(s, ref, f"{relation} (via parent)", now, types, v)
-            if cited.fresh and cited.verified:
-                indirect.append(cited)
-    citations = sorted([*direct, *indirect], key=lambda c: (c.relation is not None, -c.seq))
+            known = indirect.get(s.seq)
+            if cited.credit != "none" and (known is None or cited.credit == "full"):
+                indirect[s.seq] = cited
+    seen = {c.seq for c in direct}
+    others = [c for seq, c in indirect.items() if seq not in seen]
+    citations = sorted([*direct, *others], key=_rank)
     credits = {c.credit for c in citations}
     findings = facts.findings.get(req.ref, ())
     status: Status
@@ -465,6 +468,12 @@ def _assess_one(
         evidence=tuple(citations),
         open_findings=findings,
     )
+
+
+def _rank(cited: Citation) -> tuple[bool, int, float]:
+    """Direct before related, full credit first, then newest: the first one is the best."""
+    order = {"full": 0, "partial": 1, "none": 2}[cited.credit]
+    return (cited.relation is not None, order, -cited.observed_at.timestamp())
 
 
 def _evidence_note(citations: Sequence[Citation]) -> str:

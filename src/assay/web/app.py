@@ -16,7 +16,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from assay.errors import AssayError
-from assay.web import api, pages
+from assay.web import (
+    api,
+    api_activity,
+    api_aims,
+    pages,
+    pages_activity,
+    pages_aims,
+    pages_improve,
+    pages_redteam,
+    pages_soa,
+)
 from assay.web.security import LoginThrottle, NotAuthenticated
 from assay.workspace import Workspace
 
@@ -48,7 +58,14 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
     app.state.secure_cookies = secure_cookies
     app.state.login_throttle = LoginThrottle()
     app.include_router(api.router)
+    app.include_router(api_aims.router)
+    app.include_router(api_activity.router)
     app.include_router(pages.router)
+    app.include_router(pages_aims.router)
+    app.include_router(pages_soa.router)
+    app.include_router(pages_improve.router)
+    app.include_router(pages_redteam.router)
+    app.include_router(pages_activity.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_handlers(app)
 

@@ -14,7 +14,18 @@ from assay.web.auth import ROLE_PERMISSIONS, Permission
 from assay.workspace import Workspace
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}
-SAMPLE = {"system_id": "bot", "seq": "0", "framework_id": "iso42001", "ref": "iso42001:A.6.2.4"}
+SAMPLE = {
+    "system_id": "bot",
+    "seq": "0",
+    "framework_id": "iso42001",
+    "ref": "iso42001:A.6.2.4",
+    "assessment_id": "IA-001",
+    "control": "A.6.2.4",
+    "audit_id": "AUD-001",
+    "capa_id": "CAPA-001",
+    "review_id": "MR-001",
+    "run_id": "rt-20260101-000000-abcd",
+}
 
 
 def _flatten(routes: list[Any]) -> list[APIRoute]:

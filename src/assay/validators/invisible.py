@@ -20,6 +20,7 @@ _TAG_RE = re.compile("[\U000e0000-\U000e007f]+")
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _WORD_RE = re.compile(r"\w{2,64}")
 _LATIN_RE = re.compile(r"[A-Za-z]")
+_CONFUSABLE_RE = re.compile("[" + "".join(sorted(CONFUSABLES)) + "]")
 
 
 class InvisibleTextValidator:
@@ -53,8 +54,9 @@ class InvisibleTextValidator:
         if zero:
             findings.append(Finding(self.name, self.zero_width_score, "zero_width", tuple(zero),
                                     f"{len(zero)} runs of invisible characters"))
-        mixed = [m.span() for m in _WORD_RE.finditer(text)
-                 if _LATIN_RE.search(m.group(0)) and any(c in CONFUSABLES for c in m.group(0))]
+        mixed = [] if _CONFUSABLE_RE.search(text) is None else [
+            m.span() for m in _WORD_RE.finditer(text)
+            if _LATIN_RE.search(m.group(0)) and _CONFUSABLE_RE.search(m.group(0))]
         if mixed:
             findings.append(Finding(self.name, self.homoglyph_score, "homoglyph", tuple(mixed),
                                     f"{len(mixed)} words mix Latin with look-alike letters"))

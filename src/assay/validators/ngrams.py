@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["BITS", "CHAR_NGRAMS", "WINDOW", "FeatureWindow", "featurize", "prepare"]
+__all__ = ["BITS", "CHAR_NGRAMS", "WINDOW", "FeatureWindow", "Pooled", "featurize", "pool",
+           "prepare", "segment_bounds"]
 
 #: log2 of the number of hash buckets every model uses.
 BITS = 19
@@ -35,6 +36,37 @@ _MIX = 0x9E3779B97F4A7C15
 _WORD_SALT = 0x5851F42D4C957F2D
 _BIGRAM_SALT = 0x14057B7EF767814F
 _SPACE_RE = re.compile(r"\s+")
+#: Sentence-like boundaries in prepared text: end punctuation, table pipes, role/field colons.
+_SEGMENT_RE = re.compile(r"(?<=[.!?;])\s|\n|\|+|\s(?=\w{2,12}:\s)")
+_MIN_SEGMENT = 24
+#: Cue features: instruction-shaped text, added as extra hashed tokens where they
+#: match, so a linear head can weigh "an imperative inside a document" or "a role
+#: marker" directly instead of only through the character n-grams around them.
+_VERBS = (
+    r"ignore|forget|disregard|override|bypass|skip|stop|print|say|write|tell|translate|output|"
+    r"reveal|repeat|respond|reply|answer|explain|describe|list|give|generate|create|show|"
+    r"summari[sz]e|rewrite|spell|format|act|pretend|imagine|start|begin|make|use|include|add|"
+    r"send|return|provide|break down|compose|draft|calculate|convert|ensure|please|now|instead"
+)
+_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("imperative", re.compile(r"(?:^ |[\n.!?|:;] ?)(?:" + _VERBS + r")\b")),
+    ("override", re.compile(
+        r"\b(?:ignore|forget|disregard|override|bypass|skip|drop)\b[^.\n]{0,40}?"
+        r"\b(?:previous|prior|above|earlier|before|all|instructions?|rules?|context|everything)\b")),
+    ("role", re.compile(
+        r"(?:^ |\n|[.!?|] ?)(?:system|assistant|user|human|ai|instructions?|order|task|new task|"
+        r"important|note|admin|developer)\s?:|<\|?(?:im_start|system|endoftext)|\[/?inst\]|###")),
+    ("address", re.compile(
+        r"\b(?:you are now|you will now|from now on|act as|pretend (?:to be|you are)|"
+        r"your (?:new )?(?:instructions|task|role|rules|prompt)|"
+        r"new (?:instructions?|statement|task))"
+        r"\b")),
+    ("target", re.compile(
+        r"\b(?:password|pass ?phrase|secret|system prompt|access (?:code|granted)|embeddings|"
+        r"the (?:prompt|instructions) above|initial prompt|pre-?prompt)\b")),
+)
+_CUE_SALT = 0x2545F4914F6CDD1D
+_MAX_SEGMENTS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +80,13 @@ class FeatureWindow:
 
 
 def prepare(text: str) -> str:
-    """Lower-case and collapse whitespace (normalisation itself happens before)."""
-    return " " + _SPACE_RE.sub(" ", text.lower()).strip() + " "
+    """Lower-case and collapse whitespace, keeping line breaks (segment boundaries)."""
+    body = _SPACE_RE.sub(_space, text.lower()).strip()
+    return " " + body + " "
+
+
+def _space(m: re.Match[str]) -> str:
+    return "\n" if "\n" in m.group(0) else " "
 
 
 @lru_cache(maxsize=4)
@@ -61,6 +98,24 @@ def _powers(n: int) -> tuple[Any, Any]:
     inv = np.full(n, inv_val, dtype=np.uint64)
     inv[0] = 1
     return np.cumprod(base, dtype=np.uint64), np.cumprod(inv, dtype=np.uint64)
+
+
+def _cue_buckets() -> list[int]:
+    np = require_numpy()
+    keys = np.array([(_CUE_SALT + i) & (2**64 - 1) for i in range(len(_CUES))], dtype=np.uint64)
+    return [int(b) for b in _bucket(keys)]
+
+
+def _cues(text: str) -> tuple[Any, Any]:
+    """Buckets and positions of the cue features (see :data:`_CUES`)."""
+    np = require_numpy()
+    buckets: list[int] = []
+    positions: list[int] = []
+    for bucket, (_, pattern) in zip(_CUE_BUCKETS(), _CUES, strict=True):
+        for m in pattern.finditer(text):
+            buckets.append(bucket)
+            positions.append(m.start())
+    return np.array(buckets, dtype=np.int64), np.array(positions, dtype=np.int64)
 
 
 def _bucket(h: Any) -> Any:
@@ -132,3 +187,108 @@ def featurize(text: str) -> tuple[FeatureWindow, ...]:
         lo, hi = np.searchsorted(positions, [start, end])
         windows.append(_window(buckets[lo:hi], start, end))
     return tuple(windows)
+
+
+@dataclass(frozen=True, slots=True)
+class Pooled:
+    """A text's n-gram occurrences pooled into units: a sparse units x buckets matrix (COO).
+
+    ``row``/``index`` give the unit and bucket of every occurrence; a unit's
+    feature vector is its bucket counts times ``scale`` (1/sqrt(occurrences)),
+    so scoring every unit with a weight vector is one gather and one
+    ``bincount`` - no per-unit sort, which keeps 100,000-character inputs cheap.
+    """
+
+    starts: npt.NDArray[np.int64]
+    ends: npt.NDArray[np.int64]
+    row: npt.NDArray[np.int64]
+    index: npt.NDArray[np.int64]
+    scale: npt.NDArray[np.float32]
+
+    @property
+    def size(self) -> int:
+        """Number of units."""
+        return int(self.starts.size)
+
+    def logits(self, weights: Any) -> Any:
+        """``x @ weights`` for every unit (float64 array of length :attr:`size`)."""
+        np = require_numpy()
+        if self.index.size == 0:
+            return np.zeros(self.size)
+        sums = np.bincount(self.row, weights=weights[self.index].astype(np.float64),
+                           minlength=self.size)
+        return sums * self.scale
+
+
+def segment_bounds(prepared: str) -> list[tuple[int, int]]:
+    """Sentence-like segments of a prepared text, short ones merged with the next."""
+    cuts = [m.end() for m in _SEGMENT_RE.finditer(prepared)]
+    out: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*cuts, len(prepared)]:
+        if cut - start >= _MIN_SEGMENT or cut == len(prepared):
+            if cut > start:
+                out.append((start, cut))
+            start = cut
+    if len(out) > 1 and out[-1][1] - out[-1][0] < _MIN_SEGMENT:
+        last = out.pop()
+        out[-1] = (out[-1][0], last[1])
+    if len(out) > _MAX_SEGMENTS:  # bounded work on hostile input: merge neighbours evenly
+        step = -(-len(out) // _MAX_SEGMENTS)
+        out = [(out[i][0], out[min(i + step, len(out)) - 1][1]) for i in range(0, len(out), step)]
+    return out or [(0, len(prepared))]
+
+
+_CUE_BUCKETS = lru_cache(maxsize=1)(_cue_buckets)
+
+
+@lru_cache(maxsize=64)
+def _occurrences(prepared: str) -> tuple[Any, Any]:
+    """Buckets and start positions of every n-gram and cue (unsorted: pooling needs no sort)."""
+    np = require_numpy()
+    buckets, positions = _hashes(prepared)
+    cue_b, cue_p = _cues(prepared)
+    return np.concatenate([buckets, cue_b]), np.concatenate([positions, cue_p])
+
+
+def _scale(row: Any, units: int) -> Any:
+    np = require_numpy()
+    counts = np.bincount(row, minlength=units).astype(np.float32)
+    return (1.0 / np.sqrt(np.maximum(counts, 1.0))).astype(np.float32)
+
+
+@lru_cache(maxsize=64)
+def pool(text: str, unit: str = "doc") -> Pooled:
+    """Pool the n-grams of an already-normalised text (cached: models share the work).
+
+    ``unit="doc"``: one unit for texts up to :data:`WINDOW` characters, else
+    1,000-character windows with a 500-character stride (so one injected
+    paragraph is not diluted by a long document). ``unit="segment"``:
+    sentence-like segments (see :func:`segment_bounds`), so one injected
+    sentence in a long benign document is scored on its own. Offsets refer to
+    ``prepare(text)``, which has one leading space.
+    """
+    np = require_numpy()
+    prepared = prepare(text)
+    buckets, positions = _occurrences(prepared)
+    n = len(prepared)
+    if unit == "segment":
+        bounds = segment_bounds(prepared)
+        starts = np.fromiter((b[0] for b in bounds), dtype=np.int64, count=len(bounds))
+        ends = np.fromiter((b[1] for b in bounds), dtype=np.int64, count=len(bounds))
+        row = np.searchsorted(starts, positions, side="right") - 1
+        return Pooled(starts, ends, row, buckets, _scale(row, starts.size))
+    if n <= WINDOW:
+        row = np.zeros(buckets.size, dtype=np.int64)
+        one = np.array([0], dtype=np.int64)
+        return Pooled(one, np.array([n], dtype=np.int64), row, buckets, _scale(row, 1))
+    units = len(range(0, n - _STRIDE, _STRIDE))
+    starts = np.arange(units, dtype=np.int64) * _STRIDE
+    ends = np.minimum(starts + _SPAN, n)
+    first = positions // _STRIDE
+    second = first - 1
+    keep1 = first < units
+    keep2 = (second >= 0) & (second < units)
+    row = np.concatenate([first[keep1], second[keep2]])
+    index = np.concatenate([buckets[keep1], buckets[keep2]])
+    return Pooled(starts, ends, row, index, _scale(row, units))

@@ -90,10 +90,10 @@ class NormalizedText:
         return self.starts[start], self.ends[end - 1]
 
 
-def _clusters(text: str) -> list[tuple[int, int]]:
-    """Split into base character + following combining marks, so NFKC can compose."""
+def _clusters(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Split ``text[lo:hi]`` into base character + combining marks, so NFKC can compose."""
     out: list[tuple[int, int]] = []
-    i, n = 0, len(text)
+    i, n = lo, hi
     combining = unicodedata.combining
     while i < n:
         j = i + 1
@@ -104,32 +104,63 @@ def _clusters(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _slow(text: str) -> NormalizedText:
-    parts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    invisible = folded = 0
+_NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold(text: str, lo: int, hi: int, out: _Builder) -> None:
+    """Normalise ``text[lo:hi]`` (a non-ASCII run) cluster by cluster into ``out``."""
     nfkc = unicodedata.normalize
-    for i, j in _clusters(text):
-        chunk = text[i:j]
-        if chunk.isascii():
-            parts.append(chunk)
-            starts.extend([i] * len(chunk))
-            ends.extend([j] * len(chunk))
-            continue
-        chunk = nfkc("NFKC", chunk)
+    run = text[lo:hi]
+    if (unicodedata.is_normalized("NFKC", run) and INVISIBLE_RE.search(run) is None
+            and _CONFUSABLE_RE.search(run) is None):
+        out.parts.append(run)  # already clean (e.g. CJK text): map one to one
+        out.starts.extend(range(lo, hi))
+        out.ends.extend(range(lo + 1, hi + 1))
+        return
+    for i, j in _clusters(text, lo, hi):
+        chunk = nfkc("NFKC", text[i:j])
         for ch in chunk:
             if INVISIBLE_RE.match(ch):
-                invisible += 1
+                out.invisible += 1
                 continue
             rep = CONFUSABLES.get(ch)
             if rep is not None:
-                folded += 1
+                out.folded += 1
                 ch = rep
-            parts.append(ch)
-            starts.append(i)
-            ends.append(j)
-    return NormalizedText(text, "".join(parts), tuple(starts), tuple(ends), invisible, folded)
+            out.parts.append(ch)
+            out.starts.append(i)
+            out.ends.append(j)
+
+
+@dataclass(slots=True)
+class _Builder:
+    parts: list[str]
+    starts: list[int]
+    ends: list[int]
+    invisible: int = 0
+    folded: int = 0
+
+
+def _slow(text: str) -> NormalizedText:
+    """Copy ASCII runs in bulk and normalise only the non-ASCII runs (bounded on long text)."""
+    out = _Builder([], [], [])
+    pos = 0
+    for m in _NON_ASCII_RUN_RE.finditer(text):
+        lo, hi = m.start(), m.end()
+        if lo > pos and unicodedata.combining(text[lo]):
+            lo -= 1  # an ASCII base letter followed by combining marks composes with them
+        if lo > pos:
+            out.parts.append(text[pos:lo])
+            out.starts.extend(range(pos, lo))
+            out.ends.extend(range(pos + 1, lo + 1))
+        _fold(text, lo, hi, out)
+        pos = hi
+    if pos < len(text):
+        out.parts.append(text[pos:])
+        out.starts.extend(range(pos, len(text)))
+        out.ends.extend(range(pos + 1, len(text) + 1))
+    return NormalizedText(text, "".join(out.parts), tuple(out.starts), tuple(out.ends),
+                          out.invisible, out.folded)
 
 
 @lru_cache(maxsize=256)

@@ -4,7 +4,8 @@ Patterns use bounded or possessive quantifiers only, so they run in linear time
 on hostile input. Checksummed identifiers (payment cards: Luhn; IBAN: mod 97)
 are confirmed before they are reported; weak formats (BIC,
 passport and driving-licence numbers) need a nearby keyword. Person names and
-locations are not detected by this validator (see docs/guardrails.md).
+locations are opt-in (``names=True``, :mod:`assay.validators.names`) because
+the tagger costs far more than the default policy's latency budget.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
 from assay.validators.checksums import iban_valid, luhn_valid
 from assay.validators.normalize import normalize
 
-__all__ = ["ENTITIES", "PiiValidator", "redact"]
+__all__ = ["ENTITIES", "NAME_ENTITIES", "PiiValidator", "redact"]
+
+NAME_ENTITIES = ("PERSON", "LOCATION")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,19 +134,33 @@ class PiiValidator:
     tier = TIER_DETERMINISTIC
 
     def __init__(self, *, entities: Sequence[str] | None = None,
-                 threshold: float = 0.5) -> None:
+                 threshold: float = 0.5, names: bool = False) -> None:
         self.threshold = float(threshold)
-        wanted = set(entities) if entities is not None else set(ENTITIES)
-        unknown = wanted - set(ENTITIES)
+        known = set(ENTITIES) | (set(NAME_ENTITIES) if names else set())
+        wanted = set(entities) if entities is not None else known
+        unknown = wanted - known
         if unknown:
             raise AssayError(f"pii does not know the entities {sorted(unknown)}; choose from "
-                             + ", ".join(ENTITIES) + ".")
+                             + ", ".join(sorted(known)) + " (PERSON and LOCATION need "
+                             "names=True).")
         self._entities = frozenset(wanted)
+        self._names = names and bool(wanted & set(NAME_ENTITIES))
+        if self._names:
+            from assay.validators.names import name_spans
+
+            name_spans("warm up", self._entities)  # load the tagger now, not on a request
 
     def spans(self, text: str) -> list[tuple[int, int, str, float]]:
         """``(start, end, entity, score)`` in the original text, sorted, non-overlapping."""
         norm = normalize(text)
         found = _matches(norm.text, self._entities)
+        if self._names:
+            from assay.validators.names import name_spans
+
+            taken = [(s, e) for s, e, _, _ in found]
+            found += [f for f in name_spans(norm.text, self._entities)
+                      if not any(f[0] < e and s < f[1] for s, e in taken)]
+            found.sort()
         out = []
         for s, e, ent, score in found:
             a, b = norm.to_original(s, e)

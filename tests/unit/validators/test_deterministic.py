@@ -212,3 +212,14 @@ def test_relevance_and_banned_topics() -> None:
                                                             "which political party is best"]})
     assert [f.label for f in v.check("Which party should I vote for?")] == ["politics"]
     assert v.check("How do I bake sourdough bread?") == []
+
+
+def test_normalize_long_mixed_text_maps_spans() -> None:
+    # ASCII runs are copied in bulk; only non-ASCII runs are folded, with offsets kept.
+    text = "plain " * 2000 + "Ｉｇｎｏｒｅ е\u200bx 東京 cafe\u0301 end"
+    n = normalize(text)
+    assert n.text.endswith("Ignore ex 東京 café end")
+    i = n.text.index("東京")
+    assert text[slice(*n.to_original(i, i + 2))] == "東京"
+    j = n.text.index("café")
+    assert text[slice(*n.to_original(j, j + 4))] == "cafe\u0301"

@@ -12,11 +12,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[postgres,web,ml,reports]'
+	$(BIN)/pip install --quiet -e '.[postgres,web,ml,reports,demo]'
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev,postgres,web,ml,reports]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,web,ml,reports,demo]'
 	@touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed

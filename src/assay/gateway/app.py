@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,7 @@ class Gateway:
             workspace, batcher=self.recorder.batcher, record=settings.record_drift_events
         )
         self._guards: dict[str | None, GuardPort] = {}
+        self.drift_tap: Callable[[dict[str, Any]], None] | None = None  # sees every drift event
         self._keys: dict[str, tuple[float, KeyBinding | None]] = {}
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout, connect=10.0),
@@ -133,7 +134,10 @@ class Gateway:
             for finding in decision.findings:
                 name = f"score.{finding['validator']}"
                 signals[name] = max(signals.get(name, 0.0), float(finding["score"]))
-        self.drift.observe({"ts": time.time(), "system": call.binding.system, "signals": signals})
+        event = {"ts": time.time(), "system": call.binding.system, "signals": signals}
+        self.drift.observe(event)
+        if self.drift_tap is not None:
+            self.drift_tap(event)
 
     async def close(self) -> None:
         await self.client.aclose()

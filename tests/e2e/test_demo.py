@@ -1,0 +1,74 @@
+"""`make demo` is a test: the main job end to end on SQLite, within its time budget."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from assay.demo import DemoOptions, run_demo
+from assay.ledger.keys import load_verifier
+from assay.ledger.verify import verify_pack
+from assay.workspace import open_workspace
+
+
+def test_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
+    root = tmp_path / ".assay"
+    report = run_demo(DemoOptions(root=root, serve=False, quiet=True))
+    assert report.timings["total"] < 180
+    assert report.traffic.get("block", 0) > 0 and report.traffic.get("redact", 0) > 0
+    assert report.drift_alerts > 0
+    assert report.pack is not None
+    key = load_verifier((root / "keys" / "ledger.pub").read_text().strip())
+    assert verify_pack(str(report.pack), key).ok
+    ws = open_workspace(root)
+    try:
+        types = {e.decoded()["type"] for e in ws.ledger.iter_entries()}
+        assert {
+            "assay.dev/aims-change/v1",
+            "assay.dev/soa/v1",
+            "assay.dev/redteam-run/v1",
+            "assay.dev/guard-decision/v1",
+            "assay.dev/drift-alert/v1",
+        } <= types
+        assert ws.ledger.verify().ok
+    finally:
+        ws.close()
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assay",
+            "--workspace",
+            str(root),
+            "comply",
+            "status",
+            "--framework",
+            "iso42001",
+            "--system",
+            "support-bot",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    readiness = json.loads(status.stdout)
+    statuses = {item["status"] for item in readiness["items"]}
+    assert "met" in statuses and "gap" in statuses  # real per-control status from evidence
+    assert report.login is not None and (root / "demo-login.txt").stat().st_mode & 0o077 == 0
+
+
+def test_demo_refuses_to_replace_a_real_workspace(tmp_path: Path) -> None:
+    from assay.errors import AssayError
+    from assay.workspace import init_workspace
+
+    init_workspace(tmp_path / "ws").close()
+    try:
+        run_demo(DemoOptions(root=tmp_path / "ws", serve=False, quiet=True))
+    except AssayError as exc:
+        assert "not a demo workspace" in str(exc)
+    else:
+        raise AssertionError("the demo replaced a real workspace")
+    assert (tmp_path / "ws" / "assay.db").exists()

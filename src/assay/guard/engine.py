@@ -65,7 +65,9 @@ class Guard:
     ``on_decision`` receives every decision (e.g. a :class:`LedgerSink`);
     ``drift_hook`` receives a drift event per input decision (the schema of
     :mod:`assay.drift.events`). Neither may slow or break the check: their
-    exceptions are logged, never raised.
+    exceptions are logged, never raised. ``system`` overrides the policy's
+    system id; ``factory`` builds each rule's validator (swap it to test the
+    engine with scripted validators or to wrap validators with instrumentation).
     """
 
     def __init__(

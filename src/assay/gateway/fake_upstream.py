@@ -11,7 +11,8 @@ to misbehave per request with headers:
 
 The same directives work inside the model name, so they pass through a
 gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
-``…:die-after=3`` (several joined with ``,``).
+``…:die-after=3`` (several joined with ``,``; ``reply=TEXT`` comes last and
+may itself contain commas).
 
 Spec: OpenAI Chat Completions, Completions, Embeddings and Models (the JSON
 and SSE shapes that the official ``openai`` client parses).
@@ -61,6 +62,9 @@ def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
     """Misbehaviour asked for by ``x-fake-*`` headers or the model name's suffix."""
     found: dict[str, str] = {}
     _, _, suffix = str(body.get("model", "")).partition(":")
+    suffix, _, reply = suffix.partition("reply=")  # reply= is last and keeps its commas
+    if reply:
+        found["reply"] = reply
     for item in filter(None, suffix.split(",")):
         name, _, value = item.partition("=")
         found[name.strip()] = value.strip()

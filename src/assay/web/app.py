@@ -20,10 +20,12 @@ from assay.web import (
     api,
     api_activity,
     api_aims,
+    api_readiness,
     pages,
     pages_activity,
     pages_aims,
     pages_improve,
+    pages_readiness,
     pages_redteam,
     pages_soa,
 )
@@ -60,12 +62,14 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
     app.include_router(api.router)
     app.include_router(api_aims.router)
     app.include_router(api_activity.router)
+    app.include_router(api_readiness.router)
     app.include_router(pages.router)
     app.include_router(pages_aims.router)
     app.include_router(pages_soa.router)
     app.include_router(pages_improve.router)
     app.include_router(pages_redteam.router)
     app.include_router(pages_activity.router)
+    app.include_router(pages_readiness.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_handlers(app)
 

@@ -18,7 +18,8 @@ from fastapi.templating import Jinja2Templates
 from assay import catalogs
 from assay.aims import LIFECYCLE_STAGES, add_system, get_system, list_systems
 from assay.errors import AssayError
-from assay.web import accounts, queries
+from assay.reports import FORMATS
+from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
 from assay.web.auth import ROLES, Permission, Principal
 from assay.web.security import COOKIE_NAME, require
@@ -147,7 +148,23 @@ def overview(request: Request, principal: Reader) -> HTMLResponse:
     data = queries.overview(_ws(request))
     chart = bar_chart([(t.removeprefix("assay.dev/"), n) for t, n in data["by_type"].items()])
     systems = list_systems(_ws(request).store)
-    return _render(request, "overview.html", principal, data=data, chart=chart, systems=systems)
+    ready = readiness_views.overview_readiness(_ws(request))
+    ready_chart = bar_chart(
+        [(r["name"], round(r["percent"] or 0)) for r in ready["frameworks"]],
+        unit="%",
+        scale_max=100,
+    )
+    return _render(
+        request,
+        "overview.html",
+        principal,
+        data=data,
+        chart=chart,
+        systems=systems,
+        ready=ready,
+        ready_chart=ready_chart,
+        alerts=activity.recent_alerts(_ws(request), 10),
+    )
 
 
 @router.get("/systems")
@@ -158,6 +175,7 @@ def systems_page(request: Request, principal: Reader) -> HTMLResponse:
         principal,
         systems=list_systems(_ws(request).store),
         stages=LIFECYCLE_STAGES,
+        readiness=readiness_views.systems_readiness(_ws(request)),
     )
 
 
@@ -190,7 +208,10 @@ def system_page(request: Request, system_id: str, principal: Reader) -> HTMLResp
     ws = _ws(request)
     record = get_system(ws.store, system_id)
     evidence = queries.evidence_page(ws, None, system_id, 0, 20)
-    return _render(request, "system.html", principal, system=record, evidence=evidence)
+    ready = readiness_views.system_readiness(ws, system_id)
+    return _render(
+        request, "system.html", principal, system=record, evidence=evidence, readiness=ready
+    )
 
 
 @router.get("/evidence")
@@ -258,6 +279,8 @@ def exports_page(request: Request, principal: Reader) -> HTMLResponse:
         principal,
         public_key=str(ws.ledger.signer.verifier),
         systems=list_systems(ws.store),
+        frameworks=catalogs.frameworks(),
+        formats=FORMATS,
     )
 
 

@@ -10,12 +10,18 @@ from markupsafe import Markup
 __all__ = ["bar_chart", "column_chart", "heat_map", "sparkline"]
 
 
-def bar_chart(items: list[tuple[str, int]], width: int = 560, bar: int = 22) -> Markup:
+def bar_chart(
+    items: list[tuple[str, int]],
+    width: int = 560,
+    bar: int = 22,
+    unit: str = "",
+    scale_max: int | None = None,
+) -> Markup:
     """Horizontal bars with the value written beside each (the number carries the meaning)."""
     if not items:
         return Markup("")
     label_width, gap = 200, 6
-    top = max(value for _, value in items) or 1
+    top = scale_max or max(value for _, value in items) or 1
     height = len(items) * (bar + gap)
     rows = []
     for i, (label, value) in enumerate(items):
@@ -25,9 +31,10 @@ def bar_chart(items: list[tuple[str, int]], width: int = 560, bar: int = 22) -> 
             f'<text x="{label_width - 8}" y="{y + bar * 0.7:.1f}" text-anchor="end">'
             f"{escape(label)}</text>"
             f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar}" class="bar"/>'
-            f'<text x="{label_width + length + 6}" y="{y + bar * 0.7:.1f}">{value}</text>'
+            f'<text x="{label_width + length + 6}" y="{y + bar * 0.7:.1f}">{value}'
+            f"{escape(unit)}</text>"
         )
-    title = "; ".join(f"{escape(label)}: {value}" for label, value in items)
+    title = "; ".join(f"{escape(label)}: {value}{escape(unit)}" for label, value in items)
     # Every label is escaped above; numbers are ints: the markup is ours.
     return Markup(  # noqa: S704
         f'<svg role="img" aria-label="{title}" viewBox="0 0 {width} {height}" '

@@ -36,7 +36,8 @@ def test_engineer_runs_a_demo_scan_in_the_background(
     assert entry["actor"] == "engineer@web" and entry["subject"]["system"] == "bot"
     assert entry["summary"]["attempts"] == 3
     listed = viewer.get("/api/v1/redteam/runs").json()
-    assert listed[0]["run_id"] == run_id and listed[0]["evidence_seq"] == workspace.ledger.size() - 1
+    assert listed[0]["run_id"] == run_id
+    assert listed[0]["evidence_seq"] == workspace.ledger.size() - 1
     assert (workspace.root / "scans" / run_id / "report.html").is_file()
 
 
@@ -123,7 +124,7 @@ def test_drift_status_files_and_alerts(
     )
     (status / "broken.json").write_text("{not json")
     page = client.get("/drift").text
-    assert "bot: <span class=\"level level-alert\">alert</span>" in page
+    assert 'bot: <span class="level level-alert">alert</span>' in page
     assert "unreadable status file" in page
     view = client.get("/api/v1/drift/status").json()
     assert [s["system"] for s in view] == ["bot", "broken"]

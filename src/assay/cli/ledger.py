@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -285,23 +286,45 @@ def _all_checkpoints(ledger: Any) -> list[str]:
 
 @app.command("erase")
 def erase(
-    seq: Annotated[int, typer.Argument(help="Entry whose payload holds personal data.")],
-    reason: Annotated[str, typer.Option(help="Why (e.g. a GDPR Art. 17 request id).")],
+    seq: Annotated[
+        int | None, typer.Argument(help="Entry whose payload holds personal data.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why (e.g. a GDPR Art. 17 request id).")] = "",
+    older_than: Annotated[
+        int | None,
+        typer.Option(help="Retention: erase every payload observed more than N days ago."),
+    ] = None,
+    entry_type: Annotated[
+        list[str] | None, typer.Option("--type", help="With --older-than: only these types.")
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Erase an entry's payload (content and salt); proofs stay valid.
+    """Erase payloads (content and salt); entries and proofs stay valid.
 
     Example: assay ledger erase 17 --reason "GDPR request 2026-031"
+    Example: assay ledger erase --older-than 90 --type assay.dev/guard-decision/v1 \\
+        --reason retention
     """
+    if not reason:
+        raise AssayError("say why with --reason (it is recorded in the erasure entry)")
+    if (seq is None) == (older_than is None):
+        raise AssayError("give either an entry number or --older-than DAYS")
     workspace = open_ws()
     try:
-        receipt = workspace.ledger.erase(seq, actor(), reason)
+        if seq is not None:
+            erased = [seq]
+            receipt = workspace.ledger.erase(seq, actor(), reason)
+            console_note = f"recorded as entry {receipt.seq}"
+        else:
+            cutoff = datetime.now(UTC) - timedelta(days=older_than or 0)
+            erased = workspace.ledger.erase_older_than(cutoff, actor(), reason, entry_type or ())
+            console_note = "each recorded as an erasure entry"
     finally:
         workspace.close()
     if json_output:
-        print_json({"erased": seq, "erasure_entry": receipt.seq})
+        print_json({"erased": erased})
     else:
-        console.print(f"Erased the payload of entry {seq}; recorded as entry {receipt.seq}")
+        console.print(f"Erased {len(erased)} payload(s); {console_note}")
 
 
 @app.command("witness-key")

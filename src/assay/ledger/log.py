@@ -342,6 +342,33 @@ class Ledger:
         )
         return receipt
 
+    def erase_older_than(
+        self, cutoff: datetime, actor: str, reason: str, types: Sequence[str] = ()
+    ) -> list[int]:
+        """Retention: erase every payload observed before ``cutoff`` (optionally of ``types``).
+
+        Returns the sequence numbers whose payloads were erased; entries already
+        erased are skipped, so running it on a schedule is safe.
+        """
+        limit = format_time(cutoff)
+        query = select(LedgerEntry.seq, LedgerEntry.entry).where(LedgerEntry.observed_at < limit)
+        if types:
+            query = query.where(LedgerEntry.type.in_(list(types)))
+        with self.store.session() as session:
+            candidates = session.execute(query.order_by(LedgerEntry.seq)).all()
+            live = set(
+                session.scalars(
+                    select(PayloadSalt.salt_id).where(PayloadSalt.salt.is_not(None))
+                ).all()
+            )
+        erased = []
+        for seq, data in candidates:
+            payload = parse_entry(data).get("payload")
+            if isinstance(payload, dict) and payload.get("salt_id") in live:
+                self.erase(seq, actor, reason)
+                erased.append(seq)
+        return erased
+
     def payload(self, seq: int) -> bytes | None:
         """The payload content of entry ``seq`` (None if erased or absent)."""
         payload = self.get(seq).decoded().get("payload")

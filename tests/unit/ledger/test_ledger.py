@@ -197,3 +197,26 @@ def test_key_file_readable_by_others_is_refused(workspace: Workspace) -> None:
     with pytest.raises(AssayError, match="chmod 600"):
         _ = open_workspace(workspace.root).ledger
     assert Path(key).stat().st_mode & 0o777 == 0o644
+
+
+def test_retention_erases_old_payloads_only_once(workspace: Workspace) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    old = datetime.now(UTC) - timedelta(days=100)
+    workspace.ledger.append(
+        [
+            Evidence("assay.dev/note/v1", "t", {"i": 1}, payload=b"{}", observed_at=old),
+            Evidence("assay.dev/guard-decision/v1", "t", {"i": 2}, payload=b"{}", observed_at=old),
+            Evidence("assay.dev/note/v1", "t", {"i": 3}, payload=b"{}"),
+        ]
+    )
+    cutoff = datetime.now(UTC) - timedelta(days=90)
+    erased = workspace.ledger.erase_older_than(
+        cutoff, "dpo", "retention", ["assay.dev/guard-decision/v1"]
+    )
+    assert erased == [1]
+    assert workspace.ledger.erase_older_than(cutoff, "dpo", "retention") == [0]
+    assert workspace.ledger.erase_older_than(cutoff, "dpo", "retention") == []
+    assert workspace.ledger.payload(2) == b"{}"
+    workspace.ledger.checkpoint()
+    assert workspace.ledger.verify().ok

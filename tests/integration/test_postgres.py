@@ -40,7 +40,10 @@ def test_ledger_round_trip_and_tamper_on_postgres(pg_workspace: Workspace, tmp_p
     pack = tmp_path / "p.zip"
     export_pack(ws.ledger, pack)
     assert verify_pack(str(pack), ws.ledger.signer.verifier).ok
-    with ws.store.engine.begin() as conn:
+    with pytest.raises(Exception, match="append-only"), ws.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE seq = 17"))
+    with ws.store.engine.begin() as conn:  # an attacker with owner rights drops the trigger
+        conn.execute(text("DROP TRIGGER ledger_entries_append_only ON ledger_entries"))
         conn.execute(text("DELETE FROM ledger_entries WHERE seq = 17"))
     report = ws.ledger.verify()
     assert any("entry 17 missing" in p for p in report.problems)

@@ -100,8 +100,26 @@ def test_erase_removes_content_but_keeps_proofs(workspace: Workspace) -> None:
 
 
 def _db(ws: Workspace) -> sqlite3.Connection:
+    """The database as an attacker with owner rights sees it: triggers dropped."""
     ws.close()
-    return sqlite3.connect(ws.root / "assay.db")
+    db = sqlite3.connect(ws.root / "assay.db")
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    return db
+
+
+def test_the_database_refuses_to_rewrite_evidence(workspace: Workspace) -> None:
+    _fill(workspace, 3)
+    workspace.close()
+    with sqlite3.connect(workspace.root / "assay.db") as db:
+        for statement in (
+            "UPDATE ledger_entries SET entry = x'00' WHERE seq = 1",
+            "DELETE FROM ledger_entries WHERE seq = 1",
+            "DELETE FROM ledger_nodes",
+            "UPDATE ledger_checkpoints SET note = ''",
+        ):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(statement)
 
 
 def _problems(ws: Workspace) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from assay.aims import audit, classification, update_system
 from assay.aims.readiness import readiness
@@ -96,7 +96,8 @@ def test_tampered_entry_does_not_count(ws: Workspace, append: Append) -> None:
     seq = append(REDTEAM)
     ws.ledger.checkpoint()
     forged = ws.ledger.get(seq).entry.replace(b'"succeeded":0', b'"succeeded":9')
-    with ws.store.session() as session:
+    with ws.store.session() as session:  # an attacker with owner rights drops the guard rail
+        session.execute(text("DROP TRIGGER ledger_entries_no_update"))
         session.execute(update(LedgerEntry).where(LedgerEntry.seq == seq).values(entry=forged))
     item = _iso(ws).item("A.6.2.4")
     assert item.status == "gap"

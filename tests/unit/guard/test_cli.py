@@ -10,7 +10,8 @@ import pytest
 from assay.cli.main import run
 from assay.workspace import Workspace
 
-POLICY = "version: 1\ninput:\n  - validator: pii\n    action: redact\n  - validator: secrets\n" \
+POLICY = "version: 1\nlatency_budget_ms: null\n" \
+         "input:\n  - validator: pii\n    action: redact\n  - validator: secrets\n" \
          "    action: block\noutput:\n  - validator: secrets\n    action: block\n"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from assay.catalogs import evidence_types, resolve
 from assay.guard import GUARD_CONTROLS, Guard, LedgerSink, text_digest
@@ -12,6 +13,12 @@ from assay.workspace import Workspace
 
 SECRET_PROMPT = "my card is 4111 1111 1111 1111, mail pat.doe@example.org about order 7731"
 SECRET_ANSWER = "Sure pat, the AWS key is AKIAIOSFODNN7EXAMPLE"
+
+
+def default_guard(**kwargs: Any) -> Guard:
+    """The default policy without its 50 ms budget: on a loaded machine an overrun would
+    turn these action assertions into timing tests (the budget has tests of its own)."""
+    return Guard(Guard.default().policy.model_copy(update={"latency_budget_ms": None}), **kwargs)
 
 
 def all_bytes(root: Path) -> bytes:
@@ -28,7 +35,7 @@ def test_controls_exist_and_fit_the_evidence_type() -> None:
 def test_ledger_sink_writes_decisions_without_the_text(workspace: Workspace) -> None:
     batcher = Batcher(workspace.ledger, spill_dir=workspace.spill_dir, batch_size=8)
     salt = b"s" * 32
-    guard = Guard.default(on_decision=LedgerSink(batcher, system="support-bot", actor="guard@test",
+    guard = default_guard(on_decision=LedgerSink(batcher, system="support-bot", actor="guard@test",
                                                  salt=salt))
     vin = guard.check_input(SECRET_PROMPT)
     vout = guard.check_output(SECRET_ANSWER, prompt=SECRET_PROMPT)
@@ -65,7 +72,8 @@ def test_ledger_sink_writes_decisions_without_the_text(workspace: Workspace) -> 
 
 def test_store_content_puts_the_text_in_the_erasable_payload(workspace: Workspace) -> None:
     batcher = Batcher(workspace.ledger, spill_dir=workspace.spill_dir)
-    guard = Guard.from_yaml("version: 1\nsystem: kiosk\ninput:\n  - validator: pii\n"
+    guard = Guard.from_yaml("version: 1\nsystem: kiosk\nlatency_budget_ms: null\n"
+                            "input:\n  - validator: pii\n"
                             "    action: redact\nevidence: {store_content: true}\n",
                             on_decision=LedgerSink(batcher))
     guard.check_input(SECRET_PROMPT)

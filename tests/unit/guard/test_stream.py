@@ -10,6 +10,7 @@ from assay.guard import DecisionContext, Guard, StreamChecker, Verdict
 
 POLICY = """\
 version: 1
+latency_budget_ms: null
 output:
   - validator: secrets
     action: block

@@ -38,7 +38,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     ws = init_workspace(tmp_path / "ws")
-    for role in ("admin", "compliance", "auditor"):
+    for role in ("admin", "compliance", "auditor", "engineer"):
         accounts.add_user(
             ws.store, ws.ledger, username=role, password=PASSWORD, role=role, actor="setup"
         )

@@ -22,6 +22,7 @@ from assay.reports import FORMATS
 from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
 from assay.web.auth import ROLES, Permission, Principal
+from assay.web.rendering import NOTICES
 from assay.web.security import COOKIE_NAME, require
 from assay.web.svg import bar_chart
 from assay.workspace import Workspace
@@ -53,7 +54,12 @@ def _render(
     return templates.TemplateResponse(
         request,
         template,
-        {"principal": principal, "Permission": Permission, **context},
+        {
+            "principal": principal,
+            "Permission": Permission,
+            "notice": NOTICES.get(request.query_params.get("notice", "")),
+            **context,
+        },
         status_code=status_code,
     )
 
@@ -145,12 +151,12 @@ def _safe_next(target: str) -> str:
 
 @router.get("/")
 def overview(request: Request, principal: Reader) -> HTMLResponse:
-    data = queries.overview(_ws(request))
+    ws = _ws(request)
+    data = queries.overview(ws)
+    ready = readiness_views.overview_readiness(ws)
     chart = bar_chart([(t.removeprefix("assay.dev/"), n) for t, n in data["by_type"].items()])
-    systems = list_systems(_ws(request).store)
-    ready = readiness_views.overview_readiness(_ws(request))
     ready_chart = bar_chart(
-        [(r["name"], round(r["percent"] or 0)) for r in ready["frameworks"]],
+        [(r["framework"], round(r["percent"] or 0)) for r in ready["frameworks"]],
         unit="%",
         scale_max=100,
     )
@@ -160,10 +166,10 @@ def overview(request: Request, principal: Reader) -> HTMLResponse:
         principal,
         data=data,
         chart=chart,
-        systems=systems,
+        systems=list_systems(ws.store),
         ready=ready,
         ready_chart=ready_chart,
-        alerts=activity.recent_alerts(_ws(request), 10),
+        alerts=activity.recent_alerts(ws, 10),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
 from assay.aims import list_systems
@@ -55,7 +55,15 @@ def controls_page(
         statuses=STATUSES,
         frameworks=frameworks(),
         systems=list_systems(ws.store),
+        unsigned=ws.ledger.size() - (result.checkpoint.tree_size if result.checkpoint else 0),
     )
+
+
+@router.post("/ledger/checkpoint")
+def sign_checkpoint(request: Request, _: Verifier) -> Response:
+    """Sign a checkpoint over the current tree, so the newest evidence can be proven."""
+    workspace(request).ledger.checkpoint()
+    return RedirectResponse("/?notice=signed", status_code=303)
 
 
 def report_response(request: Request, framework: str, system: str | None, fmt: str) -> Response:
@@ -63,7 +71,7 @@ def report_response(request: Request, framework: str, system: str | None, fmt: s
     if fmt not in FORMATS:
         raise AssayError(f"unknown export format {fmt!r}; use one of: {', '.join(FORMATS)}")
     ws = workspace(request)
-    result = readiness_views.run(ws, framework, system)
+    result = readiness_views.run(ws, framework, system, sign=True)
     data = render(ws, result, fmt, frameworks()[framework])
     media, ext = MEDIA_TYPES.get(fmt, ("application/json", "json"))
     name = "-".join(p for p in (fmt, framework, system) if p) + f".{ext}"
@@ -94,7 +102,7 @@ def exports_pack_with_reports(
 ) -> FileResponse:
     """The whole ledger as an audit pack, with the framework's reports under its manifest."""
     ws = workspace(request)
-    readiness_views.run(ws, framework, system or None)
+    readiness_views.run(ws, framework, system or None)  # refuses an unknown framework or system
     files = report_files(ws, framework, system or None)
     directory = Path(tempfile.mkdtemp(prefix="assay-pack-"))
     out = directory / f"assay-audit-pack-{framework}.zip"

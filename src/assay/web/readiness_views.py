@@ -1,8 +1,9 @@
 """Readiness for the dashboard, from :func:`assay.aims.readiness.readiness` (the gap engine).
 
-Each call signs a checkpoint over the current tree first (a no-op when nothing
-was appended since the last one), exactly as ``assay comply status`` does, so
-the newest evidence can be proven and counted.
+Pages only read: evidence counts once a signed checkpoint covers it, and a
+page shows how many newer entries wait for one (the "Sign a checkpoint"
+button, ``assay ledger checkpoint``, or any export signs). Exports sign first,
+as ``assay comply export`` does.
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ MAX_LISTED_SYSTEMS = 50
 """Systems whose readiness the systems list computes (beyond it, open the system)."""
 
 
-def run(ws: Workspace, framework_id: str, system: str | None = None) -> Readiness:
+def run(
+    ws: Workspace, framework_id: str, system: str | None = None, *, sign: bool = False
+) -> Readiness:
     """Readiness of one framework (a built-in ID), for the organisation or one system."""
     if framework_id not in frameworks():
         known = ", ".join(frameworks())
         raise AssayError(f"unknown framework {framework_id!r}; use one of: {known}")
     if system is not None:
         get_system(ws.store, system)
-    return readiness(ws.store, ws.ledger, framework_id, system=system)
+    return readiness(ws.store, ws.ledger, framework_id, system=system, sign=sign)
 
 
 def framework_summary(result: Readiness) -> dict[str, Any]:

@@ -49,6 +49,7 @@ NOTICES: dict[str, str] = {
     "finding": "The finding was recorded.",
     "advanced": "The corrective action was updated.",
     "prepared": "The management review pack was prepared.",
+    "signed": "A checkpoint was signed over the whole ledger: every entry can now be proven.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
 

@@ -43,7 +43,15 @@ def test_controls_page_lists_status_evidence_and_next_action(
 ) -> None:
     seed_aims(workspace)
     client, _ = clients["viewer"]
-    data = client.get("/api/v1/readiness", params={"framework": "iso42001", "system": "bot"}).json()
+    params = {"framework": "iso42001", "system": "bot"}
+    unsigned = client.get("/controls", params=params).text
+    assert "not yet in a signed checkpoint and do not count yet" in unsigned
+    assert client.get("/api/v1/readiness", params=params).json()["counts"]["met"] == 0
+    assert client.post("/ledger/checkpoint").status_code == 403
+    auditor, csrf = clients["auditor"]
+    signed = auditor.post("/ledger/checkpoint", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "A checkpoint was signed" in signed.text and 'id="unsigned"' not in signed.text
+    data = client.get("/api/v1/readiness", params=params).json()
     met = [i for i in data["items"] if i["status"] == "met"]
     assert met and met[0]["evidence"][0]["verified"] is True
     page = client.get("/controls", params={"framework": "iso42001", "system": "bot"}).text

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -29,6 +28,7 @@ from assay.gateway.evidence import DecisionRecorder
 from assay.gateway.guarding import Decision, GuardPort, load_guard
 from assay.gateway.keys import KeyBinding, find_key, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
+from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
 from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
@@ -96,10 +96,7 @@ class Gateway:
         self._guards: dict[str | None, GuardPort] = {}
         self.drift_tap: Callable[[dict[str, Any]], None] | None = None  # sees every drift event
         self._keys: dict[str, tuple[float, KeyBinding | None]] = {}
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.upstream_timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
+        self.upstream = Upstream(settings.upstream_timeout)
 
     def use_guard(self, policy: str, guard: GuardPort) -> None:
         """Serve ``policy`` with an already-built guard (embedding, tests)."""
@@ -140,7 +137,7 @@ class Gateway:
             self.drift_tap(event)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.upstream.close()
         self.drift.close()
         self.recorder.close()
 
@@ -192,9 +189,17 @@ class Gateway:
         return headers
 
 
-def _passthrough(response: httpx.Response, content: bytes) -> Response:
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_BY_HOP}
-    return Response(content, status_code=response.status_code, headers=headers)
+def _passthrough(status: int, headers: dict[str, str], content: bytes) -> Response:
+    kept = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
+    return Response(content, status_code=status, headers=kept)
+
+
+def _upstream_failed(error: UpstreamError) -> JSONResponse:
+    if error.kind == "timeout":
+        return _error("the upstream model timed out", 504, "upstream_timeout", "server_error")
+    return _error(
+        f"the upstream model is unreachable ({error})", 502, "upstream_unreachable", "server_error"
+    )
 
 
 def _decision_headers(decision: str, guard_ms: float) -> dict[str, str]:
@@ -281,22 +286,13 @@ async def _chat(request: Request) -> Response:
     return await _chat_once(gateway, call, body, prompt, decision)
 
 
-async def _post(
-    gateway: Gateway, call: _Call, path: str, body: dict[str, Any]
-) -> httpx.Response | Response:
+async def _post(gateway: Gateway, call: _Call, path: str, body: dict[str, Any]) -> Reply | Response:
     try:
-        return await gateway.client.post(
-            f"{call.upstream}{path}", json=body, headers=gateway.upstream_headers(call)
+        return await gateway.upstream.request(
+            "POST", f"{call.upstream}{path}", gateway.upstream_headers(call), body
         )
-    except httpx.TimeoutException:
-        return _error("the upstream model timed out", 504, "upstream_timeout", "server_error")
-    except httpx.HTTPError as exc:
-        return _error(
-            f"the upstream model is unreachable ({type(exc).__name__})",
-            502,
-            "upstream_unreachable",
-            "server_error",
-        )
+    except UpstreamError as exc:
+        return _upstream_failed(exc)
 
 
 async def _chat_once(
@@ -305,10 +301,10 @@ async def _chat_once(
     upstream = await _post(gateway, call, "/v1/chat/completions", body)
     if isinstance(upstream, Response):
         return upstream
-    if upstream.status_code >= 400:
-        return _passthrough(upstream, upstream.content)
+    if upstream.status >= 400:
+        return _passthrough(upstream.status, upstream.headers, upstream.content)
     try:
-        data = upstream.json()
+        data = json.loads(upstream.content)
         choices = data["choices"]
     except (ValueError, KeyError, TypeError):
         return _error(
@@ -343,27 +339,16 @@ async def _chat_once(
 async def _chat_stream(
     gateway: Gateway, call: _Call, body: dict[str, Any], prompt: str, input_action: str
 ) -> Response:
-    request = gateway.client.build_request(
-        "POST",
-        f"{call.upstream}/v1/chat/completions",
-        json=body,
-        headers=gateway.upstream_headers(call),
-    )
     try:
-        upstream = await gateway.client.send(request, stream=True)
-    except httpx.TimeoutException:
-        return _error("the upstream model timed out", 504, "upstream_timeout", "server_error")
-    except httpx.HTTPError as exc:
-        return _error(
-            f"the upstream model is unreachable ({type(exc).__name__})",
-            502,
-            "upstream_unreachable",
-            "server_error",
+        upstream = await gateway.upstream.stream(
+            f"{call.upstream}/v1/chat/completions", gateway.upstream_headers(call), body
         )
-    if upstream.status_code >= 400:
-        content = await upstream.aread()
-        await upstream.aclose()
-        return _passthrough(upstream, content)
+    except UpstreamError as exc:
+        return _upstream_failed(exc)
+    if upstream.status >= 400:
+        content = await upstream.read()
+        upstream.close()
+        return _passthrough(upstream.status, upstream.headers, content)
     stream_guard = StreamGuard(
         call.guard, prompt=prompt, system=call.binding.system, system_prompt=call.system_prompt
     )
@@ -382,24 +367,19 @@ async def _chat_stream(
 async def _buffered_stream(
     gateway: Gateway,
     call: _Call,
-    upstream: httpx.Response,
+    upstream: StreamReply,
     stream_guard: StreamGuard,
     input_action: str,
 ) -> Response:
     """Buffer mode: read the whole output, check it, then release it or refuse it."""
     events: list[dict[str, Any]] = []
     try:
-        async for event in parse_sse(upstream.aiter_lines()):
+        async for event in parse_sse(upstream.lines()):
             events.append(event)
-    except httpx.HTTPError as exc:
-        await upstream.aclose()
-        return _error(
-            f"the upstream stream broke ({type(exc).__name__})",
-            502,
-            "upstream_broken",
-            "server_error",
-        )
-    await upstream.aclose()
+    except UpstreamError as exc:
+        upstream.close()
+        return _error(f"the upstream stream broke ({exc})", 502, "upstream_broken", "server_error")
+    upstream.close()
     text = "".join(_delta(e) for e in events)
     decision = call.guard.check_output(
         text,
@@ -430,12 +410,12 @@ async def _buffered_stream(
 
 
 async def _released(
-    gateway: Gateway, call: _Call, upstream: httpx.Response, stream_guard: StreamGuard
+    gateway: Gateway, call: _Call, upstream: StreamReply, stream_guard: StreamGuard
 ) -> AsyncIterator[bytes]:
     """Windowed and flag modes: release text as the guard allows, stop on a block."""
     template: dict[str, Any] = {}
     try:
-        async for event in parse_sse(upstream.aiter_lines()):
+        async for event in parse_sse(upstream.lines()):
             template = template or event
             for piece in stream_guard.feed(_delta(event)):
                 yield sse_event(_with_content(event, piece))
@@ -445,11 +425,11 @@ async def _released(
                 return
         for piece in stream_guard.finish():
             yield sse_event(_with_content(template, piece))
-    except httpx.HTTPError as exc:
-        yield _stream_error(None, f"the upstream stream broke ({type(exc).__name__})")
+    except UpstreamError as exc:
+        yield _stream_error(None, f"the upstream stream broke ({exc})")
         return
     finally:
-        await upstream.aclose()
+        upstream.close()
     final = stream_guard.final_decision()
     gateway.recorder.record(call.binding, "output", final)
     call.guard_ms += stream_guard.guard_ms
@@ -511,9 +491,9 @@ async def _completions(request: Request) -> Response:
     upstream = await _post(gateway, call, "/v1/completions", body)
     if isinstance(upstream, Response):
         return upstream
-    if upstream.status_code >= 400:
-        return _passthrough(upstream, upstream.content)
-    data = upstream.json()
+    if upstream.status >= 400:
+        return _passthrough(upstream.status, upstream.headers, upstream.content)
+    data = json.loads(upstream.content)
     for choice in data.get("choices", []):
         out = call.guard.check_output(
             str(choice.get("text", "")), prompt=text, system=call.binding.system
@@ -557,7 +537,7 @@ async def _embeddings(request: Request) -> Response:
     upstream = await _post(gateway, call, "/v1/embeddings", body)
     if isinstance(upstream, Response):
         return upstream
-    response = _passthrough(upstream, upstream.content)
+    response = _passthrough(upstream.status, upstream.headers, upstream.content)
     response.headers.update(_decision_headers(worst.action, call.guard_ms))
     return response
 
@@ -568,17 +548,12 @@ async def _models(request: Request) -> Response:
     if isinstance(call, Response):
         return call
     try:
-        upstream = await gateway.client.get(
-            f"{call.upstream}/v1/models", headers=gateway.upstream_headers(call)
+        reply = await gateway.upstream.request(
+            "GET", f"{call.upstream}/v1/models", gateway.upstream_headers(call)
         )
-    except httpx.HTTPError as exc:
-        return _error(
-            f"the upstream model is unreachable ({type(exc).__name__})",
-            502,
-            "upstream_unreachable",
-            "server_error",
-        )
-    return _passthrough(upstream, upstream.content)
+    except UpstreamError as exc:
+        return _upstream_failed(exc)
+    return _passthrough(reply.status, reply.headers, reply.content)
 
 
 def create_gateway(workspace: Workspace, settings: GatewaySettings | None = None) -> Starlette:

@@ -55,25 +55,45 @@ def main(
 
 def _register_groups() -> None:
     """Attach every command group; each lives in its own module."""
-    from assay.cli import comply, db, demo, gateway, init, ledger, pack, serve, systems
+    from assay.cli import (
+        aims,
+        audits,
+        capa,
+        comply,
+        db,
+        demo,
+        drift,
+        gateway,
+        guard,
+        impact,
+        init,
+        ledger,
+        objectives,
+        pack,
+        policies,
+        review,
+        risks,
+        roles,
+        scan,
+        serve,
+        soa,
+        systems,
+    )
+    from assay.cli import eval as eval_
 
     init.register(app)
     demo.register(app)
-    app.add_typer(db.app, name="db")
-    app.add_typer(systems.app, name="systems")
-    app.add_typer(ledger.app, name="ledger")
-    app.add_typer(pack.app, name="pack")
     serve.register(app)
-    app.add_typer(gateway.app, name="gateway")
-    # Command groups added by later capabilities register below this line.
-    app.add_typer(comply.app, name="comply")
-    __import__("assay.cli.eval", fromlist=["register"]).register(app)
-    app.add_typer(__import__("assay.cli.guard", fromlist=["app"]).app, name="guard")
-    app.add_typer(__import__("assay.cli.drift", fromlist=["app"]).app, name="drift")
-    app.add_typer(__import__("assay.cli.scan", fromlist=["app"]).app, name="scan")
-    aims_groups = ("aims", "policies", "roles", "risks", "impact", "soa", "objectives", "audits")
-    for group in (*aims_groups, "capa", "review"):  # the AIMS registers (docs/aims.md)
-        app.add_typer(__import__(f"assay.cli.{group}", fromlist=["app"]).app, name=group)
+    eval_.register(app)
+    groups = {
+        "db": db, "systems": systems, "ledger": ledger, "pack": pack, "gateway": gateway,
+        "comply": comply, "guard": guard, "drift": drift, "scan": scan,
+        # The AIMS registers (docs/aims.md).
+        "aims": aims, "policies": policies, "roles": roles, "risks": risks, "impact": impact,
+        "soa": soa, "objectives": objectives, "audits": audits, "capa": capa, "review": review,
+    }  # fmt: skip
+    for name, module in groups.items():
+        app.add_typer(module.app, name=name)
 
 
 _register_groups()

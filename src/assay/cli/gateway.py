@@ -48,6 +48,13 @@ def run(
     store_content: Annotated[
         bool, typer.Option(help="Keep request bodies as evidence payloads (off: digests only).")
     ] = False,
+    otlp_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OTEL_EXPORTER_OTLP_ENDPOINT",
+            help="Export GenAI spans over OTLP/HTTP (off by default; no content is exported).",
+        ),
+    ] = None,
 ) -> None:
     """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.
 
@@ -66,7 +73,7 @@ def run(
     workspace.close()
     settings = GatewaySettings(
         policy=policy, upstream=upstream.rstrip("/"), upstream_credential=upstream_credential,
-        store_content=store_content,
+        store_content=store_content, otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))
     console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")

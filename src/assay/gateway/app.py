@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from assay.gateway.evidence import DecisionRecorder
 from assay.gateway.guarding import Decision, GuardPort, load_guard
 from assay.gateway.keys import KeyBinding, find_key, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
+from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
 from assay.workspace import Workspace
 
@@ -61,6 +62,7 @@ class GatewaySettings:
     key_cache_seconds: float = 1.0
     store_content: bool = False
     record_drift_events: bool = False
+    otlp_endpoint: str | None = None
 
 
 @dataclass
@@ -72,6 +74,9 @@ class _Call:
     upstream: str
     credential: str | None
     system_prompt: str | None = None
+    model: str = ""
+    usage: dict[str, Any] | None = None
+    decisions: list[Decision] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     guard_ms: float = 0.0
 
@@ -97,6 +102,7 @@ class Gateway:
         self.drift_tap: Callable[[dict[str, Any]], None] | None = None  # sees every drift event
         self._keys: dict[str, tuple[float, KeyBinding | None]] = {}
         self.upstream = Upstream(settings.upstream_timeout)
+        self.telemetry = Telemetry(settings.otlp_endpoint)
 
     def use_guard(self, policy: str, guard: GuardPort) -> None:
         """Serve ``policy`` with an already-built guard (embedding, tests)."""
@@ -136,7 +142,19 @@ class Gateway:
         if self.drift_tap is not None:
             self.drift_tap(event)
 
+    def record(
+        self,
+        call: _Call,
+        direction: str,
+        decision: Decision,
+        request_body: dict[str, Any] | None = None,
+    ) -> None:
+        """Evidence for one decision; the request's span collects it too."""
+        call.decisions.append(decision)
+        self.recorder.record(call.binding, direction, decision, request_body=request_body)
+
     async def close(self) -> None:
+        self.telemetry.close()
         await self.upstream.close()
         self.drift.close()
         self.recorder.close()
@@ -161,7 +179,9 @@ class Gateway:
             guard = self.guard_for(binding.policy or self.settings.policy)
         except (AssayError, ImportError) as exc:
             return _error(str(exc), 500, "gateway_misconfigured", "server_error")
-        return _Call(binding, guard, binding.upstream or self.settings.upstream, credential)
+        call = _Call(binding, guard, binding.upstream or self.settings.upstream, credential)
+        request.state.assay_call = call
+        return call
 
     async def read_json(self, request: Request) -> dict[str, Any] | Response:
         declared = request.headers.get("content-length")
@@ -266,6 +286,7 @@ async def _chat(request: Request) -> Response:
     body = await gateway.read_json(request)
     if isinstance(body, Response):
         return body
+    call.model = str(body.get("model", ""))
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return _error("'messages' must be a non-empty list", 400, "invalid_request")
@@ -276,7 +297,7 @@ async def _chat(request: Request) -> Response:
         or None
     )
     decision, guarded, prompt = _guard_messages(call, messages)
-    gateway.recorder.record(call.binding, "input", decision, request_body=body)
+    gateway.record(call, "input", decision, request_body=body)
     if decision.action == "block":
         gateway.observe(call, [decision], len(prompt), 0)
         return _blocked(decision, "request", call.guard_ms)
@@ -306,6 +327,7 @@ async def _chat_once(
     try:
         data = json.loads(upstream.content)
         choices = data["choices"]
+        call.usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
     except (ValueError, KeyError, TypeError):
         return _error(
             "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
@@ -322,7 +344,7 @@ async def _chat_once(
         )
         call.guard_ms += decision.guard_ms
         decisions.append(decision)
-        gateway.recorder.record(call.binding, "output", decision)
+        gateway.record(call, "output", decision)
         if decision.action == "block":
             gateway.observe(call, decisions, len(prompt), output_len)
             return _blocked(decision, "response", call.guard_ms)
@@ -388,7 +410,7 @@ async def _buffered_stream(
         system_prompt=call.system_prompt,
     )
     call.guard_ms += decision.guard_ms
-    gateway.recorder.record(call.binding, "output", decision)
+    gateway.record(call, "output", decision)
     gateway.observe(call, [decision], len(stream_guard.prompt), len(text))
     headers = _decision_headers(
         decision.action if decision.worse(Decision(input_action, "")) else input_action,
@@ -420,7 +442,7 @@ async def _released(
             for piece in stream_guard.feed(_delta(event)):
                 yield sse_event(_with_content(event, piece))
             if stream_guard.blocked is not None:
-                gateway.recorder.record(call.binding, "output", stream_guard.blocked)
+                gateway.record(call, "output", stream_guard.blocked)
                 yield _stream_error(stream_guard.blocked)
                 return
         for piece in stream_guard.finish():
@@ -431,7 +453,7 @@ async def _released(
     finally:
         upstream.close()
     final = stream_guard.final_decision()
-    gateway.recorder.record(call.binding, "output", final)
+    gateway.record(call, "output", final)
     call.guard_ms += stream_guard.guard_ms
     gateway.observe(call, [final], len(stream_guard.prompt), len(stream_guard.text))
     if stream_guard.blocked is not None:
@@ -479,11 +501,12 @@ async def _completions(request: Request) -> Response:
     body = await gateway.read_json(request)
     if isinstance(body, Response):
         return body
+    call.model = str(body.get("model", ""))
     prompt = body.get("prompt", "")
     text = prompt if isinstance(prompt, str) else "\n".join(map(str, prompt))
     decision = call.guard.check_input(text, system=call.binding.system)
     call.guard_ms += decision.guard_ms
-    gateway.recorder.record(call.binding, "input", decision, request_body=body)
+    gateway.record(call, "input", decision, request_body=body)
     if decision.action == "block":
         return _blocked(decision, "request", call.guard_ms)
     if decision.action == "redact":
@@ -499,7 +522,7 @@ async def _completions(request: Request) -> Response:
             str(choice.get("text", "")), prompt=text, system=call.binding.system
         )
         call.guard_ms += out.guard_ms
-        gateway.recorder.record(call.binding, "output", out)
+        gateway.record(call, "output", out)
         if out.action == "block":
             return _blocked(out, "response", call.guard_ms)
         if out.action == "redact":
@@ -517,6 +540,7 @@ async def _embeddings(request: Request) -> Response:
     body = await gateway.read_json(request)
     if isinstance(body, Response):
         return body
+    call.model = str(body.get("model", ""))
     inputs = body.get("input", "")
     texts = (
         [inputs]
@@ -531,7 +555,7 @@ async def _embeddings(request: Request) -> Response:
         call.guard_ms += decision.guard_ms
         if decision.worse(worst):
             worst = decision
-    gateway.recorder.record(call.binding, "input", worst, request_body=body)
+    gateway.record(call, "input", worst, request_body=body)
     if worst.action == "block":
         return _blocked(worst, "request", call.guard_ms)
     upstream = await _post(gateway, call, "/v1/embeddings", body)
@@ -556,6 +580,31 @@ async def _models(request: Request) -> Response:
     return _passthrough(reply.status, reply.headers, reply.content)
 
 
+def _traced(operation: str, handler: Callable[[Request], Awaitable[Response]]) -> Any:
+    """Wrap a handler so each finished request becomes one GenAI span (when enabled)."""
+
+    async def endpoint(request: Request) -> Response:
+        started = time.time_ns()
+        response = await handler(request)
+        gateway: Gateway = request.app.state.gateway
+        call: _Call | None = getattr(request.state, "assay_call", None)
+        if call is not None and gateway.telemetry.enabled:
+            gateway.telemetry.record(
+                operation=operation,
+                model=call.model,
+                upstream=call.upstream,
+                system=call.binding.system,
+                decisions=call.decisions,
+                usage=call.usage,
+                status=response.status_code,
+                started_ns=started,
+                ended_ns=time.time_ns(),
+            )
+        return response
+
+    return endpoint
+
+
 def create_gateway(workspace: Workspace, settings: GatewaySettings | None = None) -> Starlette:
     """The gateway ASGI app for ``workspace``."""
     gateway = Gateway(workspace, settings or GatewaySettings())
@@ -567,9 +616,9 @@ def create_gateway(workspace: Workspace, settings: GatewaySettings | None = None
 
     app = Starlette(
         routes=[
-            Route("/v1/chat/completions", _chat, methods=["POST"]),
-            Route("/v1/completions", _completions, methods=["POST"]),
-            Route("/v1/embeddings", _embeddings, methods=["POST"]),
+            Route("/v1/chat/completions", _traced("chat", _chat), methods=["POST"]),
+            Route("/v1/completions", _traced("text_completion", _completions), methods=["POST"]),
+            Route("/v1/embeddings", _traced("embeddings", _embeddings), methods=["POST"]),
             Route("/v1/models", _models, methods=["GET"]),
         ],
         lifespan=lifespan,

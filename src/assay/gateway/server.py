@@ -31,6 +31,8 @@ def settings_to_env(workspace: Path, settings: GatewaySettings) -> dict[str, str
     }
     if settings.upstream_credential:
         env[f"{ENV_PREFIX}UPSTREAM_CREDENTIAL"] = settings.upstream_credential
+    if settings.otlp_endpoint:
+        env[f"{ENV_PREFIX}OTLP_ENDPOINT"] = settings.otlp_endpoint
     return env
 
 
@@ -44,6 +46,7 @@ def app_from_env() -> Starlette:
         body_limit=int(get(f"{ENV_PREFIX}BODY_LIMIT", str(10 * 1024 * 1024))),
         upstream_timeout=float(get(f"{ENV_PREFIX}TIMEOUT", "60")),
         store_content=get(f"{ENV_PREFIX}STORE_CONTENT") == "1",
+        otlp_endpoint=get(f"{ENV_PREFIX}OTLP_ENDPOINT"),
     )
     workspace = open_workspace(Path(get("ASSAY_HOME", ".assay")).resolve())
     return create_gateway(workspace, settings)

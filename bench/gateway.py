@@ -32,6 +32,7 @@ from assay.gateway.keys import create_key
 from assay.workspace import init_workspace
 
 RESULTS = Path(__file__).parent / "results" / "gateway.json"
+LITELLM_KEY = "sk-assay-bench-0123456789abcdef"
 BODY = {
     "model": "assay-demo-1",
     "messages": [{"role": "user", "content": "What are your opening hours on Saturday?"}],
@@ -51,7 +52,7 @@ def _port() -> int:
 
 
 def _wait(url: str, headers: dict[str, str] | None = None) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             httpx.get(url, headers=headers, timeout=1)
@@ -125,6 +126,8 @@ def _litellm(binary: str, upstream: str, port: int, tmp: Path) -> subprocess.Pop
         "      model: openai/assay-demo-1\n"
         f"      api_base: {upstream}/v1\n"
         "      api_key: none\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_KEY}\n"
     )
     return _start([binary, "--config", str(config), "--port", str(port), "--num_workers", "1"])
 
@@ -179,7 +182,10 @@ def main() -> None:
         if args.litellm:
             ll_port = _port()
             procs.append(_litellm(args.litellm, upstream, ll_port, Path(tmp)))
-            targets["litellm_proxy"] = (f"http://127.0.0.1:{ll_port}/v1/chat/completions", "none")
+            targets["litellm_proxy"] = (
+                f"http://127.0.0.1:{ll_port}/v1/chat/completions",
+                LITELLM_KEY,
+            )
         try:
             _wait(f"{upstream}/v1/models")
             _wait(f"http://127.0.0.1:{gw_port}/v1/models")

@@ -278,7 +278,8 @@ def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[An
 # -- handlers -------------------------------------------------------------------------
 
 
-async def _chat(request: Request) -> Response:
+async def _begin(request: Request) -> tuple[Gateway, _Call, dict[str, Any]] | Response:
+    """Authenticate and read the JSON body: the start every POST endpoint shares."""
     gateway: Gateway = request.app.state.gateway
     call = await gateway.authenticate(request)
     if isinstance(call, Response):
@@ -287,6 +288,14 @@ async def _chat(request: Request) -> Response:
     if isinstance(body, Response):
         return body
     call.model = str(body.get("model", ""))
+    return gateway, call, body
+
+
+async def _chat(request: Request) -> Response:
+    begun = await _begin(request)
+    if isinstance(begun, Response):
+        return begun
+    gateway, call, body = begun
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return _error("'messages' must be a non-empty list", 400, "invalid_request")
@@ -494,14 +503,10 @@ def _stream_error(decision: Decision | None, message: str | None = None) -> byte
 
 
 async def _completions(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    call = await gateway.authenticate(request)
-    if isinstance(call, Response):
-        return call
-    body = await gateway.read_json(request)
-    if isinstance(body, Response):
-        return body
-    call.model = str(body.get("model", ""))
+    begun = await _begin(request)
+    if isinstance(begun, Response):
+        return begun
+    gateway, call, body = begun
     prompt = body.get("prompt", "")
     text = prompt if isinstance(prompt, str) else "\n".join(map(str, prompt))
     decision = call.guard.check_input(text, system=call.binding.system)
@@ -533,14 +538,10 @@ async def _completions(request: Request) -> Response:
 
 
 async def _embeddings(request: Request) -> Response:
-    gateway: Gateway = request.app.state.gateway
-    call = await gateway.authenticate(request)
-    if isinstance(call, Response):
-        return call
-    body = await gateway.read_json(request)
-    if isinstance(body, Response):
-        return body
-    call.model = str(body.get("model", ""))
+    begun = await _begin(request)
+    if isinstance(begun, Response):
+        return begun
+    gateway, call, body = begun
     inputs = body.get("input", "")
     texts = (
         [inputs]

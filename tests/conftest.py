@@ -18,6 +18,10 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ASSAY_HOME", raising=False)
     monkeypatch.delenv("ASSAY_DATABASE_URL", raising=False)
     monkeypatch.setenv("ASSAY_ACTOR", "tester@pytest")
+    from assay.cli._common import options
+
+    monkeypatch.setattr(options, "workspace", None)  # a CLI run in process may have set it
+    monkeypatch.setattr(options, "debug", False)
 
 
 @pytest.fixture

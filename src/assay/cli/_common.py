@@ -6,6 +6,8 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ __all__ = [
     "open_ws",
     "options",
     "print_json",
+    "workspace",
     "workspace_path",
 ]
 
@@ -54,6 +57,16 @@ def print_json(value: Any) -> None:
 def open_ws() -> Workspace:
     """Open the selected workspace (clear error if there is none)."""
     return open_workspace(workspace_path())
+
+
+@contextmanager
+def workspace() -> Iterator[Workspace]:
+    """The selected workspace, closed afterwards."""
+    ws = open_ws()
+    try:
+        yield ws
+    finally:
+        ws.close()
 
 
 def actor() -> str:

@@ -7,8 +7,7 @@ by every AIMS command group so their output looks the same.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,9 +19,8 @@ from rich.table import Table
 from assay.aims import _records as records
 from assay.aims import archive_system, as_code, registry, settings
 from assay.aims.risk import RiskScale, set_scale
-from assay.cli._common import actor, console, open_ws, print_json
+from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError, UsageError
-from assay.workspace import Workspace
 
 __all__ = ["JsonFlag", "app", "done", "emit", "parse_date", "workspace"]
 
@@ -32,16 +30,6 @@ app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-@contextmanager
-def workspace() -> Iterator[Workspace]:
-    """The selected workspace, closed afterwards."""
-    ws = open_ws()
-    try:
-        yield ws
-    finally:
-        ws.close()
 
 
 def parse_date(value: str | None, option: str) -> date | None:

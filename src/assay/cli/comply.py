@@ -16,7 +16,7 @@ import typer
 from assay import catalogs
 from assay.aims.readiness import Readiness, readiness
 from assay.catalogs import Framework, Requirement
-from assay.cli._common import console, open_ws, print_json, workspace_path
+from assay.cli._common import console, print_json, workspace, workspace_path
 from assay.errors import AssayError, UsageError
 from assay.ledger.pack import export_pack
 from assay.reports.bundle import FORMATS, render, report_files
@@ -203,11 +203,8 @@ def _resolve_framework(framework_id: str) -> Framework:
 
 def _readiness(framework_id: str, system: str | None) -> Readiness:
     fw = _resolve_framework(framework_id)
-    workspace = open_ws()
-    try:
-        return readiness(workspace.store, workspace.ledger, fw, system=system)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        return readiness(ws.store, ws.ledger, fw, system=system)
 
 
 def _headline(result: Readiness) -> str:
@@ -276,12 +273,9 @@ def export_command(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
     fw = _resolve_framework(framework)
-    workspace = open_ws()
-    try:
-        result = readiness(workspace.store, workspace.ledger, fw, system=system)
-        data = render(workspace, result, fmt, fw)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        result = readiness(ws.store, ws.ledger, fw, system=system)
+        data = render(ws, result, fmt, fw)
     try:
         out.write_bytes(data)
     except OSError as exc:
@@ -307,14 +301,11 @@ def pack_command(
     Example: assay comply pack -o pack.zip --framework iso42001 --system support-bot
     """
     chosen = framework or list(catalogs.BUILTIN_FRAMEWORKS)
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         files: dict[str, bytes] = {}
         for framework_id in chosen:
-            files.update(report_files(workspace, _resolve_framework(framework_id), system))
-        manifest = export_pack(workspace.ledger, out, extra_files=files)
-    finally:
-        workspace.close()
+            files.update(report_files(ws, _resolve_framework(framework_id), system))
+        manifest = export_pack(ws.ledger, out, extra_files=files)
     if as_json:
         print_json(manifest)
         return

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assay.cli._common import actor, console, open_ws, print_json
+from assay.cli._common import actor, console, open_ws, print_json, workspace
 from assay.drift import (
     BadEvent,
     LedgerSink,
@@ -95,9 +95,8 @@ def reference_set(
     Example: assay drift reference set --system support-bot --from events.jsonl
     --since 2026-01-01T00:00:00Z --until 2026-01-08T00:00:00Z
     """
-    workspace = open_ws()
-    try:
-        root = workspace.root / "drift"
+    with workspace() as ws:
+        root = ws.root / "drift"
         store = ReferenceStore(root)
         if activate is not None:
             store.activate(system, activate)
@@ -116,8 +115,6 @@ def reference_set(
                 source=origin,
             )
             ref = store.save(built)
-    finally:
-        workspace.close()
     if json_output:
         print_json(_describe(ref))
         return
@@ -187,14 +184,11 @@ def reference_show(
 
     Example: assay drift reference show --system support-bot --json
     """
-    workspace = open_ws()
-    try:
-        store = ReferenceStore(workspace.root / "drift")
+    with workspace() as ws:
+        store = ReferenceStore(ws.root / "drift")
         systems = [system] if system else store.systems()
         refs = [store.load(s, version) for s in systems]
         versions = {s: store.versions(s) for s in systems}
-    finally:
-        workspace.close()
     if json_output:
         print_json([{**_describe(r), "versions": versions[r.system]} for r in refs])
         return
@@ -232,9 +226,8 @@ def status(
 
     Example: assay drift status --system support-bot
     """
-    workspace = open_ws()
-    try:
-        root = workspace.root / "drift"
+    with workspace() as ws:
+        root = ws.root / "drift"
         store = ReferenceStore(root)
         systems = (
             [system]
@@ -258,8 +251,6 @@ def status(
                     "live": live or None,
                 }
             )
-    finally:
-        workspace.close()
     if json_output:
         print_json(rows)
         return

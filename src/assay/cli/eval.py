@@ -24,10 +24,15 @@ def _fmt(value: Any) -> str:
 
 def eval_command(
     validator: Annotated[str, typer.Option("--validator", "-v", help="Validator name.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="JSONL rows: text and label "
-                                                              "(or spans for pii).")],
-    threshold: Annotated[float | None, typer.Option(
-        "--threshold", "-t", help="Decision threshold (default: the validator's own).")] = None,
+    data: Annotated[
+        Path, typer.Option("--data", "-d", help="JSONL rows: text and label (or spans for pii).")
+    ],
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold", "-t", help="Decision threshold (default: the validator's own)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Measure a validator: precision, recall, F1, FPR, ROC-AUC, TPR at 1%/5% FPR, latency."""
@@ -37,21 +42,34 @@ def eval_command(
     if as_json:
         print_json(result)
         return
-    console.print(f"validator {result['validator']}: n={result['n']} "
-                  f"positives={result['positives']} negatives={result['negatives']} "
-                  f"threshold={_fmt(result['threshold'])}")
+    console.print(
+        f"validator {result['validator']}: n={result['n']} "
+        f"positives={result['positives']} negatives={result['negatives']} "
+        f"threshold={_fmt(result['threshold'])}"
+    )
     if "entities" in result:
         console.print(f"{'entity':<20} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}")
         for name, m in result["entities"].items():
             mark = "" if m["supported"] else "  (not detected by this validator)"
-            console.print(f"{name:<20} {_fmt(m['precision']):>9} {_fmt(m['recall']):>9} "
-                          f"{_fmt(m['f1']):>9} {m['support']:>8}{mark}")
+            console.print(
+                f"{name:<20} {_fmt(m['precision']):>9} {_fmt(m['recall']):>9} "
+                f"{_fmt(m['f1']):>9} {m['support']:>8}{mark}"
+            )
         o = result["overall"]
-        console.print(f"{'overall':<20} {_fmt(o['precision']):>9} {_fmt(o['recall']):>9} "
-                      f"{_fmt(o['f1']):>9} {o['support']:>8}")
+        console.print(
+            f"{'overall':<20} {_fmt(o['precision']):>9} {_fmt(o['recall']):>9} "
+            f"{_fmt(o['f1']):>9} {o['support']:>8}"
+        )
     else:
-        for key in ("precision", "recall", "f1", "fpr", "roc_auc", "tpr_at_1pct_fpr",
-                    "tpr_at_5pct_fpr"):
+        for key in (
+            "precision",
+            "recall",
+            "f1",
+            "fpr",
+            "roc_auc",
+            "tpr_at_1pct_fpr",
+            "tpr_at_5pct_fpr",
+        ):
             console.print(f"{key:<16} {_fmt(result[key])}")
     lat = result["latency_ms"]
     console.print(f"latency ms       p50 {_fmt(lat['p50'])}  p99 {_fmt(lat['p99'])}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import actor, console, open_ws, print_json, workspace_path
+from assay.cli._common import actor, console, open_ws, print_json, workspace, workspace_path
 from assay.errors import AssayError
 
 __all__ = ["app"]
@@ -72,14 +72,21 @@ def run(
     workspace = open_ws()  # fail fast with a clear error if there is no workspace
     workspace.close()
     settings = GatewaySettings(
-        policy=policy, upstream=upstream.rstrip("/"), upstream_credential=upstream_credential,
-        store_content=store_content, otlp_endpoint=otlp_endpoint,
+        policy=policy,
+        upstream=upstream.rstrip("/"),
+        upstream_credential=upstream_credential,
+        store_content=store_content,
+        otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))
     console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")
     uvicorn.run(
-        "assay.gateway.server:app_from_env", factory=True, host=host, port=port,
-        workers=workers, log_level="warning",
+        "assay.gateway.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
     )
 
 
@@ -117,14 +124,17 @@ def keys_create(
     """
     from assay.gateway.keys import create_key
 
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         key = create_key(
-            workspace.store, workspace.ledger, name=name, system=system, actor=actor(),
-            policy=policy, upstream=upstream, upstream_credential=upstream_credential,
+            ws.store,
+            ws.ledger,
+            name=name,
+            system=system,
+            actor=actor(),
+            policy=policy,
+            upstream=upstream,
+            upstream_credential=upstream_credential,
         )
-    finally:
-        workspace.close()
     sys.stdout.write(key + "\n")
 
 
@@ -136,11 +146,8 @@ def keys_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> N
     """
     from assay.gateway.keys import list_keys
 
-    workspace = open_ws()
-    try:
-        keys = list_keys(workspace.store)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        keys = list_keys(ws.store)
     if json_output:
         print_json(keys)
         return
@@ -159,9 +166,6 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id from `keys li
     """
     from assay.gateway.keys import revoke_key
 
-    workspace = open_ws()
-    try:
-        revoke_key(workspace.store, workspace.ledger, key_id=key_id, actor=actor())
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        revoke_key(ws.store, ws.ledger, key_id=key_id, actor=actor())
     console.print(f"Revoked gateway key {key_id}")

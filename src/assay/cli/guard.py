@@ -28,13 +28,16 @@ __all__ = ["BLOCKED_EXIT", "app"]
 
 BLOCKED_EXIT = 3
 
-app = typer.Typer(help="Check texts against a guard policy; validate and show policies.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Check texts against a guard policy; validate and show policies.", no_args_is_help=True
+)
 policy_app = typer.Typer(help="Validate and show guard policies.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-PolicyOpt = Annotated[str, typer.Option(
-    "--policy", "-p", help="Policy YAML file, or 'default' for the built-in policy.")]
+PolicyOpt = Annotated[
+    str,
+    typer.Option("--policy", "-p", help="Policy YAML file, or 'default' for the built-in policy."),
+]
 
 
 def _guard(policy: str, on_decision: Any = None) -> Guard:
@@ -74,8 +77,9 @@ def _show(verdict: Verdict) -> None:
     console.print(f"[{style[verdict.action]}]{verdict.action}[/] in {verdict.total_ms:.2f} ms")
     for f in verdict.findings:
         spans = ", ".join(f"{s}-{e}" for s, e in f.spans[:5])
-        console.print(f"  {f.validator:<20} {f.label:<24} score {f.score:.3f}  spans {spans}",
-                      markup=False)
+        console.print(
+            f"  {f.validator:<20} {f.label:<24} score {f.score:.3f}  spans {spans}", markup=False
+        )
     if verdict.redacted_text is not None:
         console.print("redacted: " + verdict.redacted_text, markup=False)
     if verdict.error:
@@ -87,16 +91,23 @@ def check(
     text: Annotated[str | None, typer.Argument(help="Text to check, or - for stdin.")] = None,
     policy: PolicyOpt = "default",
     output: Annotated[bool, typer.Option("--output", help="Check as model output.")] = False,
-    prompt: Annotated[str | None, typer.Option(
-        "--prompt", help="The prompt an --output text answers.")] = None,
-    batch: Annotated[Path | None, typer.Option(
-        "--batch", help="JSONL file of rows {\"text\": ...} (optionally \"prompt\").")] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="JSON output (batch: one JSON object per row).")] = False,
-    record: Annotated[bool, typer.Option(
-        "--record", help="Also write each decision to the workspace ledger.")] = False,
-    system: Annotated[str | None, typer.Option(
-        "--system", help="AI system the evidence is about (with --record).")] = None,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", help="The prompt an --output text answers.")
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help='JSONL file of rows {"text": ...} (optionally "prompt").'),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON output (batch: one JSON object per row).")
+    ] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Also write each decision to the workspace ledger.")
+    ] = False,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="AI system the evidence is about (with --record)."),
+    ] = None,
 ) -> None:
     """Check a text (or a JSONL batch); exit 3 when blocked, 0 otherwise."""
     if batch is not None and text is not None:
@@ -105,8 +116,11 @@ def check(
         raise UsageError("--prompt only applies with --output")
     with _recorder(record, system) as sink:
         guard = _guard(policy, sink)
-        blocked = (_batch(guard, batch, output, as_json) if batch is not None
-                   else _single(guard, _read_text(text), output, prompt, as_json))
+        blocked = (
+            _batch(guard, batch, output, as_json)
+            if batch is not None
+            else _single(guard, _read_text(text), output, prompt, as_json)
+        )
     if blocked:
         raise typer.Exit(BLOCKED_EXIT)
 
@@ -139,7 +153,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
             problem = f"not valid JSON ({exc.msg}); fix that line"
             raise AssayError(f"{path}:{number}: {problem}") from None
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise AssayError(f"{path}:{number}: each row needs a string \"text\" field")
+            raise AssayError(f'{path}:{number}: each row needs a string "text" field')
         rows.append((number, row))
     return rows
 
@@ -148,9 +162,15 @@ def _batch(guard: Guard, path: Path, output: bool, as_json: bool) -> bool:
     rows = _rows(path)
     counts: Counter[str] = Counter()
     times: list[float] = []
-    with Progress(TextColumn("[bold]guard[/bold]"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("blocked {task.fields[blocked]}"), TimeElapsedColumn(),
-                  console=err_console, transient=as_json) as bar:
+    with Progress(
+        TextColumn("[bold]guard[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("blocked {task.fields[blocked]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=as_json,
+    ) as bar:
         task = bar.add_task("check", total=len(rows), blocked=0)
         for number, row in rows:
             prompt = row.get("prompt") if isinstance(row.get("prompt"), str) else None
@@ -158,8 +178,9 @@ def _batch(guard: Guard, path: Path, output: bool, as_json: bool) -> bool:
             counts[verdict.action] += 1
             times.append(verdict.total_ms)
             if as_json:
-                sys.stdout.write(json.dumps({"line": number, **verdict.as_dict()},
-                                            ensure_ascii=False) + "\n")
+                sys.stdout.write(
+                    json.dumps({"line": number, **verdict.as_dict()}, ensure_ascii=False) + "\n"
+                )
             bar.update(task, advance=1, blocked=counts["block"])
     if not as_json:
         times.sort()
@@ -176,8 +197,11 @@ def validate(path: Annotated[Path, typer.Argument(help="Policy YAML file.")]) ->
     from assay.guard import load_policy
 
     policy = load_policy(path)
-    console.print(f"{path}: valid ({len(policy.input)} input rules, {len(policy.output)} output "
-                  f"rules, on_error {policy.on_error}, stream {policy.stream.mode})", markup=False)
+    console.print(
+        f"{path}: valid ({len(policy.input)} input rules, {len(policy.output)} output "
+        f"rules, on_error {policy.on_error}, stream {policy.stream.mode})",
+        markup=False,
+    )
 
 
 @policy_app.command("show-default")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assay.cli._common import actor, console, open_ws, print_json
+from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
 from assay.ledger.keys import generate_key_files, load_signer, load_verifier
@@ -87,11 +87,8 @@ def append(
         summary=summary_value,
         payload=raw,
     )
-    workspace = open_ws()
-    try:
-        (receipt,) = workspace.ledger.append([evidence])
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        (receipt,) = ws.ledger.append([evidence])
     if json_output:
         print_json({"seq": receipt.seq, "leaf_hash": receipt.leaf_hash.hex()})
     else:
@@ -108,12 +105,9 @@ def show(
 
     Example: assay ledger show 0 --payload
     """
-    workspace = open_ws()
-    try:
-        stored = workspace.ledger.get(seq)
-        content = workspace.ledger.payload(seq) if payload else None
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        stored = ws.ledger.get(seq)
+        content = ws.ledger.payload(seq) if payload else None
     data: dict[str, Any] = {
         "seq": stored.seq,
         "leaf_hash": stored.leaf_hash.hex(),
@@ -136,13 +130,10 @@ def tail(
 
     Example: assay ledger tail -n 20
     """
-    workspace = open_ws()
-    try:
-        size = workspace.ledger.size()
-        rows = list(workspace.ledger.iter_entries(max(0, size - count), size))
-        note = workspace.ledger.latest_checkpoint()
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        size = ws.ledger.size()
+        rows = list(ws.ledger.iter_entries(max(0, size - count), size))
+        note = ws.ledger.latest_checkpoint()
     entries = [{"seq": r.seq, **r.decoded()} for r in rows]
     if json_output:
         print_json({"size": size, "entries": entries, "checkpoint": note})
@@ -169,11 +160,8 @@ def checkpoint(json_output: JsonFlag = False) -> None:
 
     Example: assay ledger checkpoint > checkpoint.txt
     """
-    workspace = open_ws()
-    try:
-        note = workspace.ledger.checkpoint()
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        note = ws.ledger.checkpoint()
     if json_output:
         print_json({"checkpoint": note})
     else:
@@ -193,11 +181,8 @@ def prove(
 
     Example: assay ledger prove 42 --json
     """
-    workspace = open_ws()
-    try:
-        proof = workspace.ledger.prove(seq, checkpoint_size)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        proof = ws.ledger.prove(seq, checkpoint_size)
     if json_output:
         print_json(proof.as_json())
         return
@@ -217,11 +202,8 @@ def consistency(
 
     Example: assay ledger consistency 100 250 > proof.txt
     """
-    workspace = open_ws()
-    try:
-        proof = workspace.ledger.consistency(old_size, new_size)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        proof = ws.ledger.consistency(old_size, new_size)
     for node in proof:
         sys.stdout.write(node.hex() + "\n")
 
@@ -237,17 +219,14 @@ def verify(
     Example: assay ledger verify
     """
     policy = witness_policy(witness, quorum)
-    workspace = open_ws()
-    try:
-        report = workspace.ledger.verify()
+    with workspace() as ws:
+        report = ws.ledger.verify()
         if policy.quorum:
-            for note in _all_checkpoints(workspace.ledger):
+            for note in _all_checkpoints(ws.ledger):
                 try:
-                    verify_checkpoint(note, workspace.ledger.signer.verifier, policy)
+                    verify_checkpoint(note, ws.ledger.signer.verifier, policy)
                 except NoteError as exc:
                     report.problems.append(f"checkpoint: {exc}")
-    finally:
-        workspace.close()
     if json_output:
         print_json(
             {
@@ -309,18 +288,15 @@ def erase(
         raise AssayError("say why with --reason (it is recorded in the erasure entry)")
     if (seq is None) == (older_than is None):
         raise AssayError("give either an entry number or --older-than DAYS")
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         if seq is not None:
             erased = [seq]
-            receipt = workspace.ledger.erase(seq, actor(), reason)
+            receipt = ws.ledger.erase(seq, actor(), reason)
             console_note = f"recorded as entry {receipt.seq}"
         else:
             cutoff = datetime.now(UTC) - timedelta(days=older_than or 0)
-            erased = workspace.ledger.erase_older_than(cutoff, actor(), reason, entry_type or ())
+            erased = ws.ledger.erase_older_than(cutoff, actor(), reason, entry_type or ())
             console_note = "each recorded as an erasure entry"
-    finally:
-        workspace.close()
     if json_output:
         print_json({"erased": erased})
     else:
@@ -401,11 +377,8 @@ def cosign(
 
     Example: assay ledger cosign cosigned.txt --witness witness.example/w1
     """
-    workspace = open_ws()
-    try:
-        workspace.ledger.add_cosignature(_read_text(note_file), witness_name)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        ws.ledger.add_cosignature(_read_text(note_file), witness_name)
     console.print(f"Stored the cosignature by {witness_name}")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import console, open_ws, print_json
+from assay.cli._common import console, print_json, workspace
 from assay.cli.ledger import QuorumOpt, WitnessOpt, witness_policy
 from assay.errors import AssayError
 from assay.ledger.keys import load_verifier
@@ -54,18 +54,15 @@ def export(
             previous_note = previous.read_text(encoding="utf-8")
         except OSError as exc:
             raise AssayError(f"cannot read {previous}: {exc.strerror}") from exc
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         manifest = export_pack(
-            workspace.ledger,
+            ws.ledger,
             out,
             since=_parse_date(since),
             system=system,
             previous_checkpoint=previous_note,
             include_payloads=payloads,
         )
-    finally:
-        workspace.close()
     if json_output:
         print_json(manifest)
     else:

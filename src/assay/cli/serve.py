@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import actor, console, open_ws, print_json
+from assay.cli._common import actor, console, open_ws, print_json, workspace
 from assay.errors import AssayError
 
 __all__ = ["register", "tokens_app", "users_app"]
@@ -86,18 +86,15 @@ def users_add(
     from assay.web import accounts
 
     password = _password(password_stdin)
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         accounts.add_user(
-            workspace.store,
-            workspace.ledger,
+            ws.store,
+            ws.ledger,
             username=username,
             password=password,
             role=role,
             actor=actor(),
         )
-    finally:
-        workspace.close()
     console.print(f"Added {username} ({role})")
 
 
@@ -114,13 +111,10 @@ def users_passwd(
     from assay.web import accounts
 
     password = _password(password_stdin)
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         accounts.set_password(
-            workspace.store, workspace.ledger, username=username, password=password, actor=actor()
+            ws.store, ws.ledger, username=username, password=password, actor=actor()
         )
-    finally:
-        workspace.close()
     console.print(f"Password changed for {username}")
 
 
@@ -133,11 +127,8 @@ def users_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
     _web()
     from assay.web import accounts
 
-    workspace = open_ws()
-    try:
-        users = accounts.list_users(workspace.store)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        users = accounts.list_users(ws.store)
     if json_output:
         print_json(users)
         return
@@ -163,19 +154,16 @@ def tokens_create(
     _web()
     from assay.web import accounts
 
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         token = accounts.create_token(
-            workspace.store,
-            workspace.ledger,
+            ws.store,
+            ws.ledger,
             username=user,
             name=name,
             scope=scope,
             days=days,
             actor=actor(),
         )
-    finally:
-        workspace.close()
     sys.stdout.write(token + "\n")
 
 
@@ -188,11 +176,8 @@ def tokens_list(json_output: Annotated[bool, typer.Option("--json")] = False) ->
     _web()
     from assay.web import accounts
 
-    workspace = open_ws()
-    try:
-        tokens = accounts.list_tokens(workspace.store)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        tokens = accounts.list_tokens(ws.store)
     if json_output:
         print_json(tokens)
         return
@@ -214,11 +199,8 @@ def tokens_revoke(
     _web()
     from assay.web import accounts
 
-    workspace = open_ws()
-    try:
-        accounts.revoke_token(workspace.store, workspace.ledger, token_id=token_id, actor=actor())
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        accounts.revoke_token(ws.store, ws.ledger, token_id=token_id, actor=actor())
     console.print(f"Revoked token {token_id}")
 
 

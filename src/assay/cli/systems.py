@@ -23,7 +23,7 @@ from assay.aims.classification import (
     TRANSPARENCY_CASES,
     classify_system,
 )
-from assay.cli._common import actor, console, open_ws, print_json
+from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import UsageError
 
 __all__ = ["app"]
@@ -114,11 +114,10 @@ def add(
     --org-role deployer --model gpt-4o@2024-08:OpenAI --surface web
     """
     profile = _profile(intended_use, misuse, org_role, model, dataset, supplier, customer, surface)
-    workspace = open_ws()
-    try:
+    with workspace() as ws:
         record = add_system(
-            workspace.store,
-            workspace.ledger,
+            ws.store,
+            ws.ledger,
             system_id=system_id,
             name=name,
             owner=owner,
@@ -127,8 +126,6 @@ def add(
             profile=profile,
             actor=actor(),
         )
-    finally:
-        workspace.close()
     if json_output:
         print_json(record.as_json())
     else:
@@ -167,11 +164,8 @@ def update(
             changes[key] = value
     if not changes:
         raise UsageError("nothing to change: give at least one option (see --help)")
-    workspace = open_ws()
-    try:
-        record = update_system(workspace.store, workspace.ledger, system_id, changes, actor=actor())
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        record = update_system(ws.store, ws.ledger, system_id, changes, actor=actor())
     if json_output:
         print_json(record.as_json())
     else:
@@ -218,13 +212,8 @@ def classify(
         "profiling": profiling,
         "transparency": transparency or [],
     }
-    workspace = open_ws()
-    try:
-        _, result = classify_system(
-            workspace.store, workspace.ledger, system_id, answers, actor=actor()
-        )
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        _, result = classify_system(ws.store, ws.ledger, system_id, answers, actor=actor())
     if json_output:
         print_json(result.model_dump(mode="json"))
         return
@@ -239,11 +228,8 @@ def archive(system_id: Annotated[str, typer.Argument(help="The system's id.")]) 
 
     Example: assay systems archive old-bot
     """
-    workspace = open_ws()
-    try:
-        archive_system(workspace.store, workspace.ledger, system_id, actor=actor())
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        archive_system(ws.store, ws.ledger, system_id, actor=actor())
     console.print(f"Archived {system_id}")
 
 
@@ -256,11 +242,8 @@ def list_(
 
     Example: assay systems list --json
     """
-    workspace = open_ws()
-    try:
-        records = list_systems(workspace.store, include_archived=include_archived)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        records = list_systems(ws.store, include_archived=include_archived)
     if json_output:
         print_json([r.as_json() for r in records])
         return
@@ -282,11 +265,8 @@ def show(
 
     Example: assay systems show support-bot
     """
-    workspace = open_ws()
-    try:
-        record = get_system(workspace.store, system_id)
-    finally:
-        workspace.close()
+    with workspace() as ws:
+        record = get_system(ws.store, system_id)
     if json_output:
         print_json(record.as_json())
         return

@@ -75,7 +75,44 @@ def _drive(url: str, key: str, n: int) -> list[str]:
     return outcomes
 
 
-def test_two_gateways_and_a_scan_runner_share_one_unforked_log(pg_workspace: Workspace) -> None:
+def _readiness(ws: Workspace) -> dict[str, dict[str, str]]:
+    from assay.aims.readiness import readiness
+
+    return {
+        fw: {
+            item.ref: item.status for item in readiness(ws.store, ws.ledger, fw, system="bot").items
+        }
+        for fw in ("iso42001", "eu-ai-act")
+    }
+
+
+def _single_process_run(root: Path) -> dict[str, dict[str, str]]:
+    """The same inputs through one in-process gateway and an in-process scan, on SQLite."""
+    from assay.cli.main import run
+    from assay.gateway import GatewaySettings, create_gateway
+    from assay.workspace import init_workspace
+
+    ws = init_workspace(root)
+    add_system(ws.store, ws.ledger, system_id="bot", name="Bot", owner="CX", actor="t")
+    key = create_key(ws.store, ws.ledger, name="scale", system="bot", actor="t", policy="default")
+    upstream = LocalServer(create_fake_upstream())
+    server = LocalServer(create_gateway(ws, GatewaySettings(upstream=upstream.url)))
+    try:
+        for _ in range(4):
+            _drive(server.url, key, 40)
+    finally:
+        server.stop()
+        upstream.stop()
+    assert run(["--workspace", str(root), "scan", "--target", "demo", "--system", "bot"]) == 0
+    try:
+        return _readiness(ws)
+    finally:
+        ws.close()
+
+
+def test_two_gateways_and_a_scan_runner_share_one_unforked_log(
+    pg_workspace: Workspace, tmp_path: Path
+) -> None:
     ws = pg_workspace
     add_system(ws.store, ws.ledger, system_id="bot", name="Bot", owner="CX", actor="t")
     key = create_key(ws.store, ws.ledger, name="scale", system="bot", actor="t", policy="default")
@@ -126,5 +163,8 @@ def test_two_gateways_and_a_scan_runner_share_one_unforked_log(pg_workspace: Wor
         assert report.ok, report.problems
         seqs = [e.seq for e in ws.ledger.iter_entries()]
         assert seqs == list(range(len(seqs)))
+        scaled = _readiness(ws)
     finally:
         ws.close()
+    assert scaled == _single_process_run(tmp_path / "single")
+    assert "met" in scaled["iso42001"].values()

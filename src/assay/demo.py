@@ -151,6 +151,42 @@ class _Demo:
             "web-chat",
         )
         self.cli("systems", "classify", SYSTEM, "--transparency", "interacts-with-people")
+        self.cli(
+            "policies",
+            "add",
+            "--title",
+            "AI policy",
+            "--owner",
+            APPROVER,
+            "--review-due",
+            _in_a_year(),
+            "--body",
+            "AI at Northwind is used lawfully, tested before release, guarded and monitored.",
+        )
+        self.cli("policies", "approve", "POL-001", actor=APPROVER)
+        self.cli(
+            "roles",
+            "add",
+            "--activity",
+            "Red-team before each release",
+            "--accountable",
+            APPROVER,
+            "--responsible",
+            OWNER,
+            "--system",
+            SYSTEM,
+            "--control",
+            "iso42001:A.6.2.4",
+        )
+        self.cli(
+            "roles",
+            "channel",
+            "--name",
+            "Ethics line",
+            "--contact",
+            "ethics@northwind.example",
+            "--anonymous",
+        )
         self.cli("risks", "adopt", "--system", SYSTEM)
         risks = [f"R-{i:03d}" for i in range(1, 8)]
         self.cli(
@@ -287,6 +323,12 @@ def run_demo(options: DemoOptions) -> DemoReport:
             f"(login: {user} / {password}, also in demo-login.txt)"
         )
     return demo.report
+
+
+def _in_a_year() -> str:
+    from datetime import date, timedelta
+
+    return (date.today() + timedelta(days=365)).isoformat()
 
 
 @contextmanager

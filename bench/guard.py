@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from assay.guard import Guard, LedgerSink  # noqa: E402
+from assay.guard.policy import default_policy_text  # noqa: E402
 from assay.ledger import Batcher  # noqa: E402
 from assay.workspace import init_workspace  # noqa: E402
 
@@ -119,8 +120,20 @@ def main() -> int:
         batcher.close()
         entries = workspace.ledger.size()
         workspace.close()
-    huge = (" ".join(r["text"] for r in sample) * 3)[:100_000]
-    huge_verdicts = [guard.check_input(huge) for _ in range(3)]
+    # Three *different* 100,000-character inputs (the same text thrice would hit the
+    # per-text caches after the first): as shipped (50 ms budget; these mixed texts hold
+    # secrets/invisible characters, so tier 0 blocks and the models are skipped) and, below,
+    # with no budget on benign text, so the whole default policy runs (the <= 200 ms target).
+    corpus = " ".join(r["text"] for r in sample) * 3
+    huges = [corpus[k * 7919:k * 7919 + 100_000] for k in range(3)]
+    huge_verdicts = [guard.check_input(h) for h in huges]
+    # Benign texts only, so no tier-0 validator blocks and the engine's early stop does not
+    # skip the linear models: the worst case for a legitimate long document.
+    unbounded = Guard.from_yaml(default_policy_text().replace("latency_budget_ms: 50",
+                                                              "latency_budget_ms: null"))
+    benign = " ".join(r["text"] for r in rows if r["task"] == "benign") * 2
+    huges_nb = [benign[k * 7919:k * 7919 + 100_000] for k in range(3)]
+    nb_verdicts = [unbounded.check_input(h) for h in huges_nb]
     report: dict[str, Any] = {
         "command": ".venv/bin/python bench/guard.py",
         "machine": f"{platform.machine()} {platform.python_version()}",
@@ -136,12 +149,16 @@ def main() -> int:
         "ledger_entries_written": entries,
         "input_100k_chars": {"total_ms": [round(v.total_ms, 1) for v in huge_verdicts],
                              "action": huge_verdicts[0].action, "error": huge_verdicts[0].error},
+        "input_100k_chars_no_budget": {
+            "total_ms": [round(v.total_ms, 1) for v in nb_verdicts],
+            "action": [v.action for v in nb_verdicts],
+            "timings_ms": {k: round(x, 1) for k, x in nb_verdicts[0].timings_ms.items()}},
         "default_policy_decisions_on_dev": decisions(guard, rows),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("latency_ms", "budget_met", "input_100k_chars",
-                                             "load_average_1m")},
+                                             "input_100k_chars_no_budget", "load_average_1m")},
                      indent=1))
     return 0
 

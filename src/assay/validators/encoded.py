@@ -38,11 +38,16 @@ _WORD_RE = re.compile(r"[a-z]+")
 _LOWER_RE = re.compile(r"[a-z]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _SYMBOL_RE = re.compile(r"[0-9+/=_-]")
+#: Necessary condition for a _HEX_RE match (four hex pairs with their separators), with a
+#: leading character class the regex engine can scan for quickly; _HEX_RE itself starts
+#: with an optional group and is tried at every position.
+_HEX_GATE_RE = re.compile(r"[0-9A-Fa-f]{2}(?:[\\x :]{0,2}[0-9A-Fa-f]{2}){3}")
 _COMMON = frozenset(_words(
         "the and you that this with for are not all your have from ignore previous "
         "instructions say what tell print reveal system prompt password is of to in it be "
         "as "
     ))
+_COMMON_ROT = frozenset(codecs.encode(w, "rot13") for w in _COMMON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,15 @@ def _rot13(text: str) -> str | None:
     """ROT13 of ``text`` when it reads much more like English than the original."""
     if len(text) < 12 or len(text) > _MAX_CANDIDATE:
         return None
+    if text.isascii():
+        # One pass: a word of the rotated text is common iff its rotation is in _COMMON_ROT
+        # (ROT13 maps ASCII letters to letters, so the words are the same runs).
+        words = _WORD_RE.findall(text.lower())
+        before = sum(1 for w in words if w in _COMMON)
+        after = sum(1 for w in words if w in _COMMON_ROT)
+        if not (after >= 3 and after >= 3 * (before + 1)):
+            return None
+        return codecs.encode(text, "rot13")
     rotated = codecs.encode(text, "rot13")
     before, after = _common_words(text), _common_words(rotated)
     return rotated if after >= 3 and after >= 3 * (before + 1) else None
@@ -111,10 +125,11 @@ def _candidates(text: str) -> Iterator[DecodedPayload]:
         decoded = _b64(m.group(0))
         if decoded:
             yield DecodedPayload("base64", m.start(), m.end(), decoded)
-    for m in _HEX_RE.finditer(text):
-        decoded = _hex(m.group(0))
-        if decoded:
-            yield DecodedPayload("hex", m.start(), m.end(), decoded)
+    if _HEX_GATE_RE.search(text) is not None:
+        for m in _HEX_RE.finditer(text):
+            decoded = _hex(m.group(0))
+            if decoded:
+                yield DecodedPayload("hex", m.start(), m.end(), decoded)
     if "%" in text:
         for m in _URL_RE.finditer(text):
             token = m.group(0)[:_MAX_CANDIDATE]

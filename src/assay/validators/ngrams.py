@@ -36,8 +36,13 @@ _MIX = 0x9E3779B97F4A7C15
 _WORD_SALT = 0x5851F42D4C957F2D
 _BIGRAM_SALT = 0x14057B7EF767814F
 _SPACE_RE = re.compile(r"\s+")
+_NEWLINE_RUN_RE = re.compile(r"\s*\n\s*")
+_BLANK_RUN_RE = re.compile(r"[^\S\n]+")
 #: Sentence-like boundaries in prepared text: end punctuation, table pipes, role/field colons.
 _SEGMENT_RE = re.compile(r"(?<=[.!?;])\s|\n|\|+|\s(?=\w{2,12}:\s)")
+#: The same matches as _SEGMENT_RE, each alternative starting with a consumed character
+#: (the lookbehind moved after it), so the engine can skip ahead to whitespace or pipes.
+_SEGMENT_FAST_RE = re.compile(r"\s(?<=[.!?;]\s)|\n|\|+|\s(?=\w{2,12}:\s)")
 _MIN_SEGMENT = 24
 #: Cue features: instruction-shaped text, added as extra hashed tokens where they
 #: match, so a linear head can weigh "an imperative inside a document" or "a role
@@ -65,6 +70,21 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:password|pass ?phrase|secret|system prompt|access (?:code|granted)|embeddings|"
         r"the (?:prompt|instructions) above|initial prompt|pre-?prompt)\b")),
 )
+#: Substrings one of which every match of a cue contains (None: no cheap gate). A cue
+#: whose gate is absent cannot match, so its regex is skipped: same features, less work.
+_CUE_GATES: tuple[tuple[str, ...] | None, ...] = (
+    None,
+    ("ignore", "forget", "disregard", "override", "bypass", "skip", "drop"),
+    None,
+    ("you", "from now on", "act as", "pretend", "new "),
+    ("pass", "secret", "prompt", "access", "embeddings", "instructions"),
+)
+#: "imperative" without its ``^ `` alternative, so it starts with a character class the
+#: regex engine scans for; the text-initial case is matched separately (_IMPERATIVE_HEAD).
+#: Same matches: the head match is " verb" (no punctuation), so none of the others can
+#: start inside it.
+_IMPERATIVE_FAST = re.compile(r"[\n.!?|:;] ?(?:" + _VERBS + r")\b")
+_IMPERATIVE_HEAD = re.compile(r" (?:" + _VERBS + r")\b")
 _CUE_SALT = 0x2545F4914F6CDD1D
 _MAX_SEGMENTS = 4096
 
@@ -79,14 +99,21 @@ class FeatureWindow:
     value: npt.NDArray[np.float32]
 
 
+@lru_cache(maxsize=64)
 def prepare(text: str) -> str:
-    """Lower-case and collapse whitespace, keeping line breaks (segment boundaries)."""
-    body = _SPACE_RE.sub(_space, text.lower()).strip()
-    return " " + body + " "
+    """Lower-case and collapse whitespace, keeping line breaks (segment boundaries).
 
-
-def _space(m: re.Match[str]) -> str:
-    return "\n" if "\n" in m.group(0) else " "
+    A whitespace run becomes one line break when it contains one, else one
+    space. Two plain-string substitutions (no Python callback per run), and
+    cached: the document and segment pools of every model share it.
+    """
+    low = text.lower()
+    if "\n" in low:
+        low = _NEWLINE_RUN_RE.sub("\n", low)
+        low = _BLANK_RUN_RE.sub(" ", low)
+    else:
+        low = _SPACE_RE.sub(" ", low)
+    return " " + low.strip() + " "
 
 
 @lru_cache(maxsize=4)
@@ -111,7 +138,14 @@ def _cues(text: str) -> tuple[Any, Any]:
     np = require_numpy()
     buckets: list[int] = []
     positions: list[int] = []
-    for bucket, (_, pattern) in zip(_CUE_BUCKETS(), _CUES, strict=True):
+    for bucket, (_, pattern), gate in zip(_CUE_BUCKETS(), _CUES, _CUE_GATES, strict=True):
+        if gate is not None and not any(g in text for g in gate):
+            continue
+        if pattern is _CUES[0][1]:  # imperative: the fast equivalent (see _IMPERATIVE_FAST)
+            if _IMPERATIVE_HEAD.match(text):
+                buckets.append(bucket)
+                positions.append(0)
+            pattern = _IMPERATIVE_FAST
         for m in pattern.finditer(text):
             buckets.append(bucket)
             positions.append(m.start())
@@ -197,6 +231,10 @@ class Pooled:
     feature vector is its bucket counts times ``scale`` (1/sqrt(occurrences)),
     so scoring every unit with a weight vector is one gather and one
     ``bincount`` - no per-unit sort, which keeps 100,000-character inputs cheap.
+
+    ``pairs=True`` (the overlapping windows of a long text): ``row`` is the
+    500-character *block* of an occurrence and unit ``i`` is blocks ``i`` and
+    ``i + 1``, so every occurrence is gathered once, not once per window.
     """
 
     starts: npt.NDArray[np.int64]
@@ -204,6 +242,7 @@ class Pooled:
     row: npt.NDArray[np.int64]
     index: npt.NDArray[np.int64]
     scale: npt.NDArray[np.float32]
+    pairs: bool = False
 
     @property
     def size(self) -> int:
@@ -215,14 +254,19 @@ class Pooled:
         np = require_numpy()
         if self.index.size == 0:
             return np.zeros(self.size)
-        sums = np.bincount(self.row, weights=weights[self.index].astype(np.float64),
-                           minlength=self.size)
-        return sums * self.scale
+        if self.size == 1 and not self.pairs:  # one unit (most texts): a plain sum
+            total = np.take(weights, self.index).sum(dtype=np.float64)
+            return np.array([total * float(self.scale[0])])
+        gathered = np.take(weights, self.index).astype(np.float64)
+        if self.pairs:
+            blocks = np.bincount(self.row, weights=gathered, minlength=self.size + 1)
+            return (blocks[:-1] + blocks[1:]) * self.scale
+        return np.bincount(self.row, weights=gathered, minlength=self.size) * self.scale
 
 
 def segment_bounds(prepared: str) -> list[tuple[int, int]]:
     """Sentence-like segments of a prepared text, short ones merged with the next."""
-    cuts = [m.end() for m in _SEGMENT_RE.finditer(prepared)]
+    cuts = [m.end() for m in _SEGMENT_FAST_RE.finditer(prepared)]
     out: list[tuple[int, int]] = []
     start = 0
     for cut in [*cuts, len(prepared)]:
@@ -285,10 +329,10 @@ def pool(text: str, unit: str = "doc") -> Pooled:
     units = len(range(0, n - _STRIDE, _STRIDE))
     starts = np.arange(units, dtype=np.int64) * _STRIDE
     ends = np.minimum(starts + _SPAN, n)
-    first = positions // _STRIDE
-    second = first - 1
-    keep1 = first < units
-    keep2 = (second >= 0) & (second < units)
-    row = np.concatenate([first[keep1], second[keep2]])
-    index = np.concatenate([buckets[keep1], buckets[keep2]])
-    return Pooled(starts, ends, row, index, _scale(row, units))
+    # Window i = [i * 500, i * 500 + 1000) = blocks i and i + 1 of 500 characters; the last
+    # block index, (n - 1) // 500, equals ``units``, so every occurrence is in some window.
+    block = positions // _STRIDE
+    counts = np.bincount(block, minlength=units + 1).astype(np.float32)
+    pair = counts[:-1] + counts[1:]
+    scale = (1.0 / np.sqrt(np.maximum(pair, 1.0))).astype(np.float32)
+    return Pooled(starts, ends, block, buckets, scale, pairs=True)

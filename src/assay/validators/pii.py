@@ -34,6 +34,10 @@ class _Rule:
     accept: Callable[[str], bool] | None = None
     context: re.Pattern[str] | None = None
     group: int = 0
+    #: A cheap necessary condition on the whole text (a regex without the leading
+    #: lookbehind, which defeats the regex engine's prefix scan, or a substring):
+    #: when it fails the rule cannot match and its pattern is not run.
+    gate: Callable[[str], bool] | None = None
 
 
 def _ssn_ok(s: str) -> bool:
@@ -65,33 +69,56 @@ _BIC_CTX = re.compile(r"(?i)\b(?:BIC|SWIFT)\b")
 _PASSPORT_CTX = re.compile(r"(?i)\bpass(?:port)?\b")
 _DL_CTX = re.compile(r"(?i)\b(?:driv\w*\s*licen[cs]e|DL|licen[cs]e\s*(?:no|number|#))\b")
 
+def _search(pattern: str) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
+
+
+def _any_caseless(*words: str) -> Callable[[str], bool]:
+    """Gate for a case-insensitive context keyword: same ``(?i)`` semantics, stops at the
+    first hit (no copy of a long text)."""
+    compiled = re.compile("(?i)" + "|".join(words))
+    return lambda text: compiled.search(text) is not None
+
+
 _RULES: tuple[_Rule, ...] = (
     _Rule("EMAIL_ADDRESS", re.compile(
         r"(?:(?<=\\[nrt])|(?<![\\\w.+-]))[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w])"),
-        0.99),
-    _Rule("CREDIT_CARD", re.compile(_B + r"(?:\d[ -]?){11,18}\d" + _E), 0.95, luhn_valid),
+        0.99, gate=lambda text: "@" in text),
+    _Rule("CREDIT_CARD", re.compile(_B + r"(?:\d[ -]?){11,18}\d" + _E), 0.95, luhn_valid,
+          gate=_search(r"\d[\d -]{10,}\d")),
     _Rule("IBAN_CODE", re.compile(
         r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}"
         r"|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])"), 0.97,
-        iban_valid),
-    _Rule("US_SSN", re.compile(_B + r"\d{3}-\d{2}-\d{4}" + _E), 0.9, _ssn_ok),
+        iban_valid, gate=_search(r"[a-zA-Z][a-zA-Z]\d\d")),
+    _Rule("US_SSN", re.compile(_B + r"\d{3}-\d{2}-\d{4}" + _E), 0.9, _ssn_ok,
+          gate=_search(r"\d{3}-\d{2}-\d{4}")),
     _Rule("UK_NINO", re.compile(
         r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-        r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"), 0.85, None, None),
+        r" ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])"), 0.85, None, None,
+        gate=_search(r"[A-Z]{2} ?\d{2}")),
+    # Each alternative starts with a consumed character class and checks its left boundary
+    # right after it ((?<![\w.:]\d) = "the digit just read follows no [\w.:]"): the same
+    # matches as a leading lookbehind, but the engine can skip ahead to candidate characters.
     _Rule("IP_ADDRESS", re.compile(
-        r"(?<![\w.:])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
-        r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})(?![\w:])"
-        r"|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}(?::[0-9A-Fa-f]{1,4}){1,6}(?![\w:])"), 0.9, _ip_ok),
+        r"\d(?<![\w.:]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w.])"
+        r"|[0-9A-Fa-f](?<![\w:][0-9A-Fa-f])[0-9A-Fa-f]{0,3}:(?:[0-9A-Fa-f]{1,4}:){1,6}"
+        r"(?::|[0-9A-Fa-f]{1,4})(?![\w:])"
+        r"|[0-9A-Fa-f](?<![\w:][0-9A-Fa-f])[0-9A-Fa-f]{0,3}:(?:[0-9A-Fa-f]{1,4}:){0,5}"
+        r"(?::[0-9A-Fa-f]{1,4}){1,6}(?![\w:])"), 0.9, _ip_ok,
+        gate=_search(r"\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f:]")),
     _Rule("PHONE_NUMBER", re.compile(
         r"(?<![\w+.:])(?:\+\d{1,3}[ .-]?|00\d{1,3}[ .-]?|001-)?(?:\(\d{1,4}\)[ .-]?)?"
         r"\d{2,4}(?:[ .-]\d{2,7}){1,4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?!\w|-\d|:\d|[.]\d)"
-        r"|(?<![\w+])\(\d{3}\)\s?\d{3}-\d{4}(?!\w|-\d)"), 0.75, _phone_ok),
+        r"|(?<![\w+])\(\d{3}\)\s?\d{3}-\d{4}(?!\w|-\d)"), 0.75, _phone_ok,
+        gate=_search(r"\d\d[ .-]\d\d")),
     _Rule("BIC", re.compile(r"(?<![A-Za-z0-9])[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
-                            r"(?![A-Za-z0-9])"), 0.8, None, _BIC_CTX),
+                            r"(?![A-Za-z0-9])"), 0.8, None, _BIC_CTX,
+          gate=_any_caseless("bic", "swift")),
     _Rule("PASSPORT", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,9}(?![A-Za-z0-9])"), 0.8,
-          None, _PASSPORT_CTX),
+          None, _PASSPORT_CTX, gate=_any_caseless("pass")),
     _Rule("US_DRIVER_LICENSE", re.compile(r"(?<![A-Za-z0-9])[A-Z]?\d{6,14}[A-Z]?(?![A-Za-z0-9])"),
-          0.7, None, _DL_CTX),
+          0.7, None, _DL_CTX, gate=_any_caseless("dl", "licen")),
 )
 #: Entities this validator reports.
 ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(r.entity for r in _RULES))
@@ -109,7 +136,7 @@ def _has_context(rule: _Rule, text: str, start: int) -> bool:
 def _matches(text: str, entities: frozenset[str]) -> list[tuple[int, int, str, float]]:
     found: list[tuple[int, int, str, float]] = []
     for rule in _RULES:
-        if rule.entity not in entities:
+        if rule.entity not in entities or (rule.gate is not None and not rule.gate(text)):
             continue
         for m in rule.pattern.finditer(text):
             value = m.group(rule.group)

@@ -27,8 +27,11 @@ def test_pooled_logits_equal_a_dense_dot_product() -> None:
     weights = np.random.default_rng(0).standard_normal(1 << 19).astype(np.float32)
     for unit in ("doc", "segment"):
         p = pool(text, unit)
-        dense = np.zeros((p.size, 1 << 19))
+        rows = p.size + 1 if p.pairs else p.size
+        dense = np.zeros((rows, 1 << 19))
         np.add.at(dense, (p.row, p.index), 1.0)
+        if p.pairs:  # long text: unit i is blocks i and i + 1
+            dense = dense[:-1] + dense[1:]
         expected = (dense * p.scale[:, None]) @ weights
         assert np.allclose(p.logits(weights), expected, rtol=1e-4, atol=1e-4)
 
@@ -37,3 +40,20 @@ def test_long_text_uses_overlapping_windows() -> None:
     p = pool("word " * 2000, "doc")
     assert p.size > 1
     assert int(p.starts[1]) == 500 and int(p.ends[0]) == 1000
+
+
+def test_window_pairs_equal_the_windows_scored_one_by_one() -> None:
+    # Every 1,000-character window of a long text scored as a whole text of its own.
+    from assay.validators.ngrams import _occurrences
+
+    rng = np.random.default_rng(1)
+    words = ["alpha", "beta", "gamma", "delta", "ignore", "the", "rules", "report", "\n"]
+    text = " ".join(rng.choice(words, 3000))
+    weights = rng.standard_normal(1 << 19).astype(np.float32)
+    p = pool(text, "doc")
+    assert p.pairs and p.size > 2
+    buckets, positions = _occurrences(prepare(text))
+    for i in range(p.size):
+        inside = (positions >= p.starts[i]) & (positions < p.starts[i] + 1000)
+        expected = weights[buckets[inside]].astype(np.float64).sum() / np.sqrt(inside.sum())
+        assert np.isclose(p.logits(weights)[i], expected, rtol=1e-5, atol=1e-5)

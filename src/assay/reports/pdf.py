@@ -18,7 +18,7 @@ from assay.aims.readiness import ItemStatus, Readiness
 from assay.aims.soa import SoA
 from assay.errors import AssayError
 
-__all__ = ["readiness_html", "readiness_pdf"]
+__all__ = ["pdf_available", "readiness_html", "readiness_pdf"]
 
 _CSS = """
 @page { size: A4 landscape; margin: 14mm 12mm;
@@ -47,6 +47,15 @@ def _weasyprint() -> Any:
             f"PDF export needs Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 ({exc})"
         ) from exc
     return weasyprint
+
+
+def pdf_available() -> str | None:
+    """None when PDFs can be rendered here, else the reason and its fix."""
+    try:
+        _weasyprint()
+    except AssayError as exc:
+        return str(exc)
+    return None
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], status_col: int = -1) -> str:

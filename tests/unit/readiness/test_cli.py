@@ -92,3 +92,16 @@ def test_comply_pack_verifies(ws: Workspace, append: Append, tmp_path: Path) -> 
         names = set(archive.namelist())
     assert "reports/oscal-ar-eu-ai-act-bot.json" in names
     assert "reports/soa-gap-iso42001-bot.pdf" in names
+
+
+def test_pack_without_pango_leaves_out_pdf_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assay.cli import comply
+
+    monkeypatch.setattr(
+        "assay.reports.pdf.pdf_available", lambda: "PDF export needs Pango: apt-get install ..."
+    )
+    formats = comply._available_formats()
+    assert "pdf" not in formats and "xlsx" in formats
+    assert "no PDF reports" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 
@@ -19,8 +19,10 @@ from assay.workspace import Workspace, open_workspace
 
 __all__ = [
     "GlobalOptions",
+    "Printable",
     "actor",
     "console",
+    "done",
     "err_console",
     "open_ws",
     "options",
@@ -47,6 +49,20 @@ options = GlobalOptions()
 def workspace_path() -> Path:
     """The workspace selected by ``--workspace``, ``ASSAY_HOME`` or the default."""
     return resolve_workspace(options.workspace)
+
+
+class Printable(Protocol):
+    """A record that can show itself as JSON."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+def done(record: Printable, json_output: bool, message: str) -> None:
+    """After a change: the record as JSON with ``--json``, else a one-line message."""
+    if json_output:
+        print_json(record.as_json())
+    else:
+        console.print(message, markup=False)
 
 
 def print_json(value: Any) -> None:

@@ -22,7 +22,7 @@ from assay.aims.risk import RiskScale, set_scale
 from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError, UsageError
 
-__all__ = ["JsonFlag", "app", "done", "emit", "parse_date", "workspace"]
+__all__ = ["JsonFlag", "app", "emit", "parse_date"]
 
 app = typer.Typer(
     help="AIMS as code, settings (four-eyes, risk scale), history and archiving.",
@@ -72,14 +72,6 @@ def emit(
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)
-
-
-def done(record: records.Record[Any], json_output: bool, message: str) -> None:
-    """After a change: the record as JSON with ``--json``, else a one-line message."""
-    if json_output:
-        print_json(record.as_json())
-    else:
-        console.print(message, markup=False)
 
 
 @app.command("export")

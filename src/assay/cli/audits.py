@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from assay.aims import audit
-from assay.cli._common import actor
-from assay.cli.aims import JsonFlag, done, emit, parse_date, workspace
+from assay.cli._common import actor, done, workspace
+from assay.cli.aims import JsonFlag, emit, parse_date
 
 __all__ = ["app"]
 

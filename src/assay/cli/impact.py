@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from assay.aims import impact
-from assay.cli._common import actor, console, print_json
-from assay.cli.aims import JsonFlag, done, emit, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
+from assay.cli.aims import JsonFlag, emit
 from assay.errors import UsageError
 
 __all__ = ["app"]

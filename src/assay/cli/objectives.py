@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from assay.aims import objectives
-from assay.cli._common import actor, console, print_json
-from assay.cli.aims import JsonFlag, done, parse_date, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
+from assay.cli.aims import JsonFlag, parse_date
 
 __all__ = ["app"]
 

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from assay.aims import review
-from assay.cli._common import actor, console, print_json
-from assay.cli.aims import JsonFlag, done, emit, parse_date, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
+from assay.cli.aims import JsonFlag, emit, parse_date
 
 __all__ = ["app"]
 

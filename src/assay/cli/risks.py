@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from assay.aims import risk
-from assay.cli._common import actor, console, print_json
-from assay.cli.aims import JsonFlag, done, emit, parse_date, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
+from assay.cli.aims import JsonFlag, emit, parse_date
 
 __all__ = ["app"]
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from assay.aims import roles
-from assay.cli._common import actor
-from assay.cli.aims import JsonFlag, done, emit, workspace
+from assay.cli._common import actor, done, workspace
+from assay.cli.aims import JsonFlag, emit
 
 __all__ = ["app"]
 

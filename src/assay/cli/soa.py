@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from assay.aims import soa
-from assay.cli._common import actor, console, print_json
-from assay.cli.aims import JsonFlag, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
+from assay.cli.aims import JsonFlag
 from assay.errors import AssayError
 
 __all__ = ["app"]
@@ -120,10 +120,7 @@ def approve(
     """
     with workspace() as ws:
         statement = soa.approve(ws.store, ws.ledger, actor=actor(), note=note)
-    if json_output:
-        print_json(statement.as_json())
-    else:
-        console.print(f"SoA v{statement.version} approved by {statement.approved_by}")
+    done(statement, json_output, f"SoA v{statement.version} approved by {statement.approved_by}")
 
 
 @app.command("diff")

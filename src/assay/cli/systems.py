@@ -23,7 +23,7 @@ from assay.aims.classification import (
     TRANSPARENCY_CASES,
     classify_system,
 )
-from assay.cli._common import actor, console, print_json, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
 from assay.errors import UsageError
 
 __all__ = ["app"]
@@ -126,10 +126,7 @@ def add(
             profile=profile,
             actor=actor(),
         )
-    if json_output:
-        print_json(record.as_json())
-    else:
-        console.print(f"Registered {record.id} ({record.name})")
+    done(record, json_output, f"Registered {record.id} ({record.name})")
 
 
 @app.command("update")
@@ -166,10 +163,7 @@ def update(
         raise UsageError("nothing to change: give at least one option (see --help)")
     with workspace() as ws:
         record = update_system(ws.store, ws.ledger, system_id, changes, actor=actor())
-    if json_output:
-        print_json(record.as_json())
-    else:
-        console.print(f"Updated {record.id}: {', '.join(sorted(changes))}")
+    done(record, json_output, f"Updated {record.id}: {', '.join(sorted(changes))}")
 
 
 @app.command("classify")

@@ -19,7 +19,7 @@ from assay.catalogs import Framework, Requirement
 from assay.cli._common import console, err_console, print_json, workspace, workspace_path
 from assay.errors import AssayError, UsageError
 from assay.ledger.pack import export_pack
-from assay.reports.bundle import FORMATS, render, report_files
+from assay.reports.bundle import FORMATS, pack_formats, render, report_files
 
 __all__ = ["app"]
 
@@ -283,17 +283,6 @@ def export_command(
     console.print(f"Wrote {out} ({fmt}, {len(data)} bytes): {_headline(result)}", markup=False)
 
 
-def _available_formats() -> tuple[str, ...]:
-    """Every report format, leaving PDF out (with a warning) where WeasyPrint cannot run."""
-    from assay.reports.pdf import pdf_available
-
-    problem = pdf_available()
-    if problem is None:
-        return tuple(FORMATS)
-    err_console.print(f"warning: the pack has no PDF reports: {problem}", markup=False)
-    return tuple(f for f in FORMATS if f != "pdf")
-
-
 @app.command("pack")
 def pack_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Zip file to write.")],
@@ -312,7 +301,9 @@ def pack_command(
     Example: assay comply pack -o pack.zip --framework iso42001 --system support-bot
     """
     chosen = framework or list(catalogs.BUILTIN_FRAMEWORKS)
-    formats = _available_formats()
+    formats, no_pdf = pack_formats()
+    if no_pdf is not None:
+        err_console.print(f"warning: the pack has no PDF reports: {no_pdf}", markup=False)
     with workspace() as ws:
         files: dict[str, bytes] = {}
         for framework_id in chosen:

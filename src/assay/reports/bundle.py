@@ -25,7 +25,7 @@ from assay.reports.pdf import readiness_pdf
 from assay.reports.xlsx import readiness_workbook
 from assay.workspace import Workspace
 
-__all__ = ["FORMATS", "render", "report_files"]
+__all__ = ["FORMATS", "pack_formats", "render", "report_files"]
 
 FORMATS = (
     "oscal-catalog",
@@ -85,12 +85,26 @@ def _open_capas(workspace: Workspace, system: str | None) -> list[tuple[str, cap
     ]
 
 
+def pack_formats() -> tuple[tuple[str, ...], str | None]:
+    """The formats a pack can hold here, and why PDF is left out (None when it is not).
+
+    PDF needs Pango, a system library; a machine without it still gets every
+    other report rather than no pack at all.
+    """
+    from assay.reports.pdf import pdf_available
+
+    problem = pdf_available()
+    if problem is None:
+        return tuple(FORMATS), None
+    return tuple(f for f in FORMATS if f != "pdf"), problem
+
+
 def report_files(
     workspace: Workspace,
     framework_id: str | Framework,
     system: str | None = None,
     *,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] | None = None,
 ) -> dict[str, bytes]:
     """File name → content for an audit pack's ``reports/`` folder.
 
@@ -99,6 +113,8 @@ def report_files(
     Without ``system``, the organisation-wide view is reported and an SSP and
     component definition are written for every active AI system.
     """
+    if formats is None:
+        formats = pack_formats()[0]
     fw = _framework(framework_id)
     result = readiness(workspace.store, workspace.ledger, fw, system=system)
     suffix = f"{fw.id}-{system}" if system else fw.id

@@ -21,7 +21,6 @@ from assay.ledger.note import (
     NoteError,
     Verifier,
     cosign_checkpoint,
-    open_note,
 )
 from assay.ledger.verify import ProofError, WitnessPolicy, verify_checkpoint, verify_extension
 
@@ -222,11 +221,13 @@ def verify(
     with workspace() as ws:
         report = ws.ledger.verify()
         if policy.quorum:
-            for note in _all_checkpoints(ws.ledger):
-                try:
-                    verify_checkpoint(note, ws.ledger.signer.verifier, policy)
-                except NoteError as exc:
-                    report.problems.append(f"checkpoint: {exc}")
+            note = ws.ledger.latest_cosigned()
+            try:
+                if note is None:
+                    raise NoteError("there is no checkpoint for witnesses to cosign")
+                verify_checkpoint(note, ws.ledger.signer.verifier, policy)
+            except NoteError as exc:
+                report.problems.append(f"checkpoint: {exc}")
     if json_output:
         print_json(
             {
@@ -251,16 +252,6 @@ def verify(
         )
     if not report.ok:
         raise typer.Exit(1)
-
-
-def _all_checkpoints(ledger: Any) -> list[str]:
-    latest = ledger.latest_checkpoint()
-    if latest is None:
-        return []
-    from assay.ledger.note import parse_checkpoint_body
-
-    size = parse_checkpoint_body(open_note(latest)[0]).tree_size
-    return [ledger.checkpoint_at(size)]
 
 
 @app.command("erase")

@@ -220,6 +220,13 @@ class Ledger:
                 select(LedgerCheckpoint.note).order_by(LedgerCheckpoint.tree_size.desc()).limit(1)
             ).first()
 
+    def latest_cosigned(self) -> str | None:
+        """The latest checkpoint with every witness cosignature stored for it."""
+        note = self.latest_checkpoint()
+        if note is None:
+            return None
+        return self.checkpoint_at(parse_checkpoint_body(open_note(note)[0]).tree_size)
+
     def checkpoint_at(self, tree_size: int) -> str:
         with self.store.session() as session:
             row = session.get(LedgerCheckpoint, tree_size)

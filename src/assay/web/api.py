@@ -18,7 +18,6 @@ from starlette.background import BackgroundTask
 
 from assay import catalogs
 from assay.aims import add_system, get_system, list_systems
-from assay.errors import AssayError
 from assay.ledger.pack import export_pack
 from assay.web import queries
 from assay.web.auth import Permission, Principal
@@ -182,9 +181,4 @@ def frameworks(_: Reader) -> list[dict[str, Any]]:
 @router.get("/requirements/{ref}")
 def requirement(request: Request, ref: str, _: Reader) -> dict[str, Any]:
     """A requirement, its crosswalk relations and the evidence that supports it."""
-    try:
-        return queries.requirement_detail(_ws(request), ref)
-    except AssayError:
-        raise
-    except ValueError as exc:
-        raise AssayError(str(exc)) from exc
+    return queries.requirement_detail(_ws(request), ref)

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from assay.drift import DriftMonitor
 from assay.errors import AssayError
 from assay.gateway.evidence import DecisionRecorder
-from assay.gateway.guarding import Decision, GuardPort, load_guard
+from assay.gateway.guarding import Decision, GuardPort, load_guard, worst
 from assay.gateway.keys import KeyBinding, find_key, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
@@ -341,7 +341,6 @@ async def _chat_once(
         return _error(
             "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
         )
-    worst = input_decision.action
     decisions = [input_decision]
     output_len = 0
     for choice in choices:
@@ -359,11 +358,9 @@ async def _chat_once(
             return _blocked(decision, "response", call.guard_ms)
         if decision.action == "redact":
             message["content"] = decision.text
-        if Decision(decision.action, "").worse(Decision(worst, "")):
-            worst = decision.action
     gateway.observe(call, decisions, len(prompt), output_len)
     response = JSONResponse(data)
-    response.headers.update(_decision_headers(worst, call.guard_ms))
+    response.headers.update(_decision_headers(worst(decisions).action, call.guard_ms))
     return response
 
 
@@ -422,7 +419,7 @@ async def _buffered_stream(
     gateway.record(call, "output", decision)
     gateway.observe(call, [decision], len(stream_guard.prompt), len(text))
     headers = _decision_headers(
-        decision.action if decision.worse(Decision(input_action, "")) else input_action,
+        worst([decision, Decision(input_action, "")]).action,
         call.guard_ms,
     )
 
@@ -550,20 +547,17 @@ async def _embeddings(request: Request) -> Response:
         if isinstance(inputs, list)
         else []
     )
-    worst = Decision("allow", "")
-    for text in texts:
-        decision = call.guard.check_input(text, system=call.binding.system)
-        call.guard_ms += decision.guard_ms
-        if decision.worse(worst):
-            worst = decision
-    gateway.record(call, "input", worst, request_body=body)
-    if worst.action == "block":
-        return _blocked(worst, "request", call.guard_ms)
+    checked = [call.guard.check_input(text, system=call.binding.system) for text in texts]
+    call.guard_ms += sum(d.guard_ms for d in checked)
+    decision = worst(checked)
+    gateway.record(call, "input", decision, request_body=body)
+    if decision.action == "block":
+        return _blocked(decision, "request", call.guard_ms)
     upstream = await _post(gateway, call, "/v1/embeddings", body)
     if isinstance(upstream, Response):
         return upstream
     response = _passthrough(upstream.status, upstream.headers, upstream.content)
-    response.headers.update(_decision_headers(worst.action, call.guard_ms))
+    response.headers.update(_decision_headers(decision.action, call.guard_ms))
     return response
 
 

@@ -9,13 +9,22 @@ fails open by accident. :class:`NoGuard` passes everything (guard off).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from assay.validators import CheckContext
 
-__all__ = ["Decision", "GuardPort", "NoGuard", "PolicyGuard", "StreamSettings", "load_guard"]
+__all__ = [
+    "Decision",
+    "GuardPort",
+    "NoGuard",
+    "PolicyGuard",
+    "StreamSettings",
+    "load_guard",
+    "worst",
+]
 
 _SEVERITY = {"allow": 0, "log": 0, "warn": 1, "redact": 2, "block": 3}
 
@@ -32,6 +41,15 @@ class Decision:
 
     def worse(self, other: Decision) -> bool:
         return _SEVERITY.get(self.action, 0) > _SEVERITY.get(other.action, 0)
+
+
+def worst(decisions: Iterable[Decision]) -> Decision:
+    """The most severe decision (allow when there are none)."""
+    chosen = Decision("allow", "")
+    for decision in decisions:
+        if decision.worse(chosen):
+            chosen = decision
+    return chosen
 
 
 @dataclass(frozen=True)

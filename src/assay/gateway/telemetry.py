@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assay.errors import AssayError
-from assay.gateway.guarding import Decision
+from assay.gateway.guarding import Decision, worst
 
 __all__ = ["OTEL_PACKAGES", "Telemetry"]
 
@@ -81,7 +81,7 @@ class Telemetry:
             "server.port": address.port or (443 if address.scheme == "https" else 80),
             "http.response.status_code": status,
             "assay.system": system,
-            "assay.decision": _worst(decisions),
+            "assay.decision": worst(decisions).action,
             "assay.guard_ms": round(sum(d.guard_ms for d in decisions), 3),
         }
         if usage:
@@ -107,11 +107,3 @@ class Telemetry:
     def close(self) -> None:
         if self._provider is not None:
             self._provider.shutdown()
-
-
-def _worst(decisions: list[Decision]) -> str:
-    worst = Decision("allow", "")
-    for decision in decisions:
-        if decision.worse(worst):
-            worst = decision
-    return worst.action

@@ -209,9 +209,8 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
-    t0 = time.time()
-    train_rows, dev_rows = load(spec.task, "train"), load(spec.task, "dev")
+def training_set(spec: Spec, train_rows: list[Row]) -> tuple[list[str], list[int], list[str]]:
+    """The training texts, labels and sources of ``spec``: train rows plus its additions."""
     texts = [r.text for r in train_rows]
     labels = [r.label for r in train_rows]
     sources = [r.source for r in train_rows]
@@ -236,6 +235,13 @@ def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
         texts += ct
         labels += cl
         sources += ["deepset"] * len(ct)  # left out with deepset in leave-one-source-out
+    return texts, labels, sources
+
+
+def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
+    t0 = time.time()
+    train_rows, dev_rows = load(spec.task, "train"), load(spec.task, "dev")
+    texts, labels, sources = training_set(spec, train_rows)
     segment = spec.mix_grid != (0.0,)
     dev_texts = [r.text for r in dev_rows]
     dev_y = [r.label for r in dev_rows]

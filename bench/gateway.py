@@ -4,10 +4,13 @@ Starts the fake upstream and an Assay gateway on loopback, then drives them
 with wrk (Debian package) in the same run: (a) the upstream directly, (b) the
 gateway with the guard off, (c) the gateway with the default policy, and (d)
 LiteLLM's proxy on the same upstream when it is installed (--litellm PATH).
-Each at concurrency 1 (added latency) and 50 (throughput, errors).
+Each at concurrency 1 (added latency), at 50 against an upstream that
+answers at once (throughput at saturation, errors), and at 50 against an
+upstream that takes ``--model-ms`` per answer, as a model does (added latency
+under concurrent load without saturating the machine).
 Writes bench/results/gateway.json.
 
-    python bench/gateway.py [--seconds 60] [--litellm /path/to/litellm]
+    python bench/gateway.py [--seconds 60] [--model-ms 100] [--litellm /path/to/litellm]
 """
 
 from __future__ import annotations
@@ -67,9 +70,16 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, key: str, connections: int, seconds: int) -> dict[str, Any]:
+def _body(model_ms: int) -> dict[str, Any]:
+    """The request; a non-zero ``model_ms`` asks the fake upstream to take that long."""
+    if not model_ms:
+        return BODY
+    return {**BODY, "model": f"{BODY['model']}:stall={model_ms / 1000}"}
+
+
+def wrk(url: str, key: str, connections: int, seconds: int, model_ms: int = 0) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (json.dumps(BODY), key))
+        script.write(LUA % (json.dumps(_body(model_ms)), key))
     threads = min(2, connections)
     out = subprocess.run(
         [
@@ -117,16 +127,22 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pop
     )
 
 
-def _litellm(binary: str, upstream: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+def _litellm(
+    binary: str, upstream: str, port: int, tmp: Path, model_ms: int
+) -> subprocess.Popen[bytes]:
     config = tmp / "litellm.yaml"
-    config.write_text(
-        "model_list:\n"
-        "  - model_name: assay-demo-1\n"
+    models = "".join(
+        f"  - model_name: {name}\n"
         "    litellm_params:\n"
-        "      model: openai/assay-demo-1\n"
+        f"      model: openai/{name}\n"
         f"      api_base: {upstream}/v1\n"
         "      api_key: none\n"
-        "general_settings:\n"
+        for name in {BODY["model"], _body(model_ms)["model"]}
+    )
+    config.write_text(
+        "model_list:\n"
+        + models
+        + "general_settings:\n"
         f"  master_key: {LITELLM_KEY}\n"
     )
     return _start([binary, "--config", str(config), "--port", str(port), "--num_workers", "1"])
@@ -135,11 +151,18 @@ def _litellm(binary: str, upstream: str, port: int, tmp: Path) -> subprocess.Pop
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--model-ms", type=int, default=100, help="upstream answer time for the c50_model run"
+    )
     parser.add_argument("--litellm", help="path to the litellm CLI (run it on the same upstream)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
-    results: dict[str, Any] = {"command": "python bench/gateway.py " + " ".join(sys.argv[1:])}
+    results: dict[str, Any] = {
+        "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
+        "model_ms": args.model_ms,
+        "load_average_before": os.getloadavg(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         ws = init_workspace(root)
@@ -181,7 +204,7 @@ def main() -> None:
         }
         if args.litellm:
             ll_port = _port()
-            procs.append(_litellm(args.litellm, upstream, ll_port, Path(tmp)))
+            procs.append(_litellm(args.litellm, upstream, ll_port, Path(tmp), args.model_ms))
             targets["litellm_proxy"] = (
                 f"http://127.0.0.1:{ll_port}/v1/chat/completions",
                 LITELLM_KEY,
@@ -196,6 +219,7 @@ def main() -> None:
                 results[name] = {
                     "c1": wrk(url, key, 1, max(5, args.seconds // 4)),
                     "c50": wrk(url, key, 50, args.seconds),
+                    "c50_model": wrk(url, key, 50, args.seconds, args.model_ms),
                 }
                 print(name, json.dumps(results[name]), flush=True)
         finally:
@@ -209,7 +233,7 @@ def main() -> None:
                 p: round(results[name][conc]["latency_ms"][p] - base[conc]["latency_ms"][p], 3)
                 for p in ("p50", "p99")
             }
-            for conc in ("c1", "c50")
+            for conc in ("c1", "c50", "c50_model")
         }
         for name in targets
         if name != "direct"

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 import httpx
 
 from assay.errors import AssayError
-from assay.ledger import Batcher, Evidence, Ledger, Subject
+from assay.ledger import Evidence, Ledger, Subject
+from assay.ledger.batcher import EvidenceQueue
 
 __all__ = [
     "ALERT_CONTROLS",
@@ -134,9 +135,9 @@ class WebhookSink:
 
 
 class LedgerSink:
-    """``assay.dev/drift-alert/v1`` evidence through the Batcher or ``Ledger.append``."""
+    """``assay.dev/drift-alert/v1`` evidence through an evidence queue or ``Ledger.append``."""
 
-    def __init__(self, target: Batcher | Ledger, *, actor: str = "drift-monitor") -> None:
+    def __init__(self, target: EvidenceQueue | Ledger, *, actor: str = "drift-monitor") -> None:
         self.target = target
         self.actor = actor
 
@@ -157,10 +158,10 @@ class LedgerSink:
 
     def emit(self, alert: DriftAlert) -> None:
         evidence = self.evidence(alert)
-        if isinstance(self.target, Batcher):
-            self.target.submit(evidence)
-        else:
+        if isinstance(self.target, Ledger):
             self.target.append([evidence])
+        else:
+            self.target.submit(evidence)
 
 
 def _summary_signal(signal: Mapping[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from assay.drift.reference import Reference, ReferenceStore
 from assay.drift.sketches import Block, ClosedBlock, SketchPlan
 
 if TYPE_CHECKING:
-    from assay.ledger import Batcher
+    from assay.ledger.batcher import EvidenceQueue
     from assay.workspace import Workspace
 
 __all__ = ["DriftMonitor", "ReplayResult", "replay"]
@@ -134,7 +134,7 @@ class DriftMonitor:
         cls,
         workspace: Workspace,
         *,
-        batcher: Batcher | None = None,
+        batcher: EvidenceQueue | None = None,
         webhook: str | None = None,
         otlp_endpoint: str | None = None,
         background: bool = True,
@@ -142,7 +142,7 @@ class DriftMonitor:
     ) -> DriftMonitor:
         """A monitor over the workspace's active references, alerting to log and ledger.
 
-        Pass the gateway's ``Batcher`` so alerts join its evidence stream;
+        Pass the gateway's evidence queue so alerts join its evidence stream;
         without one, alerts are appended directly. ``record=True`` keeps the
         events under ``drift/events/`` so later references can be cut by time.
         """

@@ -96,7 +96,7 @@ class Gateway:
         self.settings = settings
         self.recorder = DecisionRecorder(workspace, store_content=settings.store_content)
         self.drift = DriftMonitor.from_workspace(
-            workspace, batcher=self.recorder.batcher, record=settings.record_drift_events
+            workspace, batcher=self.recorder.writer, record=settings.record_drift_events
         )
         self._guards: dict[str | None, GuardPort] = {}
         self.drift_tap: Callable[[dict[str, Any]], None] | None = None  # sees every drift event

@@ -1,5 +1,8 @@
 """Guard decisions as ledger evidence, written off the request path.
 
+The writer runs in a child process (:class:`~assay.ledger.writer.WriterProcess`)
+so that hashing and signing never hold the event loop's GIL.
+
 Bodies are never stored by default: the entry carries a digest keyed with a
 workspace secret (HMAC-SHA256), so an operator holding the secret can confirm
 that a given request was seen, and nobody else can test guesses against it.
@@ -17,7 +20,8 @@ from typing import Any
 
 from assay.gateway.guarding import Decision
 from assay.gateway.keys import KeyBinding
-from assay.ledger import Batcher, Evidence, Subject
+from assay.ledger import Evidence, Subject
+from assay.ledger.writer import WriterProcess
 from assay.workspace import Workspace
 
 __all__ = ["DecisionRecorder", "digest_key"]
@@ -45,12 +49,7 @@ class DecisionRecorder:
     def __init__(self, workspace: Workspace, *, store_content: bool = False) -> None:
         self.store_content = store_content
         self._key = digest_key(workspace.root)
-        self.batcher = Batcher(
-            workspace.ledger,
-            spill_dir=workspace.spill_dir,
-            batch_size=workspace.settings.ledger_batch_size,
-            queue_size=workspace.settings.ledger_queue_size,
-        )
+        self.writer = WriterProcess(workspace.root, workspace.settings)
 
     def record(
         self,
@@ -76,7 +75,7 @@ class DecisionRecorder:
             raw = json.dumps(request_body, sort_keys=True).encode()
             summary["request_digest"] = hmac.new(self._key, raw, hashlib.sha256).hexdigest()
             payload = raw if self.store_content else None
-        self.batcher.submit(
+        self.writer.submit(
             Evidence(
                 type="assay.dev/guard-decision/v1",
                 actor=f"gateway:{binding.name}",
@@ -87,7 +86,7 @@ class DecisionRecorder:
         )
 
     def flush(self) -> None:
-        self.batcher.flush()
+        self.writer.flush()
 
     def close(self) -> None:
-        self.batcher.close()
+        self.writer.close()

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from assay.guard.verdict import DecisionContext, Verdict
-from assay.ledger import Batcher, Evidence, Subject
+from assay.ledger import Evidence, Subject
+from assay.ledger.batcher import EvidenceQueue
 
 __all__ = ["EVIDENCE_TYPE", "GUARD_CONTROLS", "LedgerSink", "decision_evidence", "text_digest"]
 
@@ -79,15 +80,16 @@ def decision_evidence(verdict: Verdict, decision: DecisionContext, *, system: st
 
 
 class LedgerSink:
-    """``on_decision`` sink that enqueues each decision on a :class:`Batcher`.
+    """``on_decision`` sink that enqueues each decision on an evidence queue (a Batcher).
 
     ``salt`` keys the text digests; pass a secret you keep (e.g. from the
     workspace's keys) to be able to confirm a text later, or leave it out for a
     random per-process salt (digests then only link decisions of one process).
     """
 
-    def __init__(self, batcher: Batcher, *, system: str | None = None, actor: str = "assay-guard",
-                 version: str | None = None, controls: Sequence[str] = GUARD_CONTROLS,
+    def __init__(self, batcher: EvidenceQueue, *, system: str | None = None,
+                 actor: str = "assay-guard", version: str | None = None,
+                 controls: Sequence[str] = GUARD_CONTROLS,
                  salt: bytes | None = None) -> None:
         self.batcher = batcher
         self.system = system

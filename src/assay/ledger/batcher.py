@@ -19,16 +19,45 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from assay.errors import AssayError
 from assay.ledger.evidence import Evidence, Subject, format_time
 from assay.ledger.log import Ledger
 
-__all__ = ["Batcher"]
+__all__ = ["Batcher", "EvidenceQueue", "SpillFile", "replay_spill"]
 
 log = logging.getLogger(__name__)
 _STOP = object()
+
+
+class EvidenceQueue(Protocol):
+    """What high-rate writers need: enqueue now, flush or close later."""
+
+    def submit(self, evidence: Evidence) -> None: ...
+
+    def flush(self, timeout: float = 30.0) -> None: ...
+
+    def close(self, timeout: float = 30.0) -> None: ...
+
+
+class SpillFile:
+    """An append-only JSONL file of evidence, fsynced before ``write`` returns."""
+
+    def __init__(self, spill_dir: Path) -> None:
+        self.path = spill_dir / f"{os.getpid()}-{time.time_ns()}.jsonl"
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def write(self, batch: Sequence[Evidence]) -> None:
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                for evidence in batch:
+                    handle.write(json.dumps(_to_json(evidence), sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.count += len(batch)
 
 
 class Batcher:
@@ -52,12 +81,15 @@ class Batcher:
         self.when_full = when_full
         self.retries = retries
         self.appended = 0
-        self.spilled = 0
+        self._spill_file = SpillFile(spill_dir)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
-        self._spill_lock = threading.Lock()
-        self._spill_file = spill_dir / f"{os.getpid()}-{time.time_ns()}.jsonl"
         self._thread = threading.Thread(target=self._run, name="assay-ledger-batcher", daemon=True)
         self._thread.start()
+
+    @property
+    def spilled(self) -> int:
+        """Items written to the spill file instead of the ledger (so far)."""
+        return self._spill_file.count
 
     def submit(self, evidence: Evidence) -> None:
         """Enqueue ``evidence``; never loses it (blocks or spills when full)."""
@@ -70,7 +102,7 @@ class Batcher:
             if self.when_full == "block":
                 self._queue.put(evidence)
             else:
-                self._spill([evidence])
+                self._spill_file.write([evidence])
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until everything queued so far is appended (or spilled)."""
@@ -124,17 +156,7 @@ class Batcher:
             else:
                 self.appended += len(batch)
                 return
-        self._spill(batch)
-
-    def _spill(self, batch: Sequence[Evidence]) -> None:
-        with self._spill_lock:
-            self.spill_dir.mkdir(parents=True, exist_ok=True)
-            with self._spill_file.open("a", encoding="utf-8") as handle:
-                for evidence in batch:
-                    handle.write(json.dumps(_to_json(evidence), sort_keys=True) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            self.spilled += len(batch)
+        self._spill_file.write(batch)
 
 
 def replay_spill(ledger: Ledger, spill_dir: Path, batch_size: int = 1000) -> int:

@@ -1,0 +1,192 @@
+"""An evidence writer in its own process, for servers with an event loop.
+
+Appending is CPU work (canonical JSON, hashing, tree nodes, signing). On a
+thread it competes with the server's event loop for the GIL and shows up as
+tail latency on unrelated requests. :class:`WriterProcess` keeps the same
+promise as :class:`~assay.ledger.batcher.Batcher` — the caller only enqueues,
+nothing is silently dropped — but the batcher runs in a child process, so the
+server pays only for pickling each item onto a pipe.
+
+Failure handling, in the caller's process: a full pipe or a dead child makes
+``submit`` spill the item to a durable JSONL file (fsynced first), and
+``close`` replays spill files into the ledger. The child ignores SIGINT and
+SIGTERM (the parent decides when to stop it) and exits on its own, after
+appending what it holds, if the parent dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import signal
+import threading
+import uuid
+from multiprocessing.queues import Queue
+from pathlib import Path
+from typing import Any
+
+from assay.config import Settings
+from assay.errors import AssayError
+from assay.ledger.batcher import Batcher, SpillFile, replay_spill
+from assay.ledger.evidence import Evidence
+
+__all__ = ["WriterProcess"]
+
+log = logging.getLogger(__name__)
+_START_TIMEOUT = 60.0
+_POLL = 0.5
+
+
+class WriterProcess:
+    """Queue evidence now; a child process appends it in batches."""
+
+    def __init__(self, root: Path, settings: Settings, *, queue_size: int | None = None) -> None:
+        self.root = root
+        self.settings = settings
+        context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and loops
+        self._inbox: Queue[tuple[str, Any]] = context.Queue(
+            maxsize=queue_size or settings.ledger_queue_size
+        )
+        self._acks: Queue[tuple[str, Any]] = context.Queue()
+        self._spill = SpillFile(root / settings.ledger_spill_dir)
+        self._flush_lock = threading.Lock()
+        self._process = context.Process(
+            target=_serve,
+            args=(root, settings, self._inbox, self._acks),
+            name="assay-evidence-writer",
+            daemon=True,
+        )
+        self._process.start()
+        self._await_ready()
+
+    @property
+    def spilled(self) -> int:
+        """Items spilled in this process because the child could not take them."""
+        return self._spill.count
+
+    def submit(self, evidence: Evidence) -> None:
+        """Enqueue ``evidence``; spill it durably if the child is gone or behind."""
+        evidence.check()
+        if self._process.is_alive():
+            try:
+                self._inbox.put_nowait(("evidence", evidence))
+                return
+            except queue.Full:
+                pass
+        else:
+            log.error("the evidence writer process has exited; spilling to %s", self._spill.path)
+        self._spill.write([evidence])
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until everything submitted so far is appended (or spilled)."""
+        with self._flush_lock:
+            if not self._process.is_alive():
+                raise AssayError(
+                    "the evidence writer process has exited: its spill files are replayed "
+                    "on close"
+                )
+            token = uuid.uuid4().hex
+            self._inbox.put(("flush", token), timeout=timeout)
+            while True:
+                try:
+                    kind, value = self._acks.get(timeout=timeout)
+                except queue.Empty:
+                    raise AssayError(f"evidence was not flushed within {timeout:.0f} s") from None
+                if kind == "flushed" and value == token:
+                    return
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop the child after it appends what it holds, then replay any spill files."""
+        if self._process.is_alive():
+            try:
+                self._inbox.put(("stop", None), timeout=timeout)
+            except queue.Full:
+                log.error("the evidence writer did not take the stop request")
+            self._process.join(timeout)
+        if self._process.is_alive():
+            log.error("the evidence writer did not stop within %.0f s; terminating it", timeout)
+            self._process.terminate()
+            self._process.join()
+        self._inbox.close()
+        self._acks.close()
+        self._replay()
+
+    def _replay(self) -> None:
+        from assay.workspace import Workspace
+
+        workspace = Workspace(self.root, self.settings)
+        try:
+            replay_spill(workspace.ledger, workspace.spill_dir)
+        finally:
+            workspace.close()
+
+    def _await_ready(self) -> None:
+        try:
+            kind, value = self._acks.get(timeout=_START_TIMEOUT)
+        except queue.Empty:
+            self._process.terminate()
+            raise AssayError(
+                f"the evidence writer process did not start within {_START_TIMEOUT:.0f} s"
+            ) from None
+        if kind != "ready":
+            self._process.join(5)
+            raise AssayError(f"the evidence writer process could not open the ledger: {value}")
+
+
+def _serve(root: Path, settings: Settings, inbox: Queue[tuple[str, Any]],
+           acks: Queue[tuple[str, Any]]) -> None:
+    """The child: a Batcher fed from the pipe until told to stop or orphaned."""
+    from assay.workspace import Workspace
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    workspace = Workspace(root, settings)
+    try:
+        workspace.store.check_schema()  # fail now, visibly, rather than on the first append
+        batcher = Batcher(
+            workspace.ledger,
+            spill_dir=workspace.spill_dir,
+            batch_size=settings.ledger_batch_size,
+            queue_size=settings.ledger_queue_size,
+            when_full="block",  # back-pressure: the parent spills when the pipe fills
+        )
+    except Exception as exc:  # reported to the parent, which raises it as an AssayError
+        acks.put(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    acks.put(("ready", None))
+    try:
+        _pump(inbox, acks, batcher)
+    finally:
+        batcher.close()
+        workspace.close()
+
+
+def _pump(inbox: Queue[tuple[str, Any]], acks: Queue[tuple[str, Any]], batcher: Batcher) -> None:
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            kind, value = inbox.get(timeout=_POLL)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                _drain(inbox, batcher)
+                return
+            continue
+        if kind == "evidence":
+            batcher.submit(value)
+        elif kind == "flush":
+            batcher.flush()
+            acks.put(("flushed", value))
+        elif kind == "stop":
+            return
+
+
+def _drain(inbox: Queue[tuple[str, Any]], batcher: Batcher) -> None:
+    """The parent died: append whatever it had already handed over."""
+    while True:
+        try:
+            kind, value = inbox.get(timeout=_POLL)
+        except (queue.Empty, EOFError, OSError):
+            return
+        if kind == "evidence":
+            batcher.submit(value)

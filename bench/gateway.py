@@ -6,8 +6,10 @@ gateway with the guard off, (c) the gateway with the default policy, and (d)
 LiteLLM's proxy on the same upstream when it is installed (--litellm PATH).
 Each at concurrency 1 (added latency), at 50 against an upstream that
 answers at once (throughput at saturation, errors), and at 50 against an
-upstream that takes ``--model-ms`` per answer, as a model does (added latency
-under concurrent load without saturating the machine).
+upstream that takes time to answer, as a model does (added latency under
+concurrent load without saturating the machine): ``c50_model`` draws each
+answer time uniformly from 0.5–1.5 × ``--model-ms``; ``c50_model_fixed`` uses
+exactly ``--model-ms``, which phase-locks wrk's 50 connections into bursts.
 Writes bench/results/gateway.json.
 
     python bench/gateway.py [--seconds 60] [--model-ms 100] [--litellm /path/to/litellm]
@@ -70,16 +72,19 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _body(model_ms: int) -> dict[str, Any]:
+def _body(model_ms: int, jitter: bool) -> dict[str, Any]:
     """The request; a non-zero ``model_ms`` asks the fake upstream to take that long."""
     if not model_ms:
         return BODY
-    return {**BODY, "model": f"{BODY['model']}:stall={model_ms / 1000}"}
+    stall = f"{model_ms / 2000}-{model_ms * 1.5 / 1000}" if jitter else f"{model_ms / 1000}"
+    return {**BODY, "model": f"{BODY['model']}:stall={stall}"}
 
 
-def wrk(url: str, key: str, connections: int, seconds: int, model_ms: int = 0) -> dict[str, Any]:
+def wrk(
+    url: str, key: str, connections: int, seconds: int, model_ms: int = 0, jitter: bool = True
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (json.dumps(_body(model_ms)), key))
+        script.write(LUA % (json.dumps(_body(model_ms, jitter)), key))
     threads = min(2, connections)
     out = subprocess.run(
         [
@@ -137,7 +142,7 @@ def _litellm(
         f"      model: openai/{name}\n"
         f"      api_base: {upstream}/v1\n"
         "      api_key: none\n"
-        for name in {BODY["model"], _body(model_ms)["model"]}
+        for name in {_body(ms, jitter)["model"] for ms in (0, model_ms) for jitter in (0, 1)}
     )
     config.write_text(
         "model_list:\n"
@@ -220,6 +225,7 @@ def main() -> None:
                     "c1": wrk(url, key, 1, max(5, args.seconds // 4)),
                     "c50": wrk(url, key, 50, args.seconds),
                     "c50_model": wrk(url, key, 50, args.seconds, args.model_ms),
+                    "c50_model_fixed": wrk(url, key, 50, args.seconds, args.model_ms, False),
                 }
                 print(name, json.dumps(results[name]), flush=True)
         finally:
@@ -233,7 +239,7 @@ def main() -> None:
                 p: round(results[name][conc]["latency_ms"][p] - base[conc]["latency_ms"][p], 3)
                 for p in ("p50", "p99")
             }
-            for conc in ("c1", "c50", "c50_model")
+            for conc in ("c1", "c50", "c50_model", "c50_model_fixed")
         }
         for name in targets
         if name != "direct"

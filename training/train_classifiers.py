@@ -87,12 +87,15 @@ SPECS = {
             "questions (\"What is the capital of Australia?\", \"Who wrote Hamlet?\") crossed "
             "the threshold. Switch it on with `Spec.concat_aug`."),
         "tried_round5": (
-            "Round 5 (`python -m training.injection_experiments base strip negs dupneg concat "
+            "Round 5 (`python -m training.injection_experiments base strip negs dupneg jailbreaks "
+            "concat "
             "concatk`, dev TPR@1%FPR at the cut set by the third-highest of 283 dev negatives, so "
             "one positive is 0.0046): baseline 0.876; deepset train attacks with their benign "
             "train prefix removed as extra positives 0.876; 5,000 benign texts from other tasks' "
             "train splits (Stormfront, Davidson, PII requests) as negatives 0.871-0.876; deepset "
-            "train negatives repeated 2x/4x 0.871-0.876; the round-3 compositions at C=64 0.889, "
+            "train negatives repeated 2x/4x 0.871-0.876; "
+            "jailbreak train attacks as extra positives 0.848-0.857 (0.857-0.866 with the "
+            "compositions); the round-3 compositions at C=64 0.889, "
             "at C=256 0.894-0.899; two or three composition copies (seeds 1234+) at C=256 0.899 "
             "and 0.899/0.903. Every variant reaching 0.899+ flagged 7-9 of 846 benign/dev texts "
             "at the cut (baseline 8). Not adopted: the gain is one or two dev positives, within "

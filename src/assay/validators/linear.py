@@ -26,10 +26,11 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from assay.errors import AssayError
 from assay.validators._deps import require_numpy
@@ -110,45 +111,54 @@ class LinearModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), start, end
 
 
-_CACHE: dict[str, LinearModel] = {}
+T = TypeVar("T")
+_CACHE: dict[Path, Any] = {}
 _LOCK = threading.Lock()
+
+
+def _load_once(path: Path, missing: str, build: Callable[[Any], T]) -> T:
+    """``build(npz data)`` once per file and process (thread-safe); ``missing``: the error."""
+    cached = _CACHE.get(path)
+    if cached is not None:
+        return cast(T, cached)
+    np = require_numpy()
+    if not path.is_file():
+        raise AssayError(missing)
+    with _LOCK:
+        if path not in _CACHE:
+            with np.load(path, allow_pickle=False) as data:
+                _CACHE[path] = build(data)
+        return cast(T, _CACHE[path])
 
 
 def load_model(name: str, directory: Path | None = None) -> LinearModel:
     """Load ``<name>.npz`` once per process (thread-safe)."""
-    key = f"{directory or MODEL_DIR}/{name}"
-    model = _CACHE.get(key)
-    if model is not None:
-        return model
-    np = require_numpy()
     path = (directory or MODEL_DIR) / f"{name}.npz"
-    if not path.is_file():
-        raise AssayError(f"The model file {path} is missing; rebuild it with `make models`.")
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        with np.load(path, allow_pickle=False) as data:
-            bits = int(data["bits"])
-            if bits != BITS:
-                raise AssayError(
-                    f"The model {path} was built for {bits}-bit hashing but this version uses "
-                    f"{BITS}; rebuild it with `make models`."
-                )
-            has_seg = "seg_weights" in data.files
-            model = LinearModel(
-                name=name,
-                weights=np.ascontiguousarray(data["weights"], dtype=np.float32),
-                bias=float(data["bias"]),
-                threshold=float(data["threshold"]),
-                seg_weights=(np.ascontiguousarray(data["seg_weights"], dtype=np.float32)
-                             if has_seg else None),
-                seg_bias=float(data["seg_bias"]) if has_seg else 0.0,
-                seg_mix=float(data["seg_mix"]) if has_seg else 0.0,
-                calib_a=float(data["calib"][0]) if "calib" in data.files else 1.0,
-                calib_b=float(data["calib"][1]) if "calib" in data.files else 0.0,
-            )
-        _CACHE[key] = model
-    return model
+    return _load_once(path, f"The model file {path} is missing; rebuild it with `make models`.",
+                      lambda data: _linear_model(name, path, data))
+
+
+def _linear_model(name: str, path: Path, data: Any) -> LinearModel:
+    np = require_numpy()
+    bits = int(data["bits"])
+    if bits != BITS:
+        raise AssayError(
+            f"The model {path} was built for {bits}-bit hashing but this version uses "
+            f"{BITS}; rebuild it with `make models`."
+        )
+    has_seg = "seg_weights" in data.files
+    return LinearModel(
+        name=name,
+        weights=np.ascontiguousarray(data["weights"], dtype=np.float32),
+        bias=float(data["bias"]),
+        threshold=float(data["threshold"]),
+        seg_weights=(np.ascontiguousarray(data["seg_weights"], dtype=np.float32)
+                     if has_seg else None),
+        seg_bias=float(data["seg_bias"]) if has_seg else 0.0,
+        seg_mix=float(data["seg_mix"]) if has_seg else 0.0,
+        calib_a=float(data["calib"][0]) if "calib" in data.files else 1.0,
+        calib_b=float(data["calib"][1]) if "calib" in data.files else 0.0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,31 +189,24 @@ class EmbeddingHead:
         return self.band[0] <= z_raw < self.band[1]
 
 
-_HEADS: dict[str, EmbeddingHead] = {}
-
-
 def load_head(name: str, directory: Path | None = None) -> EmbeddingHead:
     """Load ``<name>.embed.npz`` once per process."""
-    key = f"{directory or MODEL_DIR}/{name}"
-    head = _HEADS.get(key)
-    if head is not None:
-        return head
-    np = require_numpy()
     path = (directory or MODEL_DIR) / f"{name}.embed.npz"
-    if not path.is_file():
-        raise AssayError(f"The validator {name!r} has no embedding head ({path} is missing); "
-                         "set embedding: false or rebuild it with `make models`.")
-    with np.load(path, allow_pickle=False) as data:
-        head = EmbeddingHead(
-            weights=np.ascontiguousarray(data["weights"], dtype=np.float32),
-            bias=float(data["bias"]),
-            stack=(float(data["stack"][0]), float(data["stack"][1]), float(data["stack"][2])),
-            band=(float(data["band"][0]), float(data["band"][1])),
-            neutral=float(data["neutral"]),
-            threshold=float(data["threshold"]),
-        )
-    _HEADS[key] = head
-    return head
+    missing = (f"The validator {name!r} has no embedding head ({path} is missing); "
+               "set embedding: false or rebuild it with `make models`.")
+    return _load_once(path, missing, _embedding_head)
+
+
+def _embedding_head(data: Any) -> EmbeddingHead:
+    np = require_numpy()
+    return EmbeddingHead(
+        weights=np.ascontiguousarray(data["weights"], dtype=np.float32),
+        bias=float(data["bias"]),
+        stack=(float(data["stack"][0]), float(data["stack"][1]), float(data["stack"][2])),
+        band=(float(data["band"][0]), float(data["band"][1])),
+        neutral=float(data["neutral"]),
+        threshold=float(data["threshold"]),
+    )
 
 
 def _sigmoid(z: float) -> float:

@@ -30,7 +30,7 @@ PROMPTS = [
 ]
 
 
-def _gateway(root: Path, upstream: str) -> tuple[subprocess.Popen[bytes], str]:
+def _gateway(root: Path, upstream: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -46,6 +46,7 @@ def _gateway(root: Path, upstream: str) -> tuple[subprocess.Popen[bytes], str]:
             upstream,
             "--port",
             str(port),
+            *extra,
         ],
         env={**os.environ},
     )
@@ -119,7 +120,8 @@ def test_two_gateways_and_a_scan_runner_share_one_unforked_log(
     root, before = ws.root, ws.ledger.size()
     ws.close()
     upstream = LocalServer(create_fake_upstream())
-    gateways = [_gateway(root, upstream.url) for _ in range(2)]
+    # the second one is two uvicorn workers, each with its own evidence-writer process
+    gateways = [_gateway(root, upstream.url), _gateway(root, upstream.url, "--workers", "2")]
     scan = subprocess.Popen(
         [
             sys.executable,
@@ -141,7 +143,7 @@ def test_two_gateways_and_a_scan_runner_share_one_unforked_log(
         assert scan.wait(300) == 0
     finally:
         for process, _ in gateways:
-            process.send_signal(signal.SIGTERM)  # graceful: the batcher flushes on shutdown
+            process.send_signal(signal.SIGTERM)  # graceful: the evidence writers flush on shutdown
         for process, _ in gateways:
             process.wait(60)
         upstream.stop()

@@ -22,6 +22,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 import uuid
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -153,13 +154,22 @@ class WriterProcess:
             workspace.close()
 
     def _await_ready(self) -> None:
-        try:
-            kind, value = self._acks.get(timeout=_START_TIMEOUT)
-        except queue.Empty:
-            self._process.terminate()
-            raise AssayError(
-                f"the evidence writer process did not start within {_START_TIMEOUT:.0f} s"
-            ) from None
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            try:
+                kind, value = self._acks.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise AssayError(
+                        "the evidence writer process exited while starting (exit code "
+                        f"{self._process.exitcode}); its error is printed above"
+                    ) from None
+                if time.monotonic() > deadline:
+                    self._process.terminate()
+                    raise AssayError(
+                        f"the evidence writer process did not start within {_START_TIMEOUT:.0f} s"
+                    ) from None
         if kind != "ready":
             self._process.join(5)
             raise AssayError(f"the evidence writer process could not open the ledger: {value}")

@@ -5,7 +5,8 @@ the shipped training set plus one addition and prints dev ROC-AUC, dev TPR at
 1 % FPR, and how many benign/dev texts and family-B hard negatives score at or
 above the dev cut (the third-highest dev negative). Nothing here writes a model.
 
-    python -m training.injection_experiments base strip negs dupneg jailbreaks concat concatk
+    python -m training.injection_experiments base strip negs dupneg jailbreaks concat concatk \
+        bipia_balance bipia_balance_seeds
 """
 
 from __future__ import annotations
@@ -109,6 +110,20 @@ def main(which: list[str]) -> None:
         e.run("jailbreaks", extra, [1] * len(extra))
         ct, cl = compositions(rows, 1)
         e.run("jailbreaks+concat", extra + ct, [1] * len(extra) + cl, c=256.0)
+    if "bipia_balance" in which:
+        # each BIPIA train context appears as 1 clean and (mostly) 4 attacked copies, so its
+        # template words lean positive; repeat the clean twins to balance each pair
+        clean = [r.text for r in rows if r.source == "bipia" and r.label == 0]
+        for k in (1, 3):
+            e.run(f"bipia_balance{k}", clean * k, [0] * (len(clean) * k))
+        ct, cl = compositions(rows, 1)
+        e.run("bipia_balance3+concat", clean * 3 + ct, [0] * (len(clean) * 3) + cl, c=256.0)
+    if "bipia_balance_seeds" in which:
+        clean = [r.text for r in rows if r.source == "bipia" and r.label == 0]
+        for seed in (1235, 1236, 1237):
+            ct, cl = tc.concatenations(rows, hard_negatives.train_set(), seed=seed)
+            e.run(f"bipia_balance3+concat(seed {seed})", clean * 3 + ct,
+                  [0] * (len(clean) * 3) + cl, c=256.0)
     if "concatk" in which:
         for k in (2, 3):
             for c in (64.0, 256.0):

@@ -51,6 +51,11 @@ class Spec:
     #: by that metric, but benign dev false positives 6 -> 8 of 846 and short trivia
     #: questions ("What is the capital of Australia?") crossed the threshold.
     concat_aug: bool = False
+    #: Repeat each BIPIA clean train context this many extra times. The paired design
+    #: gives a context 1 clean and up to 4 attacked copies, so the context's own words
+    #: (bank e-mail boilerplate, table headers) lean positive; balancing the pair leaves
+    #: the inserted attack as the difference.
+    bipia_balance: int = 0
     #: "auc": C and mix by dev ROC-AUC; "tpr1": by dev TPR at 1 % FPR (ties: ROC-AUC).
     select: str = "auc"
     holdout_sources: tuple[str, ...] = ()
@@ -86,6 +91,23 @@ SPECS = {
             "seed, benign/dev false positives rose from 6 to 8 of 846, and short trivia "
             "questions (\"What is the capital of Australia?\", \"Who wrote Hamlet?\") crossed "
             "the threshold. Switch it on with `Spec.concat_aug`."),
+        "tried_round6": (
+            "Round 6: `bipia_balance=3` (each BIPIA clean train context repeated so its clean and "
+            "attacked copies balance) with the round-3 compositions, C in {64, 256}, mix in {0.5, "
+            "1.0}, selected by dev TPR@1%FPR: C=64, mix=0.5, dev ROC-AUC 0.9809, TPR@1%FPR 0.912 "
+            "(198 of 217; the four grid cells 0.899-0.912; composition seeds 1235-1237 at C=256 "
+            "0.899/0.922/0.903), TPR@5%FPR 0.940, threshold 0.530 with dev FPR 0.007; leave one "
+            "source out tensor_trust 0.920 / 0.667, deepset 0.982 / 0.935, bipia 0.9998 / 0.998. "
+            "It meets the issue's numbers but was not adopted: hard negatives (family B) FPR rose "
+            "from 0.004 to 0.012, benign/dev texts flagged from 6 to 8 of 846, and plain trivia "
+            "questions are blocked at its threshold (\"Who wrote Hamlet?\" 0.84, \"What is the "
+            "capital of Australia?\" 0.64; 2 of 10 such questions, against 0 of 10 for the shipped "
+            "model). A threshold at dev FPR 0.5 % (0.87) clears them but leaves recall 0.84. The "
+            "cause is in the data: BIPIA's injected instructions are task-irrelevant questions "
+            "(\"What is the capital of Brazil?\"), which are attacks inside a document and "
+            "ordinary requests from a user; one model for both directions cannot tell them "
+            "apart. Next step: separate heads (or a context feature) for direct user prompts "
+            "and for retrieved or tool content."),
         "tried_round5": (
             "Round 5 (`python -m training.injection_experiments base strip negs dupneg jailbreaks "
             "concat "
@@ -251,6 +273,11 @@ def training_set(spec: Spec, train_rows: list[Row]) -> tuple[list[str], list[int
         texts += [r.text for r in pool_rows]
         labels += [0] * len(pool_rows)
         sources += [r.source for r in pool_rows]
+    if spec.bipia_balance:
+        clean = [r.text for r in train_rows if r.source == "bipia" and r.label == 0]
+        texts += clean * spec.bipia_balance
+        labels += [0] * (len(clean) * spec.bipia_balance)
+        sources += ["bipia"] * (len(clean) * spec.bipia_balance)
     if spec.concat_aug:
         ct, cl = concatenations(train_rows, hard_negatives.train_set())
         texts += ct
@@ -376,6 +403,10 @@ def write_card(spec: Spec, report: dict[str, object], out_dir: Path = MODEL_DIR)
     if spec.bipia_diff:
         lines += ["Additions: the attack text inserted into each BIPIA *train* context "
                   "(attacked copy minus its clean twin) as extra positives.", ""]
+    if spec.bipia_balance:
+        lines += [f"Additions: each BIPIA clean train context repeated {spec.bipia_balance} more "
+                  "times, so that a context's clean and attacked copies balance and only the "
+                  "inserted attack separates them.", ""]
     if spec.concat_aug:
         lines += ["Additions (deepset-style compositions, built from *train* rows only by "
                   "`concatenations()`): each deepset train attack prefixed by a random deepset "
@@ -417,6 +448,7 @@ def write_card(spec: Spec, report: dict[str, object], out_dir: Path = MODEL_DIR)
         *([f"## Tried and not adopted\n{spec.extra['tried']}", ""]
           if "tried" in spec.extra else []),
         *([spec.extra["tried_round5"], ""] if "tried_round5" in spec.extra else []),
+        *([spec.extra["tried_round6"], ""] if "tried_round6" in spec.extra else []),
         "Limitations: English-centric (some German in the injection data); trained on public "
         "benchmarks, so novel attack styles score lower (see leave-one-source-out).",
         "",

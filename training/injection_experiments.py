@@ -1,4 +1,4 @@
-"""Round-5 experiments for prompt_injection's TPR at 1 % FPR (train-only data changes).
+"""Rounds 5-6 experiments for prompt_injection's TPR at 1 % FPR (train-only data changes).
 
 Each variant trains the run-time model (NB-LR document and segment heads) on
 the shipped training set plus one addition and prints dev ROC-AUC, dev TPR at
@@ -6,11 +6,12 @@ the shipped training set plus one addition and prints dev ROC-AUC, dev TPR at
 above the dev cut (the third-highest dev negative). Nothing here writes a model.
 
     python -m training.injection_experiments base strip negs dupneg jailbreaks concat concatk \
-        bipia_balance bipia_balance_seeds
+        bipia_balance bipia_balance_seeds direct
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 import tempfile
@@ -87,6 +88,47 @@ class Experiment:
                   flush=True)
 
 
+TRIVIA = ["What is the capital of Australia?", "Who wrote Hamlet?", "Who painted the Mona Lisa?",
+          "What is the boiling point of water?", "When did World War II end?",
+          "How many legs does a spider have?", "What is the largest planet in the solar system?",
+          "Who discovered penicillin?", "Who is the president of France?",
+          "What year did the Berlin Wall fall?"]
+
+
+def direct_only() -> None:
+    """A model for direct prompts: no BIPIA attacks in training, scored on non-BIPIA dev rows.
+
+    BIPIA's injected instructions are ordinary questions ("What is the capital of Brazil?"):
+    attacks inside a document, plain requests from a user. This measures what a separate
+    direct-prompt model would gain, against the shipped model on the same rows.
+    """
+    from assay.validators.linear import LinearTextValidator
+
+    rows = [r for r in load("injection", "train") if not (r.source == "bipia" and r.label == 1)]
+    dev = [r for r in load("injection", "dev") if r.source != "bipia"]
+    texts, ys = [r.text for r in dev], [r.label for r in dev]
+    shipped = [LinearTextValidator("prompt_injection").score(t) for t in texts]
+    print(f"{len(dev)} non-BIPIA dev rows, {sum(ys)} positives; shipped model: "
+          f"auc={tc.roc_auc(shipped, ys):.4f} tpr1={tc.tpr_at_fpr(shipped, ys, 0.01):.4f}")
+    tmp = Path(tempfile.mkdtemp())
+    for concat in (False, True):
+        spec = dataclasses.replace(SPEC, bipia_diff=False, concat_aug=concat)
+        train_texts, labels, _ = tc.training_set(spec, rows)
+        for c in (64.0, 256.0):
+            trained = tc.train_heads(train_texts, labels, c, True)
+            for mix in (0.5, 1.0):
+                v = tc.as_validator(f"direct_{int(concat)}_{int(c)}_{int(mix * 10)}",
+                                    tc.with_mix(trained, mix), 0.5, tmp)
+                s = tc.scores(v, texts)
+                negatives = sorted((x for x, y in zip(s, ys, strict=True) if y == 0),
+                                   reverse=True)
+                cut = negatives[int(0.01 * len(negatives))]
+                trivia = sum(x >= cut for x in tc.scores(v, TRIVIA))
+                print(f"direct concat={concat} C={c} mix={mix}: auc={tc.roc_auc(s, ys):.4f} "
+                      f"tpr1={tc.tpr_at_fpr(s, ys, 0.01):.4f} trivia>=cut={trivia}/10",
+                      flush=True)
+
+
 def main(which: list[str]) -> None:
     e = Experiment()
     rows = e.train_rows
@@ -124,6 +166,8 @@ def main(which: list[str]) -> None:
             ct, cl = tc.concatenations(rows, hard_negatives.train_set(), seed=seed)
             e.run(f"bipia_balance3+concat(seed {seed})", clean * 3 + ct,
                   [0] * (len(clean) * 3) + cl, c=256.0)
+    if "direct" in which:
+        direct_only()
     if "concatk" in which:
         for k in (2, 3):
             for c in (64.0, 256.0):

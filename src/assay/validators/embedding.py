@@ -36,7 +36,7 @@ from assay.validators._deps import (
 from assay.validators.normalize import normalize
 
 __all__ = ["DIM", "MAX_TOKENS", "TOKENIZER_PATH", "WINDOW_CHARS", "Embedder", "available",
-           "embedding", "embeddings", "get_embedder", "window_around", "windows"]
+           "embedding", "embeddings", "get_embedder", "require", "window_around", "windows"]
 
 DIM = 384
 MAX_TOKENS = 256
@@ -126,12 +126,17 @@ def get_embedder() -> Embedder:
     return _EMBEDDER
 
 
+def require() -> None:
+    """Raise an :class:`AssayError` naming the ``ml`` extra unless the embedding can load."""
+    require_onnxruntime()
+    require_tokenizers()
+    require_minilm()
+
+
 def available() -> bool:
     """Whether the ``ml`` extra's embedding dependencies import (the model is not loaded)."""
     try:
-        require_onnxruntime()
-        require_tokenizers()
-        require_minilm()
+        require()
     except AssayError:
         return False
     return True

@@ -74,6 +74,10 @@ def views(text: str) -> tuple[str, ...]:
 _CONFIDENT = 0.995
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 @dataclass(frozen=True, slots=True)
 class LinearModel:
     """Weights of one logistic-regression head over :mod:`assay.validators.ngrams` features."""
@@ -108,7 +112,7 @@ class LinearModel:
     def score(self, text: str) -> tuple[float, int, int]:
         """Probability and the (start, end) unit, in ``text``, that produced it."""
         z, start, end = self.logit(text)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), start, end
+        return _sigmoid(z), start, end
 
 
 T = TypeVar("T")
@@ -209,10 +213,6 @@ def _embedding_head(data: Any) -> EmbeddingHead:
     )
 
 
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-
 class LinearTextValidator:
     """A validator backed by one :class:`LinearModel`; reports one finding above threshold."""
 
@@ -226,15 +226,9 @@ class LinearTextValidator:
         self._head: EmbeddingHead | None = None
         default = self._model.threshold
         if embedding:
-            from assay.validators._deps import (
-                require_minilm,
-                require_onnxruntime,
-                require_tokenizers,
-            )
+            from assay.validators.embedding import require
 
-            require_onnxruntime()
-            require_tokenizers()
-            require_minilm()
+            require()
             self._head = load_head(model or name, directory)
             default = self._head.threshold
         self.threshold = default if threshold is None else float(threshold)

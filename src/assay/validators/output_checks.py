@@ -44,12 +44,8 @@ def resolve_method(method: str) -> str:
 
     if method == "auto":
         return "embedding" if embedding.available() else "lexical"
-    if method == "embedding" and not embedding.available():
-        from assay.validators._deps import require_minilm, require_onnxruntime, require_tokenizers
-
-        require_onnxruntime()
-        require_tokenizers()
-        require_minilm()
+    if method == "embedding":
+        embedding.require()
     return method
 
 _WORD_RE = re.compile(r"\w+")
@@ -236,9 +232,8 @@ class BannedTopicsValidator:
         self._matrix: Any = None
         if self.method == "embedding":
             from assay.validators.embedding import get_embedder
-            from assay.validators.normalize import normalize as _norm
 
-            self._matrix = get_embedder().encode([_norm(e).text for _, e in pairs])
+            self._matrix = get_embedder().encode([normalize(e).text for _, e in pairs])
         else:
             self._examples = [(topic, _vector(example)) for topic, example in pairs]
 

@@ -25,11 +25,12 @@ from starlette.routing import Route
 from assay.drift import DriftMonitor
 from assay.errors import AssayError
 from assay.gateway.evidence import DecisionRecorder
-from assay.gateway.guarding import Decision, GuardPort, load_guard, worst
+from assay.gateway.guarding import Decision, GuardPort, combined, load_guard, worst
 from assay.gateway.keys import KeyBinding, find_key, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
+from assay.guard.verdict import drift_signals
 from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
@@ -126,17 +127,13 @@ class Gateway:
         self, call: _Call, decisions: list[Decision], input_len: int, output_len: int
     ) -> None:
         """One drift event per request: guard scores, outcome, sizes and latency."""
-        signals: dict[str, float] = {
-            "blocked": float(any(d.action == "block" for d in decisions)),
-            "redacted": float(any(d.action == "redact" for d in decisions)),
-            "input_len": float(input_len),
-            "output_len": float(output_len),
-            "guard_ms": call.guard_ms,
-        }
-        for decision in decisions:
-            for finding in decision.findings:
-                name = f"score.{finding['validator']}"
-                signals[name] = max(signals.get(name, 0.0), float(finding["score"]))
+        signals = drift_signals(
+            (name for d in decisions for name in d.validators),
+            ((f["validator"], f["score"]) for d in decisions for f in d.findings),
+            blocked=any(d.action == "block" for d in decisions),
+            redacted=any(d.action == "redact" for d in decisions),
+            input_len=input_len, guard_ms=call.guard_ms)
+        signals["output_len"] = float(output_len)
         event = {"ts": time.time(), "system": call.binding.system, "signals": signals}
         self.drift.observe(event)
         if self.drift_tap is not None:
@@ -253,8 +250,7 @@ def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[An
     System messages are the application's own instructions: they are not checked
     as input, but the output guard uses them to detect system-prompt leaks.
     """
-    worst = Decision("allow", "")
-    findings: list[dict[str, Any]] = []
+    decisions: list[Decision] = []
     guarded: list[Any] = []
     prompt_parts: list[str] = []
     for message in messages:
@@ -264,15 +260,12 @@ def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[An
         text = _message_text(message)
         decision = call.guard.check_input(text, system=call.binding.system)
         call.guard_ms += decision.guard_ms
-        findings.extend(decision.findings)
-        if decision.worse(worst):
-            worst = decision
+        decisions.append(decision)
         if decision.action == "redact" and isinstance(message.get("content"), str):
             message = {**message, "content": decision.text}
         guarded.append(message)
         prompt_parts.append(_message_text(message))
-    combined = Decision(worst.action, "", tuple(findings), call.guard_ms, worst.error)
-    return combined, guarded, "\n".join(prompt_parts)
+    return combined(decisions, call.guard_ms), guarded, "\n".join(prompt_parts)
 
 
 # -- handlers -------------------------------------------------------------------------

@@ -9,11 +9,12 @@ fails open by accident. :class:`NoGuard` passes everything (guard off).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from assay.guard.verdict import SEVERITY
 from assay.validators import CheckContext
 
 __all__ = [
@@ -22,11 +23,11 @@ __all__ = [
     "NoGuard",
     "PolicyGuard",
     "StreamSettings",
+    "combined",
     "load_guard",
     "worst",
 ]
 
-_SEVERITY = {"allow": 0, "log": 0, "warn": 1, "redact": 2, "block": 3}
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class Decision:
     findings: tuple[dict[str, Any], ...] = ()
     guard_ms: float = 0.0
     error: str | None = None
+    validators: tuple[str, ...] = ()  # the validators that ran (their scores are signals)
 
     def worse(self, other: Decision) -> bool:
-        return _SEVERITY.get(self.action, 0) > _SEVERITY.get(other.action, 0)
+        return SEVERITY.get(self.action, 0) > SEVERITY.get(other.action, 0)
 
 
 def worst(decisions: Iterable[Decision]) -> Decision:
@@ -50,6 +52,14 @@ def worst(decisions: Iterable[Decision]) -> Decision:
         if decision.worse(chosen):
             chosen = decision
     return chosen
+
+
+def combined(decisions: Sequence[Decision], guard_ms: float) -> Decision:
+    """One decision for several checks of one request (messages, stream windows)."""
+    chosen = worst(decisions)
+    findings = tuple(f for d in decisions for f in d.findings)
+    ran = tuple(dict.fromkeys(name for d in decisions for name in d.validators))
+    return Decision(chosen.action, "", findings, guard_ms, chosen.error, ran)
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,8 @@ class PolicyGuard:
         )
         forwarded = verdict.redacted_text if action == "redact" and verdict.redacted_text else text
         error = getattr(verdict, "error", None)
-        return Decision(action, forwarded, findings, elapsed, error)
+        ran = tuple(key for key in verdict.timings_ms if key != "normalize")
+        return Decision(action, forwarded, findings, elapsed, error, ran)
 
 
 def load_guard(policy: str | None) -> GuardPort:

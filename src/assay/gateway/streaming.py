@@ -13,7 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from assay.gateway.guarding import Decision, GuardPort, StreamSettings
+from assay.gateway.guarding import Decision, GuardPort, StreamSettings, combined
 
 __all__ = ["StreamGuard", "parse_sse", "sse_event"]
 
@@ -55,8 +55,7 @@ class StreamGuard:
         self.released = 0
         self.blocked: Decision | None = None
         self.guard_ms = 0.0
-        self._findings: list[dict[str, Any]] = []
-        self._worst = Decision("allow", "")
+        self._decisions: list[Decision] = []
         self._redacted_to = 0  # absolute end of the last span already replaced by a marker
 
     def feed(self, delta: str) -> list[str]:
@@ -87,7 +86,7 @@ class StreamGuard:
         """The verdict over the whole stream, for evidence."""
         if self.blocked is not None:
             return self.blocked
-        return Decision(self._worst.action, "", tuple(self._findings), self.guard_ms)
+        return combined(self._decisions, self.guard_ms)
 
     def _check(self, start: int, end: int, lookahead: int) -> str | None:
         """Check [start - overlap, lookahead); release [start, end) unless blocked."""
@@ -112,9 +111,7 @@ class StreamGuard:
 
     def _record(self, decision: Decision) -> None:
         self.guard_ms += decision.guard_ms
-        self._findings.extend(decision.findings)
-        if decision.worse(self._worst):
-            self._worst = decision
+        self._decisions.append(decision)
 
 
 def _redact(

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from assay.guard.policy import Policy, Rule, build_validator, default_policy_text, load_policy
 from assay.guard.policy import parse_policy as _parse_policy
-from assay.guard.verdict import ACTION_OF, SEVERITY, DecisionContext, Direction, Verdict
+from assay.guard.verdict import (
+    ACTION_OF,
+    SEVERITY,
+    DecisionContext,
+    Direction,
+    Verdict,
+    drift_signals,
+)
 from assay.validators import CheckContext, Finding, Validator, get_validator, normalize, redact
 
 if TYPE_CHECKING:
@@ -227,17 +234,11 @@ class Guard:
 
     def _drift_event(self, verdict: Verdict, decision: DecisionContext) -> dict[str, Any]:
         """A drift event (assay.drift.events schema); scores below threshold read as 0."""
-        signals: dict[str, float] = {}
-        for key in verdict.timings_ms:
-            if key != "normalize":
-                signals[f"score.{key}"] = 0.0
-        for f in verdict.findings:
-            name = f"score.{f.validator}"
-            signals[name] = max(signals.get(name, 0.0), f.score)
-        signals["blocked"] = 1.0 if verdict.action == "block" else 0.0
-        signals["redacted"] = 1.0 if verdict.action == "redact" else 0.0
-        signals["input_len"] = float(len(decision.text))
-        signals["guard_ms"] = verdict.total_ms
+        signals = drift_signals(
+            (key for key in verdict.timings_ms if key != "normalize"),
+            ((f.validator, f.score) for f in verdict.findings),
+            blocked=verdict.action == "block", redacted=verdict.action == "redact",
+            input_len=len(decision.text), guard_ms=verdict.total_ms)
         return {"ts": decision.ts, "system": decision.system or "default", "signals": signals,
                 "categories": {"language": self._detect_language(decision.text)}}
 

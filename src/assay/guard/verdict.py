@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -11,7 +12,8 @@ from assay.validators import CheckContext, Finding
 if TYPE_CHECKING:
     from assay.guard.policy import Policy
 
-__all__ = ["SEVERITY", "DecisionContext", "Direction", "GuardBlocked", "Verdict"]
+__all__ = ["SEVERITY", "DecisionContext", "Direction", "GuardBlocked", "Verdict",
+           "drift_signals"]
 
 Direction = Literal["input", "output"]
 
@@ -83,3 +85,22 @@ class GuardBlocked(AssayError):
                          + (f": {verdict.error}" if verdict.error else ""))
         self.verdict = verdict
         self.direction = direction
+
+
+def drift_signals(ran: Iterable[str], scores: Iterable[tuple[str, float]], *, blocked: bool,
+                  redacted: bool, input_len: int, guard_ms: float) -> dict[str, float]:
+    """The numeric signals of a drift event (``assay.drift.events``) for guard decisions.
+
+    ``ran``: the validators that ran, each ``score.<name>`` 0.0 unless a finding
+    (``scores``: validator, score) raises it, so a quiet validator still counts as
+    an observation rather than a missing value.
+    """
+    signals = {f"score.{name}": 0.0 for name in ran}
+    for name, score in scores:
+        key = f"score.{name}"
+        signals[key] = max(signals.get(key, 0.0), float(score))
+    signals["blocked"] = 1.0 if blocked else 0.0
+    signals["redacted"] = 1.0 if redacted else 0.0
+    signals["input_len"] = float(input_len)
+    signals["guard_ms"] = guard_ms
+    return signals

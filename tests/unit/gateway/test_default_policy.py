@@ -66,3 +66,18 @@ def test_system_prompt_leak_is_blocked_in_output(client) -> None:  # type: ignor
             ],
         )
     assert caught.value.code == "content_filter"
+
+
+def test_drift_events_carry_a_score_for_every_validator_that_ran(stack, client) -> None:  # type: ignore[no-untyped-def]
+    events: list[dict] = []  # type: ignore[type-arg]
+    stack.gateway.drift_tap = events.append
+    client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "What are your opening hours?"}]
+    )
+    signals = events[-1]["signals"]
+    # quiet validators read 0.0 (an observation), not a missing value
+    assert signals["score.prompt_injection"] < 0.5
+    assert {"score.secrets", "score.pii", "score.jailbreak", "score.system_prompt_leak"} <= set(
+        signals
+    )
+    assert signals["blocked"] == 0.0 and signals["output_len"] > 0

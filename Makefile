@@ -33,6 +33,7 @@ bench: $(VENV)/.test-installed
 models: $(VENV)/.test-installed
 	$(BIN)/pip install --quiet -e '.[ml]'
 	$(BIN)/python -m training.train_classifiers
+	$(BIN)/python -m training.injection_direct
 	$(BIN)/python -m training.train_embedding_heads
 
 clean:

@@ -107,13 +107,20 @@ class Heads:
     calib: tuple[float, float] = (1.0, 0.0)
 
 
+def float32_at_most(x: float) -> np.float32:
+    """``x`` as the largest float32 <= x: a threshold picked at a dev score must still
+    let that score through after storage (rounding up once dropped a dev positive)."""
+    y = np.float32(x)
+    return y if float(y) <= x else np.nextafter(y, np.float32(-np.inf))
+
+
 def save(name: str, heads: Heads, threshold: float, directory: Path = MODEL_DIR) -> Path:
     """Write ``<name>.npz`` (float16 weights, compressed, no pickles)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.npz"
     arrays: dict[str, Any] = {
         "weights": heads.weights.astype(np.float16), "bias": np.float32(heads.bias),
-        "threshold": np.float32(threshold), "bits": np.int32(ngrams.BITS),
+        "threshold": float32_at_most(threshold), "bits": np.int32(ngrams.BITS),
         "version": np.int32(2), "calib": np.asarray(heads.calib, dtype=np.float32),
     }
     if heads.seg_weights is not None:

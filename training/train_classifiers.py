@@ -342,7 +342,7 @@ def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
             print(f"  leave out {src}", flush=True)
             lheads = with_mix(train_heads(t_texts, t_labels, c, segment), heads.seg_mix,
                               heads.calib)
-            lv = as_validator(f"{spec.name}_loso", lheads, threshold, tmp)
+            lv = as_validator(f"{spec.name}_loso_{src}", lheads, threshold, tmp)
             pos = [r.text for r in everything if r.source == src and r.label == 1]
             neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
             neg += [r.text for r in everything if r.source == src and r.label == 0]

@@ -218,7 +218,7 @@ def train(es: EmbSpec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
             print(f"  leave out {src}", flush=True)
             heads = with_mix(train_heads([t for t, k in zip(texts, keep, strict=True) if k],
                                          [int(v) for v in y[keep]], c_lin, mix > 0), mix)
-            lv = as_validator(f"{es.name}_loso", heads, 0.5, Path(tmp))
+            lv = as_validator(f"{es.name}_loso_{src}", heads, 0.5, Path(tmp))
             lw, lb = fit_head(x[keep], y[keep], c)
             pos = [r.text for r in everything if r.source == src and r.label == 1]
             neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
@@ -285,7 +285,7 @@ def write_card_section(name: str, r: dict[str, Any], out_dir: Path = MODEL_DIR) 
         f"{r['dev_in_band'] * 100:.0f} % of injection/dev texts and "
         f"{bd['in_band'] * 100:.0f} % of benign/dev texts fall in the band.",
         "",
-        "| dev (injection) | linear only (shipped default) | full stack | cascade (as shipped, "
+        "| dev (injection) | general linear model alone | full stack | cascade (as shipped, "
         "opt-in) |",
         "|---|---:|---:|---:|",
         *[f"| {k} | {lin[k]} | {full[k]} | {dev[k]} |" for k in

@@ -23,6 +23,7 @@ from assay.errors import AssayError, UsageError
 
 if TYPE_CHECKING:
     from assay.guard import Guard, Verdict
+    from assay.validators import CheckContext
 
 __all__ = ["BLOCKED_EXIT", "app"]
 
@@ -108,29 +109,44 @@ def check(
         str | None,
         typer.Option("--system", help="AI system the evidence is about (with --record)."),
     ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option("--origin", help="Where input comes from: 'prompt' (a user's request) or "
+                     "'document' (tool output, retrieved text); default: inferred."),
+    ] = None,
 ) -> None:
     """Check a text (or a JSONL batch); exit 3 when blocked, 0 otherwise."""
     if batch is not None and text is not None:
         raise UsageError("give either TEXT or --batch FILE, not both")
     if prompt is not None and not output:
         raise UsageError("--prompt only applies with --output")
+    if origin not in (None, "prompt", "document"):
+        raise UsageError("--origin must be 'prompt' or 'document'")
+    from assay.validators import CheckContext
+
+    ctx = None if origin is None else CheckContext(
+        origin="document" if origin == "document" else "prompt")
     with _recorder(record, system) as sink:
         guard = _guard(policy, sink)
         blocked = (
-            _batch(guard, batch, output, as_json)
+            _batch(guard, batch, output, as_json, ctx)
             if batch is not None
-            else _single(guard, _read_text(text), output, prompt, as_json)
+            else _single(guard, _read_text(text), output, prompt, as_json, ctx)
         )
     if blocked:
         raise typer.Exit(BLOCKED_EXIT)
 
 
-def _check(guard: Guard, text: str, output: bool, prompt: str | None) -> Verdict:
-    return guard.check_output(text, prompt=prompt) if output else guard.check_input(text)
+def _check(guard: Guard, text: str, output: bool, prompt: str | None,
+           ctx: CheckContext | None) -> Verdict:
+    if output:
+        return guard.check_output(text, prompt=prompt)
+    return guard.check_input(text, ctx)
 
 
-def _single(guard: Guard, text: str, output: bool, prompt: str | None, as_json: bool) -> bool:
-    verdict = _check(guard, text, output, prompt)
+def _single(guard: Guard, text: str, output: bool, prompt: str | None, as_json: bool,
+            ctx: CheckContext | None) -> bool:
+    verdict = _check(guard, text, output, prompt, ctx)
     if as_json:
         print_json(verdict.as_dict())
     else:
@@ -158,7 +174,8 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def _batch(guard: Guard, path: Path, output: bool, as_json: bool) -> bool:
+def _batch(guard: Guard, path: Path, output: bool, as_json: bool,
+           ctx: CheckContext | None) -> bool:
     rows = _rows(path)
     counts: Counter[str] = Counter()
     times: list[float] = []
@@ -174,7 +191,7 @@ def _batch(guard: Guard, path: Path, output: bool, as_json: bool) -> bool:
         task = bar.add_task("check", total=len(rows), blocked=0)
         for number, row in rows:
             prompt = row.get("prompt") if isinstance(row.get("prompt"), str) else None
-            verdict = _check(guard, row["text"], output, prompt)
+            verdict = _check(guard, row["text"], output, prompt, ctx)
             counts[verdict.action] += 1
             times.append(verdict.total_ms)
             if as_json:

@@ -25,7 +25,14 @@ from starlette.routing import Route
 from assay.drift import DriftMonitor
 from assay.errors import AssayError
 from assay.gateway.evidence import DecisionRecorder
-from assay.gateway.guarding import Decision, GuardPort, combined, load_guard, worst
+from assay.gateway.guarding import (
+    Decision,
+    GuardPort,
+    Origin,
+    combined,
+    load_guard,
+    worst,
+)
 from assay.gateway.keys import KeyBinding, find_key, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
@@ -258,7 +265,9 @@ def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[An
             guarded.append(message)
             continue
         text = _message_text(message)
-        decision = call.guard.check_input(text, system=call.binding.system)
+        # tool and function results are content an attacker may have written into
+        origin: Origin = "document" if message.get("role") in ("tool", "function") else None
+        decision = call.guard.check_input(text, system=call.binding.system, origin=origin)
         call.guard_ms += decision.guard_ms
         decisions.append(decision)
         if decision.action == "redact" and isinstance(message.get("content"), str):

@@ -12,10 +12,13 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from assay.guard.verdict import SEVERITY
 from assay.validators import CheckContext
+
+#: Where a guarded input comes from (see :attr:`CheckContext.origin`); None: infer.
+Origin = Literal["prompt", "document"] | None
 
 __all__ = [
     "Decision",
@@ -76,7 +79,7 @@ class GuardPort(Protocol):
 
     stream: StreamSettings
 
-    def check_input(self, text: str, *, system: str) -> Decision: ...
+    def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision: ...
 
     def check_output(
         self, text: str, *, prompt: str, system: str, system_prompt: str | None = None
@@ -89,7 +92,7 @@ class NoGuard:
 
     stream: StreamSettings = field(default_factory=lambda: StreamSettings(mode="flag"))
 
-    def check_input(self, text: str, *, system: str) -> Decision:
+    def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         return Decision("allow", text)
 
     def check_output(
@@ -112,8 +115,9 @@ class PolicyGuard:
             overlap=int(getattr(stream, "overlap", 64)),
         )
 
-    def check_input(self, text: str, *, system: str) -> Decision:
-        return self._run(lambda: self._guard.check_input(text), text)
+    def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
+        ctx = CheckContext(origin=origin) if origin is not None else None
+        return self._run(lambda: self._guard.check_input(text, ctx), text)
 
     def check_output(
         self, text: str, *, prompt: str, system: str, system_prompt: str | None = None

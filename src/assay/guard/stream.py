@@ -20,7 +20,7 @@ the first block, so a response is one piece of evidence, not one per window.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assay.guard.engine import Guard
 from assay.guard.verdict import ACTION_OF, SEVERITY, DecisionContext, Verdict
@@ -59,8 +59,7 @@ class StreamChecker:
         if not 0 <= self.overlap < self.window:
             raise ValueError("stream overlap must be >= 0 and smaller than the window")
         if prompt is not None:
-            ctx = CheckContext(prompt=prompt) if ctx is None else CheckContext(
-                prompt, ctx.system_prompt, ctx.canary, ctx.metadata)
+            ctx = CheckContext(prompt=prompt) if ctx is None else replace(ctx, prompt=prompt)
         self.ctx = ctx
         self._redacting = {r.validator for r in guard.policy.output if r.action == "redact"}
         self._parts: list[str] = []

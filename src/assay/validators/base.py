@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = ["TIER_DETERMINISTIC", "TIER_EMBEDDING", "TIER_LINEAR", "CheckContext", "Finding", "Span",
            "Validator"]
@@ -65,6 +65,10 @@ class CheckContext:
     system_prompt: str | None = None
     canary: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: Where an input text comes from: ``"prompt"`` (a user's own request) or
+    #: ``"document"`` (tool output, retrieved content, a file); ``prompt_injection``
+    #: routes on it. ``None``: inferred from the text's structure.
+    origin: Literal["prompt", "document"] | None = None
 
 
 EMPTY_CONTEXT = CheckContext()

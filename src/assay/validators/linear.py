@@ -39,10 +39,12 @@ from assay.validators.encoded import decode_payloads
 from assay.validators.ngrams import BITS, pool
 from assay.validators.normalize import normalize
 
-__all__ = ["MODEL_DIR", "EmbeddingHead", "LinearModel", "LinearTextValidator", "deleet",
-           "load_head", "load_model", "views"]
+__all__ = ["MODEL_DIR", "EmbeddingHead", "LinearModel", "LinearTextValidator", "ViewScorer",
+           "deleet", "linear_model", "load_head", "load_model", "load_once", "sigmoid", "views"]
 
 MODEL_DIR = Path(__file__).parent / "models"
+#: Scores one view: (probability, start, end of the unit that produced it).
+ViewScorer = Callable[[str], tuple[float, int, int]]
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "|": "l", "8": "b", "9": "g"})
 _LEET_RE = re.compile(r"[A-Za-z][013457@$!|89]+[A-Za-z]|\b[013457@$][A-Za-z]{2,}")
@@ -74,7 +76,7 @@ def views(text: str) -> tuple[str, ...]:
 _CONFIDENT = 0.995
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -112,37 +114,44 @@ class LinearModel:
     def score(self, text: str) -> tuple[float, int, int]:
         """Probability and the (start, end) unit, in ``text``, that produced it."""
         z, start, end = self.logit(text)
-        return _sigmoid(z), start, end
+        return sigmoid(z), start, end
 
 
 T = TypeVar("T")
-_CACHE: dict[Path, Any] = {}
+_CACHE: dict[tuple[Path, int, int], Any] = {}
 _LOCK = threading.Lock()
 
 
-def _load_once(path: Path, missing: str, build: Callable[[Any], T]) -> T:
-    """``build(npz data)`` once per file and process (thread-safe); ``missing``: the error."""
-    cached = _CACHE.get(path)
+def load_once(path: Path, missing: str, build: Callable[[Any], T]) -> T:
+    """``build(npz data)`` once per file version and process (thread-safe).
+
+    The key includes the file's mtime and size, so a model rewritten at the same path
+    (training writes candidates to one scratch directory) is never served stale.
+    """
+    np = require_numpy()
+    try:
+        stat = path.stat()
+    except OSError:
+        raise AssayError(missing) from None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    cached = _CACHE.get(key)
     if cached is not None:
         return cast(T, cached)
-    np = require_numpy()
-    if not path.is_file():
-        raise AssayError(missing)
     with _LOCK:
-        if path not in _CACHE:
+        if key not in _CACHE:
             with np.load(path, allow_pickle=False) as data:
-                _CACHE[path] = build(data)
-        return cast(T, _CACHE[path])
+                _CACHE[key] = build(data)
+        return cast(T, _CACHE[key])
 
 
 def load_model(name: str, directory: Path | None = None) -> LinearModel:
     """Load ``<name>.npz`` once per process (thread-safe)."""
     path = (directory or MODEL_DIR) / f"{name}.npz"
-    return _load_once(path, f"The model file {path} is missing; rebuild it with `make models`.",
-                      lambda data: _linear_model(name, path, data))
+    return load_once(path, f"The model file {path} is missing; rebuild it with `make models`.",
+                      lambda data: linear_model(name, path, data))
 
 
-def _linear_model(name: str, path: Path, data: Any) -> LinearModel:
+def linear_model(name: str, path: Path, data: Any) -> LinearModel:
     np = require_numpy()
     bits = int(data["bits"])
     if bits != BITS:
@@ -198,7 +207,7 @@ def load_head(name: str, directory: Path | None = None) -> EmbeddingHead:
     path = (directory or MODEL_DIR) / f"{name}.embed.npz"
     missing = (f"The validator {name!r} has no embedding head ({path} is missing); "
                "set embedding: false or rebuild it with `make models`.")
-    return _load_once(path, missing, _embedding_head)
+    return load_once(path, missing, _embedding_head)
 
 
 def _embedding_head(data: Any) -> EmbeddingHead:
@@ -237,15 +246,21 @@ class LinearTextValidator:
 
     def score(self, text: str, ctx: CheckContext | None = None) -> float:
         """Highest probability over the views of ``text`` (what ROC curves are drawn from)."""
-        return self._score_span(text)[0]
+        return self._score_span(text, ctx)[0]
 
-    def _score_span(self, text: str) -> tuple[float, tuple[int, int]]:
+    def _view_scorer(self, text: str, ctx: CheckContext | None) -> ViewScorer:
+        """How one view of the normalised ``text`` is scored (subclasses may route)."""
+        return self._model.score
+
+    def _score_span(self, text: str, ctx: CheckContext | None = None
+                    ) -> tuple[float, tuple[int, int]]:
         norm = normalize(text)
         best = 0.0
         span = (0, len(text))
         unit = (0, len(norm.text))
+        scorer = self._view_scorer(norm.text, ctx) if self._head is None else self._model.score
         for i, view in enumerate(views(norm.text)):
-            p, start, end = self._model.score(view)
+            p, start, end = scorer(view)
             if p > best:
                 best = p
                 span = norm.to_original(start, end) if i == 0 and norm.text else (0, len(text))
@@ -270,11 +285,11 @@ class LinearTextValidator:
             self.cascaded += 1
             lo, hi = window_around(text, *unit)
             z_head = head.head_logit(unit_embedding(text[lo:hi]))
-        return _sigmoid(head.combine(z_raw, z_head))
+        return sigmoid(head.combine(z_raw, z_head))
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
         """One finding when the score reaches the threshold."""
-        p, span = self._score_span(text)
+        p, span = self._score_span(text, ctx)
         if p < self.threshold:
             return []
         return [Finding(self.name, p, self.name, (span,), f"score {p:.3f} >= {self.threshold:.3f}")]

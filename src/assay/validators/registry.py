@@ -31,7 +31,7 @@ _FACTORIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "refusal": ("output_checks", "RefusalValidator", {}),
     "relevance": ("output_checks", "RelevanceValidator", {}),
     "banned_topics": ("output_checks", "BannedTopicsValidator", {}),
-    "prompt_injection": ("linear", "LinearTextValidator", {"name": "prompt_injection"}),
+    "prompt_injection": ("injection", "InjectionValidator", {"name": "prompt_injection"}),
     "jailbreak": ("linear", "LinearTextValidator", {"name": "jailbreak"}),
     "harmful_request": ("linear", "LinearTextValidator", {"name": "harmful_request"}),
     "toxicity": ("linear", "LinearTextValidator", {"name": "toxicity"}),

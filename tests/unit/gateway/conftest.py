@@ -26,6 +26,7 @@ class RuleGuard:
 
     stream: StreamSettings = field(default_factory=StreamSettings)
     fail: bool = False
+    origins: list[str | None] = field(default_factory=list)
 
     def _decide(self, text: str) -> Decision:
         if self.fail:
@@ -42,7 +43,8 @@ class RuleGuard:
             return Decision("redact", redacted, (finding,), 0.1)
         return Decision("allow", text, (), 0.1)
 
-    def check_input(self, text: str, *, system: str) -> Decision:
+    def check_input(self, text: str, *, system: str, origin: str | None = None) -> Decision:
+        self.origins.append(origin)
         return self._decide(text)
 
     def check_output(

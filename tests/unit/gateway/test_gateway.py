@@ -49,6 +49,22 @@ def test_injection_is_blocked_with_content_filter(stack) -> None:  # type: ignor
     assert caught.value.code == "content_filter"
 
 
+def test_tool_results_are_guarded_as_documents(stack) -> None:  # type: ignore[no-untyped-def]
+    # prompt_injection routes on origin: tool output is content an attacker may write into
+    _client(stack).chat.completions.create(
+        model=MODEL,
+        messages=[
+            {"role": "system", "content": "You are a shop assistant."},
+            {"role": "user", "content": "Where is my order?"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [{"id": "c1", "type": "function",
+                             "function": {"name": "track", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "Shipped on Monday."},
+        ],
+    )
+    assert stack.guard.origins == [None, "document"]
+
+
 def test_pii_is_redacted_before_the_upstream(stack) -> None:  # type: ignore[no-untyped-def]
     raw = _client(stack).chat.completions.with_raw_response.create(
         model=f"{MODEL}:reply=ok",

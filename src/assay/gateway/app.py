@@ -42,6 +42,9 @@ from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
 
+#: What is sent upstream: re-encoded data when the guard changed it, else the raw bytes.
+Payload = dict[str, Any] | bytes
+
 _HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -86,6 +89,7 @@ class _Call:
     usage: dict[str, Any] | None = None
     decisions: list[Decision] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    raw_body: bytes = b""  # the request as received: forwarded as is when nothing changed
     guard_ms: float = 0.0
 
 
@@ -187,7 +191,8 @@ class Gateway:
         request.state.assay_call = call
         return call
 
-    async def read_json(self, request: Request) -> dict[str, Any] | Response:
+    async def read_json(self, request: Request) -> tuple[dict[str, Any], bytes] | Response:
+        """The request's JSON object and its raw bytes, or the error response."""
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.settings.body_limit:
             return _error(f"request body over {self.settings.body_limit} bytes", 413, "too_large")
@@ -204,13 +209,20 @@ class Gateway:
             return _error(f"request body is not valid JSON: {exc}", 400, "invalid_json")
         if not isinstance(data, dict):
             return _error("request body must be a JSON object", 400, "invalid_json")
-        return data
+        return data, bytes(body)
 
     def upstream_headers(self, call: _Call) -> dict[str, str]:
         headers = {"content-type": "application/json"}
         if call.credential:
             headers["authorization"] = f"Bearer {call.credential}"
         return headers
+
+
+def _json_response(data: Any, original: bytes, changed: bool) -> Response:
+    """The upstream's own bytes when the guard changed nothing (no re-encoding)."""
+    if changed:
+        return JSONResponse(data)
+    return Response(original, media_type="application/json")
 
 
 def _passthrough(status: int, headers: dict[str, str], content: bytes) -> Response:
@@ -286,9 +298,10 @@ async def _begin(request: Request) -> tuple[Gateway, _Call, dict[str, Any]] | Re
     call = await gateway.authenticate(request)
     if isinstance(call, Response):
         return call
-    body = await gateway.read_json(request)
-    if isinstance(body, Response):
-        return body
+    read = await gateway.read_json(request)
+    if isinstance(read, Response):
+        return read
+    body, call.raw_body = read
     call.model = str(body.get("model", ""))
     return gateway, call, body
 
@@ -312,13 +325,14 @@ async def _chat(request: Request) -> Response:
     if decision.action == "block":
         gateway.observe(call, [decision], len(prompt), 0)
         return _blocked(decision, "request", call.guard_ms)
-    body = {**body, "messages": guarded}
+    changed = any(g is not m for g, m in zip(guarded, messages, strict=True))
+    payload = {**body, "messages": guarded} if changed else call.raw_body
     if body.get("stream"):
-        return await _chat_stream(gateway, call, body, prompt, decision.action)
-    return await _chat_once(gateway, call, body, prompt, decision)
+        return await _chat_stream(gateway, call, payload, prompt, decision.action)
+    return await _chat_once(gateway, call, payload, prompt, decision)
 
 
-async def _post(gateway: Gateway, call: _Call, path: str, body: dict[str, Any]) -> Reply | Response:
+async def _post(gateway: Gateway, call: _Call, path: str, body: Payload) -> Reply | Response:
     try:
         return await gateway.upstream.request(
             "POST", f"{call.upstream}{path}", gateway.upstream_headers(call), body
@@ -328,7 +342,7 @@ async def _post(gateway: Gateway, call: _Call, path: str, body: dict[str, Any]) 
 
 
 async def _chat_once(
-    gateway: Gateway, call: _Call, body: dict[str, Any], prompt: str, input_decision: Decision
+    gateway: Gateway, call: _Call, body: Payload, prompt: str, input_decision: Decision
 ) -> Response:
     upstream = await _post(gateway, call, "/v1/chat/completions", body)
     if isinstance(upstream, Response):
@@ -345,6 +359,7 @@ async def _chat_once(
         )
     decisions = [input_decision]
     output_len = 0
+    changed = False
     for choice in choices:
         message = choice.get("message") or {}
         text = message.get("content") or ""
@@ -360,14 +375,15 @@ async def _chat_once(
             return _blocked(decision, "response", call.guard_ms)
         if decision.action == "redact":
             message["content"] = decision.text
+            changed = True
     gateway.observe(call, decisions, len(prompt), output_len)
-    response = JSONResponse(data)
+    response = _json_response(data, upstream.content, changed)
     response.headers.update(_decision_headers(worst(decisions).action, call.guard_ms))
     return response
 
 
 async def _chat_stream(
-    gateway: Gateway, call: _Call, body: dict[str, Any], prompt: str, input_action: str
+    gateway: Gateway, call: _Call, body: Payload, prompt: str, input_action: str
 ) -> Response:
     try:
         upstream = await gateway.upstream.stream(
@@ -513,15 +529,21 @@ async def _completions(request: Request) -> Response:
     gateway.record(call, "input", decision, request_body=body)
     if decision.action == "block":
         return _blocked(decision, "request", call.guard_ms)
-    if decision.action == "redact":
-        body = {**body, "prompt": decision.text}
-    upstream = await _post(gateway, call, "/v1/completions", body)
+    payload = {**body, "prompt": decision.text} if decision.action == "redact" else call.raw_body
+    upstream = await _post(gateway, call, "/v1/completions", payload)
     if isinstance(upstream, Response):
         return upstream
     if upstream.status >= 400:
         return _passthrough(upstream.status, upstream.headers, upstream.content)
-    data = json.loads(upstream.content)
-    for choice in data.get("choices", []):
+    try:
+        data = json.loads(upstream.content)
+        choices = data["choices"]
+    except (ValueError, KeyError, TypeError):
+        return _error(
+            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
+        )
+    changed = False
+    for choice in choices:
         out = call.guard.check_output(
             str(choice.get("text", "")), prompt=text, system=call.binding.system
         )
@@ -531,7 +553,8 @@ async def _completions(request: Request) -> Response:
             return _blocked(out, "response", call.guard_ms)
         if out.action == "redact":
             choice["text"] = out.text
-    response = JSONResponse(data)
+            changed = True
+    response = _json_response(data, upstream.content, changed)
     response.headers.update(_decision_headers(decision.action, call.guard_ms))
     return response
 
@@ -555,7 +578,7 @@ async def _embeddings(request: Request) -> Response:
     gateway.record(call, "input", decision, request_body=body)
     if decision.action == "block":
         return _blocked(decision, "request", call.guard_ms)
-    upstream = await _post(gateway, call, "/v1/embeddings", body)
+    upstream = await _post(gateway, call, "/v1/embeddings", call.raw_body)
     if isinstance(upstream, Response):
         return upstream
     response = _passthrough(upstream.status, upstream.headers, upstream.content)

@@ -54,6 +54,11 @@ class StreamReply:
         self._response.release()
 
 
+def _payload(body: Any) -> dict[str, Any]:
+    """aiohttp's keyword for ``body``: raw bytes are forwarded without re-encoding."""
+    return {"data": body} if isinstance(body, bytes) else {"json": body}
+
+
 class Upstream:
     """One pooled session per gateway process, created inside the event loop."""
 
@@ -73,8 +78,10 @@ class Upstream:
     async def request(
         self, method: str, url: str, headers: dict[str, str], body: Any = None
     ) -> Reply:
+        """``body``: JSON-able data, or bytes already encoded (sent as they are)."""
         try:
-            async with self._client().request(method, url, json=body, headers=headers) as resp:
+            async with self._client().request(method, url, headers=headers,
+                                              **_payload(body)) as resp:
                 return Reply(resp.status, dict(resp.headers), await resp.read())
         except TimeoutError as exc:
             raise UpstreamError("timeout", "the upstream model timed out") from exc
@@ -83,7 +90,7 @@ class Upstream:
 
     async def stream(self, url: str, headers: dict[str, str], body: Any) -> StreamReply:
         try:
-            response = await self._client().post(url, json=body, headers=headers)
+            response = await self._client().post(url, headers=headers, **_payload(body))
         except TimeoutError as exc:
             raise UpstreamError("timeout", "the upstream model timed out") from exc
         except aiohttp.ClientError as exc:

@@ -122,16 +122,27 @@ def parse_entry(data: bytes) -> dict[str, Any]:
     return value
 
 
+_JSON_SCALARS = (str, int, bool, type(None))
+
+
 def _check_json_value(value: Any, where: str) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise AssayError(f"{where} holds {value}, which JSON cannot represent")
+    """Refuse anything canonical JSON cannot hold. Hot (every gateway decision): exact
+    scalar types return first, and a child's path is only built when it is a container."""
+    if type(value) in _JSON_SCALARS:
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise AssayError(f"{where} holds {value}, which JSON cannot represent")
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise AssayError(f"{where} has a non-string key {key!r}")
-            _check_json_value(item, f"{where}.{key}")
+            if type(item) not in _JSON_SCALARS:
+                _check_json_value(item, f"{where}.{key}")
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _check_json_value(item, f"{where}[{i}]")
-    elif not isinstance(value, str | int | float | bool | type(None)):
+            if type(item) not in _JSON_SCALARS:
+                _check_json_value(item, f"{where}[{i}]")
+    elif not isinstance(value, str | int | bool):
         raise AssayError(f"{where} holds a {type(value).__name__}, which is not JSON")

@@ -33,7 +33,7 @@ from assay.gateway.guarding import (
     load_guard,
     worst,
 )
-from assay.gateway.keys import KeyBinding, find_key, resolve_credential
+from assay.gateway.keys import KeyBinding, find_key, list_keys, resolve_credential
 from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
@@ -119,6 +119,17 @@ class Gateway:
     def use_guard(self, policy: str, guard: GuardPort) -> None:
         """Serve ``policy`` with an already-built guard (embedding, tests)."""
         self._guards[policy] = guard
+
+    def warm(self) -> None:
+        """Build now every guard a live key can ask for, so that the first requests do not
+        pay for loading models. A policy that fails to load is reported on its requests."""
+        policies = {self.settings.policy} | {
+            str(k["policy"]) for k in list_keys(self.workspace.store)
+            if k["policy"] and not k["revoked"]
+        }
+        for policy in policies:
+            with contextlib.suppress(AssayError, ImportError):
+                self.guard_for(policy)
 
     def guard_for(self, policy: str | None) -> GuardPort:
         if policy not in self._guards:

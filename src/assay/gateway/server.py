@@ -7,6 +7,7 @@ the database (the ledger's sequencer keeps their evidence in one log).
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -49,4 +50,19 @@ def app_from_env() -> Starlette:
         otlp_endpoint=get(f"{ENV_PREFIX}OTLP_ENDPOINT"),
     )
     workspace = open_workspace(Path(get("ASSAY_HOME", ".assay")).resolve())
-    return create_gateway(workspace, settings)
+    app = create_gateway(workspace, settings)
+    app.state.gateway.warm()
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move everything alive after start-up out of the cyclic garbage collector's sight.
+
+    A gateway process holds about 100,000 long-lived objects (modules, the guard's
+    models, the store); every full collection walked them all while requests waited.
+    Measured with 50 concurrent clients against a fixed 100 ms upstream, guard off,
+    three 15 s runs each: added p99 +32 to +58 ms without, +9 to +11 ms with.
+    """
+    gc.collect()
+    gc.freeze()

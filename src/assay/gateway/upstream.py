@@ -72,6 +72,9 @@ class Upstream:
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
+                # one session serves every client: an upstream's cookies must not be kept
+                # and replayed on other clients' requests
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 

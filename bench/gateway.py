@@ -10,9 +10,10 @@ upstream that takes time to answer, as a model does (added latency under
 concurrent load without saturating the machine): ``c50_model`` draws each
 answer time uniformly from 0.5–1.5 × ``--model-ms``; ``c50_model_fixed`` uses
 exactly ``--model-ms``, which phase-locks wrk's 50 connections into bursts.
-Writes bench/results/gateway.json.
+Writes bench/results/gateway.json (gateway-workers-N.json with ``--workers N``).
 
-    python bench/gateway.py [--seconds 60] [--model-ms 100] [--litellm /path/to/litellm]
+    python bench/gateway.py [--seconds 60] [--model-ms 100] [--workers 1]
+                            [--litellm /path/to/litellm]
 """
 
 from __future__ import annotations
@@ -160,12 +161,14 @@ def main() -> None:
         "--model-ms", type=int, default=100, help="upstream answer time for the c50_model run"
     )
     parser.add_argument("--litellm", help="path to the litellm CLI (run it on the same upstream)")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     results: dict[str, Any] = {
         "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
         "model_ms": args.model_ms,
+        "gateway_workers": args.workers,
         "load_average_before": os.getloadavg(),
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -199,6 +202,8 @@ def main() -> None:
                     upstream,
                     "--port",
                     str(gw_port),
+                    "--workers",
+                    str(args.workers),
                 ]
             )
         )
@@ -244,8 +249,12 @@ def main() -> None:
         for name in targets
         if name != "direct"
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results["load_average_after"] = os.getloadavg()
+    out = RESULTS
+    if args.workers != 1:
+        out = RESULTS.with_name(f"gateway-workers-{args.workers}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results["added_latency_ms"], indent=2))
 
 

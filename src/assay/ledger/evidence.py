@@ -20,6 +20,7 @@ from typing import Any
 import rfc8785
 
 from assay.errors import AssayError
+from assay.ledger.canonical import canonical_bytes
 
 __all__ = [
     "EVIDENCE_TYPES",
@@ -109,7 +110,7 @@ def check_entry_size(entry: bytes) -> None:
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 JSON Canonicalization Scheme bytes."""
     try:
-        return bytes(rfc8785.dumps(value))
+        return canonical_bytes(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise AssayError(f"evidence is not representable as canonical JSON: {exc}") from exc
 

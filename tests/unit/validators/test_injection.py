@@ -78,3 +78,9 @@ def test_a_rewritten_model_file_is_reloaded_not_served_from_cache(tmp_path: Path
     for name in ("jailbreak", "toxicity"):
         shutil.copyfile(MODEL_DIR / f"{name}.npz", tmp_path / "candidate.npz")
         assert load_model("candidate", tmp_path).bias == load_model(name).bias
+
+
+def test_unknown_origin_follows_the_texts_structure() -> None:
+    v = get_validator("prompt_injection")
+    assert v.score(EMAIL) == v.score(EMAIL, DOCUMENT)  # line breaks survive normalisation
+    assert v.score(TRIVIA[0]) == v.score(TRIVIA[0], PROMPT)

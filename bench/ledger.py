@@ -109,6 +109,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--postgres", help="also run on this PostgreSQL database URL")
     parser.add_argument("--pg-entries", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "command": "python bench/ledger.py " + " ".join(
@@ -135,9 +136,9 @@ def main() -> None:
             results["assay_postgres"] = bench_assay(ws, args.pg_entries or args.entries)
             ws.close()
             print(json.dumps(results["assay_postgres"], indent=2), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

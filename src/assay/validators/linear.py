@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, TypeVar, cast
 
 from assay.errors import AssayError
@@ -133,6 +134,8 @@ def load_once(path: Path, missing: str, build: Callable[[Any], T]) -> T:
         stat = path.stat()
     except OSError:
         raise AssayError(missing) from None
+    if not S_ISREG(stat.st_mode):
+        raise AssayError(missing)
     key = (path, stat.st_mtime_ns, stat.st_size)
     cached = _CACHE.get(key)
     if cached is not None:

@@ -114,8 +114,9 @@ def float32_at_most(x: float) -> np.float32:
     return y if float(y) <= x else np.nextafter(y, np.float32(-np.inf))
 
 
-def save(name: str, heads: Heads, threshold: float, directory: Path = MODEL_DIR) -> Path:
-    """Write ``<name>.npz`` (float16 weights, compressed, no pickles)."""
+def save(name: str, heads: Heads, threshold: float, directory: Path = MODEL_DIR,
+         extra: dict[str, Any] | None = None) -> Path:
+    """Write ``<name>.npz`` (float16 weights, compressed, no pickles); ``extra``: more arrays."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.npz"
     arrays: dict[str, Any] = {
@@ -126,5 +127,5 @@ def save(name: str, heads: Heads, threshold: float, directory: Path = MODEL_DIR)
     if heads.seg_weights is not None:
         arrays.update(seg_weights=heads.seg_weights.astype(np.float16),
                       seg_bias=np.float32(heads.seg_bias), seg_mix=np.float32(heads.seg_mix))
-    np.savez_compressed(path, **arrays)
+    np.savez_compressed(path, **arrays, **(extra or {}))
     return path

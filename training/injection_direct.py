@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assay.validators.injection import InjectionValidator
-from assay.validators.metrics import best_f1_threshold, confusion, roc_auc, tpr_at_fpr
+from assay.validators.metrics import best_f1_threshold, tpr_at_fpr
 from training import hard_negatives
 from training import train_classifiers as tc
 from training.common import MODEL_DIR, Heads, Row, float32_at_most, load, save
@@ -42,6 +42,8 @@ BLEND_GRID = (0.1, 0.2, 0.3, 0.4, 0.5)
 DOC_BREAKS = 2
 TARGET_TPR1 = 0.90
 SECTION = "## Direct-prompt model and routing (the run-time default)"
+#: Plain questions a user asks: measured (never selected on) so that a model that
+#: learned "a question can be an attack" shows it.
 TRIVIA = ["What is the capital of Australia?", "Who wrote Hamlet?", "Who painted the Mona Lisa?",
           "What is the boiling point of water?", "When did World War II end?",
           "How many legs does a spider have?", "What is the largest planet in the solar system?",
@@ -73,12 +75,9 @@ def write(heads: Heads, blend: float, threshold: float, general: Path, out: Path
     out.mkdir(parents=True, exist_ok=True)
     if general.resolve() != (out / f"{name}.npz").resolve():
         shutil.copyfile(general, out / f"{name}.npz")
-    path = save(f"{name}.direct", heads, threshold, out)
-    with np.load(path) as data:
-        arrays = dict(data)
-    arrays.update(blend=np.float32(blend), routed_threshold=float32_at_most(threshold),
-                  doc_breaks=np.int32(DOC_BREAKS))
-    np.savez_compressed(path, **arrays)
+    save(f"{name}.direct", heads, threshold, out,
+         extra={"blend": np.float32(blend), "routed_threshold": float32_at_most(threshold),
+                "doc_breaks": np.int32(DOC_BREAKS)})
     return InjectionValidator(name, model_dir=out)
 
 
@@ -108,7 +107,6 @@ def leave_one_source_out(blend: float, threshold: float, general_report: dict[st
     d_texts, d_labels, d_sources = direct_training_set(train_rows)
     calib = tuple(general_report["calibration"])  # type: ignore[arg-type]
     g_c, g_mix = float(general_report["C"]), float(general_report["segment_mix"])  # type: ignore[arg-type]
-    everything = train_rows + dev
     out: dict[str, object] = {}
     for src in spec.holdout_sources:
         print(f"  leave out {src}", flush=True)
@@ -121,20 +119,9 @@ def leave_one_source_out(blend: float, threshold: float, general_report: dict[st
         d = train_direct([d_texts[i] for i in keep_d], [d_labels[i] for i in keep_d],
                          [r for r in dev if r.source != src], tmp)
         v = write(d, blend, threshold, gpath, tmp / f"loso_{src}", f"loso_{src}")
-        pos = [r.text for r in everything if r.source == src and r.label == 1]
-        neg = [r.text for r in dev if r.source != src and r.label == 0]
-        neg += [r.text for r in everything if r.source == src and r.label == 0]
-        s_pos, s_neg = tc.scores(v, pos), tc.scores(v, neg)
-        ys = [1] * len(pos) + [0] * len(neg)
-        out[src] = {"held_out_positives": len(pos), "negatives": len(neg),
-                    "roc_auc": _r(roc_auc(s_pos + s_neg, ys)),
-                    "tpr_at_1pct_fpr": _r(tpr_at_fpr(s_pos + s_neg, ys, 0.01)),
-                    "recall_at_threshold": _r(sum(s >= threshold for s in s_pos) / len(pos))}
+        pos, neg = tc.held_out(src, train_rows, dev)
+        out[src] = tc.held_out_metrics(tc.scores(v, pos), tc.scores(v, neg), threshold)
     return out
-
-
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
 
 
 def train(out: Path = MODEL_DIR, loso: bool = True) -> dict[str, object]:
@@ -155,7 +142,6 @@ def train(out: Path = MODEL_DIR, loso: bool = True) -> dict[str, object]:
         dev_s = tc.scores(probe, dev_texts)
         threshold = best_f1_threshold(dev_s, dev_y, 0.01)
         v = write(heads, blend, threshold, general, out)
-        cm = confusion(dev_s, dev_y, threshold)
         benign = [r.text for r in load("benign", "dev")]
         hard = hard_negatives.eval_set()
         report: dict[str, object] = {
@@ -163,12 +149,7 @@ def train(out: Path = MODEL_DIR, loso: bool = True) -> dict[str, object]:
             "calibration": [round(x, 4) for x in heads.calib], "hard_repeat": HARD_REPEAT,
             "blend": blend, "grid_dev_tpr_at_1pct_fpr": grid, "doc_breaks": DOC_BREAKS,
             "threshold": round(threshold, 4), "train_rows": len(texts),
-            "dev": {"n": len(dev_y), "positives": sum(dev_y),
-                    "roc_auc": _r(roc_auc(dev_s, dev_y)),
-                    "tpr_at_1pct_fpr": _r(tpr_at_fpr(dev_s, dev_y, 0.01)),
-                    "tpr_at_5pct_fpr": _r(tpr_at_fpr(dev_s, dev_y, 0.05)),
-                    "precision": _r(cm.precision), "recall": _r(cm.recall), "f1": _r(cm.f1),
-                    "fpr": _r(cm.fpr)},
+            "dev": tc.metrics_at(dev_s, dev_y, threshold),
             "hard_negatives_eval": {"n": len(hard),
                                     "fpr_at_threshold": round(flagged(v, hard) / len(hard), 4)},
             "benign_dev": {"n": len(benign), "flagged": flagged(v, benign)},
@@ -219,10 +200,7 @@ def write_card_section(report: dict[str, object], out: Path) -> None:
         lines += [
             "Leave one source out (both models retrained without the source, same a and "
             "threshold):", "",
-            "| held-out source | positives | ROC-AUC | TPR@1%FPR | recall at threshold |",
-            "|---|---|---|---|---|",
-            *[f"| {s} | {m['held_out_positives']} | {m['roc_auc']} | {m['tpr_at_1pct_fpr']} | "
-              f"{m['recall_at_threshold']} |" for s, m in loso.items()],
+            *tc.loso_table(loso),
             "",
         ]
     card.write_text(text + "\n".join(lines), encoding="utf-8")

@@ -21,6 +21,7 @@ from pathlib import Path
 from training import hard_negatives
 from training import train_classifiers as tc
 from training.common import Row, load
+from training.injection_direct import TRIVIA
 
 SPEC = tc.SPECS["prompt_injection"]
 
@@ -88,11 +89,6 @@ class Experiment:
                   flush=True)
 
 
-TRIVIA = ["What is the capital of Australia?", "Who wrote Hamlet?", "Who painted the Mona Lisa?",
-          "What is the boiling point of water?", "When did World War II end?",
-          "How many legs does a spider have?", "What is the largest planet in the solar system?",
-          "Who discovered penicillin?", "Who is the president of France?",
-          "What year did the Berlin Wall fall?"]
 
 
 def direct_only() -> None:

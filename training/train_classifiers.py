@@ -248,8 +248,51 @@ def platt(probabilities: list[float], labels: list[int]) -> tuple[float, float]:
     return float(clf.coef_[0][0]), float(clf.intercept_[0])
 
 
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
+def round4(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 4)
+
+
+def metrics_at(s: list[float], y: list[int], threshold: float) -> dict[str, object]:
+    """The figures every model card reports for one scored split."""
+    cm = confusion(s, y, threshold)
+    return {
+        "n": len(y), "positives": sum(y), "roc_auc": round4(roc_auc(s, y)),
+        "tpr_at_1pct_fpr": round4(tpr_at_fpr(s, y, 0.01)),
+        "tpr_at_5pct_fpr": round4(tpr_at_fpr(s, y, 0.05)),
+        "precision": round4(cm.precision), "recall": round4(cm.recall), "f1": round4(cm.f1),
+        "fpr": round4(cm.fpr),
+    }
+
+
+def held_out(src: str, train_rows: list[Row], dev_rows: list[Row]) -> tuple[list[str], list[str]]:
+    """Leave-one-source-out texts: every row of ``src`` labelled 1, and as negatives the dev
+    negatives of other sources plus ``src``'s own negatives."""
+    everything = train_rows + dev_rows
+    pos = [r.text for r in everything if r.source == src and r.label == 1]
+    neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
+    neg += [r.text for r in everything if r.source == src and r.label == 0]
+    return pos, neg
+
+
+def held_out_metrics(s_pos: list[float], s_neg: list[float],
+                     threshold: float) -> dict[str, object]:
+    ys = [1] * len(s_pos) + [0] * len(s_neg)
+    return {
+        "held_out_positives": len(s_pos), "negatives": len(s_neg),
+        "roc_auc": round4(roc_auc(s_pos + s_neg, ys)),
+        "recall_at_threshold": round4(sum(s >= threshold for s in s_pos) / len(s_pos)),
+        "tpr_at_1pct_fpr": round4(tpr_at_fpr(s_pos + s_neg, ys, 0.01)),
+    }
+
+
+def loso_table(loso: dict[str, dict[str, object]]) -> list[str]:
+    """Markdown rows of a leave-one-source-out report."""
+    return [
+        "| held-out source | positives | ROC-AUC | TPR@1%FPR | recall at threshold |",
+        "|---|---|---|---|---|",
+        *[f"| {s} | {m['held_out_positives']} | {m['roc_auc']} | {m['tpr_at_1pct_fpr']} | "
+          f"{m['recall_at_threshold']} |" for s, m in loso.items()],
+    ]
 
 
 def training_set(spec: Spec, train_rows: list[Row]) -> tuple[list[str], list[int], list[str]]:
@@ -322,20 +365,12 @@ def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
         v = as_validator(f"{spec.name}_best", heads, 0.5, tmp)
         dev_s = scores(v, dev_texts)
         threshold = best_f1_threshold(dev_s, dev_y, spec.max_dev_fpr)
-        cm = confusion(dev_s, dev_y, threshold)
-        dev_metrics = {
-            "n": len(dev_y), "positives": sum(dev_y), "roc_auc": _r(roc_auc(dev_s, dev_y)),
-            "tpr_at_1pct_fpr": _r(tpr_at_fpr(dev_s, dev_y, 0.01)),
-            "tpr_at_5pct_fpr": _r(tpr_at_fpr(dev_s, dev_y, 0.05)),
-            "precision": _r(cm.precision), "recall": _r(cm.recall), "f1": _r(cm.f1),
-            "fpr": _r(cm.fpr),
-        }
+        dev_metrics = metrics_at(dev_s, dev_y, threshold)
         hard_s = scores(v, hard_eval)
         hard = {"n": len(hard_eval),
                 "fpr_at_threshold": round(sum(s >= threshold for s in hard_s) / len(hard_s), 4)}
 
         loso = {}
-        everything = train_rows + dev_rows
         for src in spec.holdout_sources:
             keep = [i for i, s in enumerate(sources) if s != src]
             t_texts, t_labels = [texts[i] for i in keep], [labels[i] for i in keep]
@@ -343,17 +378,8 @@ def train(spec: Spec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
             lheads = with_mix(train_heads(t_texts, t_labels, c, segment), heads.seg_mix,
                               heads.calib)
             lv = as_validator(f"{spec.name}_loso_{src}", lheads, threshold, tmp)
-            pos = [r.text for r in everything if r.source == src and r.label == 1]
-            neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
-            neg += [r.text for r in everything if r.source == src and r.label == 0]
-            s_pos, s_neg = scores(lv, pos), scores(lv, neg)
-            ys = [1] * len(pos) + [0] * len(neg)
-            loso[src] = {
-                "held_out_positives": len(pos), "negatives": len(neg),
-                "roc_auc": _r(roc_auc(s_pos + s_neg, ys)),
-                "recall_at_threshold": _r(sum(s >= threshold for s in s_pos) / len(pos)),
-                "tpr_at_1pct_fpr": _r(tpr_at_fpr(s_pos + s_neg, ys, 0.01)),
-            }
+            pos, neg = held_out(src, train_rows, dev_rows)
+            loso[src] = held_out_metrics(scores(lv, pos), scores(lv, neg), threshold)
 
     path = save(spec.name, heads, threshold, out_dir)
     report = {
@@ -439,10 +465,7 @@ def write_card(spec: Spec, report: dict[str, object], out_dir: Path = MODEL_DIR)
         "## Leave one source out",
         "Trained without the source's rows; positives = all rows of that source, negatives = "
         "dev negatives of other sources plus the source's own negatives.",
-        "| held-out source | positives | ROC-AUC | TPR@1%FPR | recall at threshold |",
-        "|---|---|---|---|---|",
-        *[f"| {s} | {m['held_out_positives']} | {m['roc_auc']} | {m['tpr_at_1pct_fpr']} | "
-          f"{m['recall_at_threshold']} |" for s, m in loso.items()],
+        *loso_table(loso),
         "",
         *([f"## Before this model\n{spec.previous}", ""] if spec.previous else []),
         *([f"## Tried and not adopted\n{spec.extra['tried']}", ""]

@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from assay.validators.linear import LinearTextValidator
-from assay.validators.metrics import best_f1_threshold, confusion, roc_auc, tpr_at_fpr
+from assay.validators.metrics import best_f1_threshold, roc_auc, tpr_at_fpr
 from training import hard_negatives
 from training.common import MODEL_DIR, SEED, load
 from training.embed_cache import CACHE, embed_texts
@@ -39,6 +39,10 @@ from training.train_classifiers import (
     SPECS,
     Spec,
     as_validator,
+    held_out,
+    held_out_metrics,
+    metrics_at,
+    round4,
     train_heads,
     training_set,
     with_mix,
@@ -141,17 +145,8 @@ def cascade_scores(z_raw: np.ndarray, z_emb: np.ndarray, stack: tuple[float, flo
     return 1 / (1 + np.exp(-np.clip(s, -50, 50))), inb
 
 
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 4)
-
-
 def metrics(s: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, object]:
-    cm = confusion(s.tolist(), y.tolist(), threshold)
-    return {"n": len(y), "positives": int(y.sum()), "roc_auc": _r(roc_auc(s.tolist(), y.tolist())),
-            "tpr_at_1pct_fpr": _r(tpr_at_fpr(s.tolist(), y.tolist(), 0.01)),
-            "tpr_at_5pct_fpr": _r(tpr_at_fpr(s.tolist(), y.tolist(), 0.05)),
-            "precision": _r(cm.precision), "recall": _r(cm.recall), "f1": _r(cm.f1),
-            "fpr": _r(cm.fpr)}
+    return metrics_at(s.tolist(), y.tolist(), threshold)
 
 
 def train(es: EmbSpec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
@@ -181,7 +176,7 @@ def train(es: EmbSpec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
         w, b = fit_head(x, y, c)
         full = 1 / (1 + np.exp(-(stack[0] * z_dev + stack[1] * (x_dev @ w + b) + stack[2])))
         auc = roc_auc(full.tolist(), dev_y.tolist()) or 0.0
-        grid[f"C={c}"] = {"dev_roc_auc": round(auc, 4), "dev_tpr_at_1pct_fpr": _r(
+        grid[f"C={c}"] = {"dev_roc_auc": round(auc, 4), "dev_tpr_at_1pct_fpr": round4(
             tpr_at_fpr(full.tolist(), dev_y.tolist(), 0.01)), "stack": [round(v, 4) for v in stack]}
         if best is None or auc > best[0]:
             best = (auc, c)
@@ -211,7 +206,6 @@ def train(es: EmbSpec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
     benign_lin = np.array([shipped.score(t) for t in benign])
 
     loso: dict[str, object] = {}
-    everything = train_rows + dev_rows
     with tempfile.TemporaryDirectory() as tmp:
         for src in spec.holdout_sources:
             keep = np.asarray([s != src for s in sources])
@@ -220,17 +214,9 @@ def train(es: EmbSpec, out_dir: Path = MODEL_DIR) -> dict[str, object]:
                                          [int(v) for v in y[keep]], c_lin, mix > 0), mix)
             lv = as_validator(f"{es.name}_loso_{src}", heads, 0.5, Path(tmp))
             lw, lb = fit_head(x[keep], y[keep], c)
-            pos = [r.text for r in everything if r.source == src and r.label == 1]
-            neg = [r.text for r in dev_rows if r.source != src and r.label == 0]
-            neg += [r.text for r in everything if r.source == src and r.label == 0]
-            items = pos + neg
-            ys = np.asarray([1] * len(pos) + [0] * len(neg))
-            s_all, _ = cascade_scores(raw_linear(lv, items), embed_texts(items) @ lw + lb,
-                                      stack, band, neutral)
-            loso[src] = {"held_out_positives": len(pos), "negatives": len(neg),
-                         "roc_auc": _r(roc_auc(s_all.tolist(), ys.tolist())),
-                         "tpr_at_1pct_fpr": _r(tpr_at_fpr(s_all.tolist(), ys.tolist(), 0.01)),
-                         "recall_at_threshold": _r(float((s_all[: len(pos)] >= threshold).mean()))}
+            pos, neg = held_out(src, train_rows, dev_rows)
+            s_all = run_time(lv, lw, lb, pos + neg)[0].tolist()
+            loso[src] = held_out_metrics(s_all[: len(pos)], s_all[len(pos):], threshold)
 
     path = out_dir / f"{es.name}.embed.npz"
     np.savez_compressed(
@@ -317,7 +303,9 @@ def write_card_section(name: str, r: dict[str, Any], out_dir: Path = MODEL_DIR) 
     text = card.read_text(encoding="utf-8") if card.exists() else ""
     if CARD_MARK in text:
         head, _, rest = text.partition(CARD_MARK)
-        tail = rest[rest.find("\n## ", 1) + 1:] if "\n## " in rest else ""
+        # the section ends where the next section or the closing limitations begin
+        ends = [i for i in (rest.find("\n## ", 1), rest.find("\nLimitations:")) if i >= 0]
+        tail = rest[min(ends) + 1:] if ends else ""
         text = head + "\n".join(lines) + ("\n" + tail if tail else "")
     else:
         text = text.replace("Limitations:", "\n".join(lines) + "\nLimitations:", 1) \

@@ -16,6 +16,7 @@ generated values.
 from __future__ import annotations
 
 import json
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -96,14 +97,14 @@ def _string(text: str) -> str:
 
 def _number(x: float) -> str:
     """ECMAScript Number::toString of a finite double (RFC 8785 section 3.2.2.3)."""
-    if x != x or x in (float("inf"), float("-inf")):
+    if not math.isfinite(x):
         raise _Unsupported
     if x == 0.0:
         return "0"
     sign = "-" if x < 0 else ""
     # repr() is the shortest round-trip form, as ECMAScript's; only the layout differs
     _, digits_tuple, exponent = Decimal(repr(abs(x))).as_tuple()
-    digits = "".join(map(str, digits_tuple)).rstrip("0") or "0"
+    digits = "".join(map(str, digits_tuple)).rstrip("0")  # x != 0: a non-zero digit remains
     assert isinstance(exponent, int)
     k = len(digits)
     n = exponent + len(digits_tuple)  # the decimal point sits after n digits

@@ -84,13 +84,16 @@ class InjectionValidator(LinearTextValidator):
                  embedding: bool = False) -> None:
         super().__init__(name, threshold=threshold, model=model, model_dir=model_dir,
                          embedding=embedding)
-        directory = Path(model_dir) if model_dir else None
-        self._routing = load_routing(model or name, directory)
-        if threshold is None and not embedding:
-            self.threshold = self._routing.threshold
+        self._routing: Routing | None = None
+        if not embedding:
+            self._routing = load_routing(model or name, Path(model_dir) if model_dir else None)
+            if threshold is None:
+                self.threshold = self._routing.threshold
 
     def _view_scorer(self, text: str, ctx: CheckContext | None) -> ViewScorer:
         general, routing = self._model, self._routing
+        if routing is None:
+            return super()._view_scorer(text, ctx)
         document = is_document(text, ctx, routing.doc_breaks)
 
         def score(view: str) -> tuple[float, int, int]:

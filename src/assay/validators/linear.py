@@ -261,7 +261,7 @@ class LinearTextValidator:
         best = 0.0
         span = (0, len(text))
         unit = (0, len(norm.text))
-        scorer = self._view_scorer(norm.text, ctx) if self._head is None else self._model.score
+        scorer = self._view_scorer(norm.text, ctx)
         for i, view in enumerate(views(norm.text)):
             p, start, end = scorer(view)
             if p > best:

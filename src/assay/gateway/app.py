@@ -229,6 +229,22 @@ class Gateway:
         return headers
 
 
+def _completion(upstream: Reply) -> tuple[dict[str, Any], list[Any]] | Response:
+    """The upstream's JSON and its choices; its error passed through, or a 502 if unreadable."""
+    if upstream.status >= 400:
+        return _passthrough(upstream.status, upstream.headers, upstream.content)
+    try:
+        data = json.loads(upstream.content)
+        choices = data["choices"]
+    except (ValueError, KeyError, TypeError):
+        choices = None
+    if not isinstance(choices, list):
+        return _error(
+            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
+        )
+    return data, choices
+
+
 def _json_response(data: Any, original: bytes, changed: bool) -> Response:
     """The upstream's own bytes when the guard changed nothing (no re-encoding)."""
     if changed:
@@ -358,16 +374,11 @@ async def _chat_once(
     upstream = await _post(gateway, call, "/v1/chat/completions", body)
     if isinstance(upstream, Response):
         return upstream
-    if upstream.status >= 400:
-        return _passthrough(upstream.status, upstream.headers, upstream.content)
-    try:
-        data = json.loads(upstream.content)
-        choices = data["choices"]
-        call.usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
-    except (ValueError, KeyError, TypeError):
-        return _error(
-            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
-        )
+    parsed = _completion(upstream)
+    if isinstance(parsed, Response):
+        return parsed
+    data, choices = parsed
+    call.usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
     decisions = [input_decision]
     output_len = 0
     changed = False
@@ -544,15 +555,10 @@ async def _completions(request: Request) -> Response:
     upstream = await _post(gateway, call, "/v1/completions", payload)
     if isinstance(upstream, Response):
         return upstream
-    if upstream.status >= 400:
-        return _passthrough(upstream.status, upstream.headers, upstream.content)
-    try:
-        data = json.loads(upstream.content)
-        choices = data["choices"]
-    except (ValueError, KeyError, TypeError):
-        return _error(
-            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
-        )
+    parsed = _completion(upstream)
+    if isinstance(parsed, Response):
+        return parsed
+    data, choices = parsed
     changed = False
     for choice in choices:
         out = call.guard.check_output(

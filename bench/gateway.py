@@ -2,18 +2,25 @@
 
 Starts the fake upstream and an Assay gateway on loopback, then drives them
 with wrk (Debian package) in the same run: (a) the upstream directly, (b) the
-gateway with the guard off, (c) the gateway with the default policy, and (d)
-LiteLLM's proxy on the same upstream when it is installed (--litellm PATH).
-Each at concurrency 1 (added latency), at 50 against an upstream that
-answers at once (throughput at saturation, errors), and at 50 against an
-upstream that takes time to answer, as a model does (added latency under
-concurrent load without saturating the machine): ``c50_model`` draws each
-answer time uniformly from 0.5–1.5 × ``--model-ms``; ``c50_model_fixed`` uses
-exactly ``--model-ms``, which phase-locks wrk's 50 connections into bursts.
-Writes bench/results/gateway.json (gateway-workers-N.json with ``--workers N``).
+gateway with the guard off, (c) the gateway with the default policy; and two
+reference proxies on the same upstream that show what this machine allows:
+``passthrough`` (bench/passthrough.py: the gateway's server stack and upstream
+client doing nothing else, the floor for a Python proxy) and ``nginx`` (a C
+reverse proxy, when installed). LiteLLM's proxy runs too with --litellm PATH.
 
-    python bench/gateway.py [--seconds 60] [--model-ms 100] [--workers 1]
-                            [--litellm /path/to/litellm]
+Scenarios: ``c1`` (one connection: added latency), ``c50`` (50 connections,
+an upstream that answers at once: throughput with the two cores saturated by
+wrk, upstream and proxy), ``c50_model`` (50 connections, each answer taking
+0.5–1.5 × ``--model-ms`` as a model's does), ``c50_model_fixed`` (exactly
+``--model-ms``, which phase-locks wrk's 50 connections into bursts). A p99
+over bursts of 50 rests on a few bursts, so the scenarios run ``--rounds``
+times, every target in turn within a round; the added latency is taken per
+round against the direct run of that round, and the median over rounds is
+reported with its range. Writes bench/results/gateway.json
+(gateway-workers-N.json with ``--workers N``).
+
+    python bench/gateway.py [--seconds 20] [--rounds 3] [--model-ms 100]
+                            [--workers 1] [--litellm /path/to/litellm]
 """
 
 from __future__ import annotations
@@ -143,7 +150,7 @@ def _litellm(
         f"      model: openai/{name}\n"
         f"      api_base: {upstream}/v1\n"
         "      api_key: none\n"
-        for name in {_body(ms, jitter)["model"] for ms in (0, model_ms) for jitter in (0, 1)}
+        for name in {_body(ms, jitter)["model"] for ms in (0, model_ms) for jitter in (False, True)}
     )
     config.write_text(
         "model_list:\n"
@@ -154,11 +161,88 @@ def _litellm(
     return _start([binary, "--config", str(config), "--port", str(port), "--num_workers", "1"])
 
 
+SCENARIOS = ("c1", "c50", "c50_model", "c50_model_fixed")
+TARGETS_MS = {"gateway_guard_off": 5.0, "gateway_default_policy": 20.0}
+NGINX_CONF = """worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/nginx-body;
+  proxy_temp_path {tmp}/nginx-proxy;
+  fastcgi_temp_path {tmp}/nginx-fastcgi;
+  uwsgi_temp_path {tmp}/nginx-uwsgi;
+  scgi_temp_path {tmp}/nginx-scgi;
+  upstream fake {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://fake;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+"""
+
+
+def _scenario(name: str, url: str, key: str, seconds: int, model_ms: int) -> dict[str, Any]:
+    if name == "c1":
+        return wrk(url, key, 1, max(5, seconds // 4))
+    if name == "c50":
+        return wrk(url, key, 50, seconds)
+    return wrk(url, key, 50, seconds, model_ms, jitter=name == "c50_model")
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _added(runs: dict[str, dict[str, list[dict[str, Any]]]], name: str) -> dict[str, Any]:
+    """Per scenario: the median over rounds of (target - direct of the same round)."""
+    out: dict[str, Any] = {}
+    for scenario in SCENARIOS:
+        pairs = list(zip(runs[name][scenario], runs["direct"][scenario], strict=False))
+        out[scenario] = {}
+        for p in ("p50", "p99"):
+            added = [round(t["latency_ms"][p] - d["latency_ms"][p], 3) for t, d in pairs]
+            out[scenario][p] = round(_median(added), 3)
+            out[scenario][f"{p}_rounds"] = added
+    return out
+
+
+def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "requests": sum(r["requests"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "requests_per_s_median": round(_median([r["requests_per_s"] for r in results]), 1),
+    }
+
+
+def _verdict(added: dict[str, Any], runs: dict[str, Any]) -> dict[str, Any]:
+    """Each target of the issue, per scenario: met or not, on the medians."""
+    verdict: dict[str, Any] = {}
+    for name, limit in TARGETS_MS.items():
+        verdict[name] = {
+            scenario: added[name][scenario]["p99"] <= limit for scenario in SCENARIOS
+        }
+        summary = _summary([r for scenario in SCENARIOS for r in runs[name][scenario]])
+        verdict[name]["zero_errors_over_50k"] = (
+            summary["errors"] == 0 and summary["requests"] >= 50_000
+        )
+    return verdict
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=20, help="duration of each c50 run")
+    parser.add_argument("--rounds", type=int, default=3, help="times each scenario runs")
     parser.add_argument(
-        "--model-ms", type=int, default=100, help="upstream answer time for the c50_model run"
+        "--model-ms", type=int, default=100, help="upstream answer time for the c50_model runs"
     )
     parser.add_argument("--litellm", help="path to the litellm CLI (run it on the same upstream)")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
@@ -168,94 +252,101 @@ def main() -> None:
     results: dict[str, Any] = {
         "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
         "model_ms": args.model_ms,
+        "rounds": args.rounds,
         "gateway_workers": args.workers,
         "load_average_before": os.getloadavg(),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "ws"
-        ws = init_workspace(root)
-        add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="bench")
-        key_off = create_key(
-            ws.store, ws.ledger, name="off", system="bench", actor="b", policy="off"
-        )
-        key_on = create_key(
-            ws.store, ws.ledger, name="on", system="bench", actor="b", policy="default"
-        )
-        ws.close()
-        up_port, gw_port = _port(), _port()
-        upstream = f"http://127.0.0.1:{up_port}"
-        procs = [
-            _start(
-                [sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port", str(up_port)]
-            )
-        ]
-        procs.append(
-            _start(
-                [
-                    sys.executable,
-                    "-m",
-                    "assay",
-                    "--workspace",
-                    str(root),
-                    "gateway",
-                    "--upstream",
-                    upstream,
-                    "--port",
-                    str(gw_port),
-                    "--workers",
-                    str(args.workers),
-                ]
-            )
-        )
-        targets = {
-            "direct": (f"{upstream}/v1/chat/completions", "none"),
-            "gateway_guard_off": (f"http://127.0.0.1:{gw_port}/v1/chat/completions", key_off),
-            "gateway_default_policy": (f"http://127.0.0.1:{gw_port}/v1/chat/completions", key_on),
+        targets, procs, waits = _start_all(Path(tmp), args)
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+            name: {scenario: [] for scenario in SCENARIOS} for name in targets
         }
-        if args.litellm:
-            ll_port = _port()
-            procs.append(_litellm(args.litellm, upstream, ll_port, Path(tmp), args.model_ms))
-            targets["litellm_proxy"] = (
-                f"http://127.0.0.1:{ll_port}/v1/chat/completions",
-                LITELLM_KEY,
-            )
         try:
-            _wait(f"{upstream}/v1/models")
-            _wait(f"http://127.0.0.1:{gw_port}/v1/models")
-            if args.litellm:
-                _wait(f"http://127.0.0.1:{ll_port}/health/liveliness")
-            for name, (url, key) in targets.items():
+            for url, headers in waits:
+                _wait(url, headers)
+            for url, key in targets.values():
                 httpx.post(url, json=BODY, headers={"authorization": f"Bearer {key}"}, timeout=30)
-                results[name] = {
-                    "c1": wrk(url, key, 1, max(5, args.seconds // 4)),
-                    "c50": wrk(url, key, 50, args.seconds),
-                    "c50_model": wrk(url, key, 50, args.seconds, args.model_ms),
-                    "c50_model_fixed": wrk(url, key, 50, args.seconds, args.model_ms, False),
-                }
-                print(name, json.dumps(results[name]), flush=True)
+            for round_no in range(args.rounds):
+                for scenario in SCENARIOS:
+                    for name, (url, key) in targets.items():
+                        if name == "litellm_proxy" and round_no:
+                            continue  # a reference for the ratio: one round is enough
+                        result = _scenario(scenario, url, key, args.seconds, args.model_ms)
+                        runs[name][scenario].append(result)
+                        print(round_no, scenario, name, json.dumps(result), flush=True)
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.wait(10)
-    base = results["direct"]
-    results["added_latency_ms"] = {
-        name: {
-            conc: {
-                p: round(results[name][conc]["latency_ms"][p] - base[conc]["latency_ms"][p], 3)
-                for p in ("p50", "p99")
-            }
-            for conc in ("c1", "c50", "c50_model", "c50_model_fixed")
-        }
+    results["runs"] = runs
+    results["summary"] = {
+        name: {scenario: _summary(runs[name][scenario]) for scenario in SCENARIOS}
         for name in targets
-        if name != "direct"
     }
+    results["added_latency_ms"] = {name: _added(runs, name) for name in targets if name != "direct"}
+    results["targets_met"] = _verdict(results["added_latency_ms"], runs)
     results["load_average_after"] = os.getloadavg()
     out = RESULTS
     if args.workers != 1:
         out = RESULTS.with_name(f"gateway-workers-{args.workers}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results["added_latency_ms"], indent=2))
+    brief = {
+        name: {scenario: {p: v[p] for p in ("p50", "p99")} for scenario, v in added.items()}
+        for name, added in results["added_latency_ms"].items()
+    }
+    print(json.dumps({"added_latency_ms": brief, "targets_met": results["targets_met"]}, indent=2))
+
+
+def _start_all(
+    tmp: Path, args: argparse.Namespace
+) -> tuple[dict[str, tuple[str, str]], list[subprocess.Popen[bytes]], list[tuple[str, Any]]]:
+    """Start the upstream, the gateway and the reference proxies; their URLs and keys."""
+    root = tmp / "ws"
+    ws = init_workspace(root)
+    add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="bench")
+    key_off = create_key(ws.store, ws.ledger, name="off", system="bench", actor="b", policy="off")
+    key_on = create_key(
+        ws.store, ws.ledger, name="on", system="bench", actor="b", policy="default"
+    )
+    ws.close()
+    up_port, gw_port, pt_port = _port(), _port(), _port()
+    upstream = f"http://127.0.0.1:{up_port}"
+    gateway = f"http://127.0.0.1:{gw_port}"
+    procs = [
+        _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port", str(up_port)]),
+        _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
+                "--upstream", upstream, "--port", str(gw_port), "--workers", str(args.workers)]),
+        _start([sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent),
+                "passthrough:app", "--port", str(pt_port), "--loop", "uvloop", "--http",
+                "httptools", "--no-access-log", "--log-level", "warning"],
+               {"ASSAY_PASSTHROUGH_UPSTREAM": upstream}),
+    ]
+    chat = "/v1/chat/completions"
+    targets = {
+        "direct": (f"{upstream}{chat}", "none"),
+        "gateway_guard_off": (f"{gateway}{chat}", key_off),
+        "gateway_default_policy": (f"{gateway}{chat}", key_on),
+        "passthrough": (f"http://127.0.0.1:{pt_port}{chat}", "none"),
+    }
+    waits: list[tuple[str, Any]] = [
+        (f"{upstream}/v1/models", None),
+        (f"{gateway}/v1/models", {"authorization": f"Bearer {key_off}"}),
+        (f"http://127.0.0.1:{pt_port}/v1/models", None),
+    ]
+    if shutil.which("nginx"):
+        ng_port = _port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, upstream=up_port, port=ng_port))
+        procs.append(_start(["nginx", "-c", str(conf), "-e", str(tmp / "nginx-error.log")]))
+        targets["nginx"] = (f"http://127.0.0.1:{ng_port}{chat}", "none")
+        waits.append((f"http://127.0.0.1:{ng_port}/v1/models", None))
+    if args.litellm:
+        ll_port = _port()
+        procs.append(_litellm(args.litellm, upstream, ll_port, tmp, args.model_ms))
+        targets["litellm_proxy"] = (f"http://127.0.0.1:{ll_port}{chat}", LITELLM_KEY)
+        waits.append((f"http://127.0.0.1:{ll_port}/health/liveliness", None))
+    return targets, procs, waits
 
 
 if __name__ == "__main__":

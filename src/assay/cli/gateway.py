@@ -48,6 +48,13 @@ def run(
     store_content: Annotated[
         bool, typer.Option(help="Keep request bodies as evidence payloads (off: digests only).")
     ] = False,
+    upstream_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds the upstream may stay silent before a 504."),
+    ] = 60.0,
+    body_limit: Annotated[
+        int, typer.Option(min=1, help="Largest request body in bytes (larger: 413).")
+    ] = 10 * 1024 * 1024,
     otlp_endpoint: Annotated[
         str | None,
         typer.Option(
@@ -76,6 +83,8 @@ def run(
         upstream=upstream.rstrip("/"),
         upstream_credential=upstream_credential,
         store_content=store_content,
+        upstream_timeout=upstream_timeout,
+        body_limit=body_limit,
         otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))

@@ -32,3 +32,34 @@ def test_app_from_env_warms_every_keys_guard_and_freezes_the_heap(
             asyncio.run(gateway.close())
     finally:
         gc.unfreeze()
+
+
+def test_cli_timeout_and_body_limit_reach_every_worker(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from assay.cli.gateway import app as gateway_cli
+
+    started: dict[str, object] = {}
+    monkeypatch.setenv("ASSAY_HOME", str(workspace.root))
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.update(options))
+    for name in ("TIMEOUT", "BODY_LIMIT", "POLICY"):  # the CLI sets them; undo afterwards
+        monkeypatch.setenv(f"ASSAY_GATEWAY_{name}", "")
+    out = CliRunner().invoke(
+        gateway_cli, ["--policy", "off", "--upstream-timeout", "2.5", "--body-limit", "4096"]
+    )
+    assert out.exit_code == 0, out.output
+    assert started["workers"] == 1
+    try:
+        gateway = app_from_env().state.gateway
+        try:
+            assert gateway.settings.upstream_timeout == 2.5
+            assert gateway.settings.body_limit == 4096
+        finally:
+            asyncio.run(gateway.close())
+    finally:
+        gc.unfreeze()
+    refused = CliRunner().invoke(gateway_cli, ["--upstream-timeout", "0"])
+    assert refused.exit_code == 2 and "upstream-timeout" in refused.output

@@ -124,12 +124,18 @@ class Exchange:
 
     # -- httptools callbacks --------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self.done:  # a second answer nobody asked for: the connection cannot be reused
+            raise ExchangeError("broken", "bytes after the answer", received=True)
+
     def on_header(self, name: bytes, value: bytes) -> None:
         key, text = name.decode("latin-1").lower(), value.decode("latin-1")
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
     def on_headers_complete(self) -> None:
         self.status = self._parser.get_status_code()
+        if self._interim():
+            return
         self._has_length = "content-length" in self.headers or "chunked" in self.headers.get(
             "transfer-encoding", "").lower()
         coding = self.headers.get("content-encoding", "identity").strip().lower()
@@ -152,6 +158,9 @@ class Exchange:
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self._interim():  # 1xx (e.g. 103 Early Hints): the real answer follows
+            self.headers = {}
+            return
         if self._decoder is not None:
             rest = self._decoder.flush()
             if rest:
@@ -159,9 +168,15 @@ class Exchange:
         self.keep_alive = self._parser.should_keep_alive()
         self._finish(None)
 
+    def _interim(self) -> bool:
+        return 100 <= self.status < 200 and self.status != 101
+
     # -- events from the connection -------------------------------------------------
 
     def feed(self, data: bytes) -> None:
+        if self.done:
+            self._connection.close()
+            return
         self.received = True
         self._last_read = self._loop.time()
         try:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay.gateway.upstream import Upstream, UpstreamError
+from assay.gateway.upstream import Upstream, UpstreamError, _tls
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -235,3 +239,105 @@ def test_connections_per_upstream_are_capped() -> None:
     _run(main())
     assert most == 3
 
+
+
+def test_an_interim_1xx_answer_is_skipped() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nlink: </style.css>\r\n\r\n" + _reply(b"ok"))
+        await writer.drain()
+
+    async def main() -> None:
+        server, url = await _serve(handler)
+        client = Upstream(timeout=5)
+        reply = await client.request("GET", f"{url}/", {})
+        assert (reply.status, reply.content) == (200, b"ok")
+        assert "link" not in reply.headers
+        await client.close()
+        server.close()
+
+    _run(main())
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_is_verified_against_the_trusted_certificates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await _read_request(reader)
+            writer.write(_reply(b"secure"))
+            await writer.drain()
+
+    async def fetch() -> bytes:
+        server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=server_tls)
+        port = server.sockets[0].getsockname()[1]
+        client = Upstream(timeout=5)
+        try:
+            reply = await client.request("GET", f"https://localhost:{port}/v1/models", {})
+            return reply.content
+        finally:
+            await client.close()
+            server.close()
+
+    _tls.cache_clear()
+    with pytest.raises(UpstreamError, match="SSLCertVerificationError"):
+        asyncio.run(fetch())
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    _tls.cache_clear()
+    try:
+        assert asyncio.run(fetch()) == b"secure"
+    finally:
+        _tls.cache_clear()
+
+
+def test_bytes_after_an_answer_retire_the_connection() -> None:
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                await _read_request(reader)
+                writer.write(_reply(b"ok") + _reply(b"unasked"))
+                await writer.drain()
+
+    async def main() -> None:
+        server, url = await _serve(handler)
+        client = Upstream(timeout=5)
+        for _ in range(2):
+            assert (await client.request("GET", f"{url}/", {})).content == b"ok"
+        await client.close()
+        server.close()
+
+    _run(main())
+    assert connections == 2

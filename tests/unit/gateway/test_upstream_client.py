@@ -7,7 +7,7 @@ import contextlib
 import gzip
 import ssl
 import zlib
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,18 @@ async def _serve(handler: Handler) -> tuple[asyncio.Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
+@contextlib.asynccontextmanager
+async def _upstream(handler: Handler, **options: Any) -> AsyncIterator[tuple[Upstream, str]]:
+    """A server answering with ``handler`` and a client for it, both closed afterwards."""
+    server, url = await _serve(handler)
+    client = Upstream(**options)
+    try:
+        yield client, url
+    finally:
+        await client.close()
+        server.close()
+
+
 def _run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(coro)
 
@@ -57,15 +69,13 @@ def test_keep_alive_reuses_one_connection_and_sends_the_body_as_given() -> None:
             await writer.drain()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        for body in (b'{"raw": 1}', {"json": 2}):
-            reply = await client.request("POST", f"{url}/v1/x?q=1", {"authorization": "Bearer t"},
-                                         body)
-            assert (reply.status, reply.content) == (200, b'{"ok": true}')
-            assert reply.headers["x-upstream"] == "yes"
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            for body in (b'{"raw": 1}', {"json": 2}):
+                reply = await client.request(
+                    "POST", f"{url}/v1/x?q=1", {"authorization": "Bearer t"}, body
+                )
+                assert (reply.status, reply.content) == (200, b'{"ok": true}')
+                assert reply.headers["x-upstream"] == "yes"
 
     _run(main())
     assert connections == [1]
@@ -92,12 +102,9 @@ def test_chunked_gzip_and_close_delimited_bodies_are_read_whole() -> None:
         writer.close()  # one answer per connection
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        got = [(await client.request("GET", f"{url}/", {})).content for _ in range(4)]
-        assert got == [b"hello world", b"hello " * 1000, b"deflated", b"until the end"]
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            got = [(await client.request("GET", f"{url}/", {})).content for _ in range(4)]
+            assert got == [b"hello world", b"hello " * 1000, b"deflated", b"until the end"]
 
     _run(main())
 
@@ -114,14 +121,11 @@ def test_a_stream_is_read_line_by_line_across_chunk_boundaries() -> None:
         await writer.drain()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        reply = await client.stream(f"{url}/v1/chat/completions", {}, {"stream": True})
-        lines = [line async for line in reply.lines()]
-        reply.close()
-        assert lines == ['data: {"a": 1}', "", "data: [DONE]", ""]
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            reply = await client.stream(f"{url}/v1/chat/completions", {}, {"stream": True})
+            lines = [line async for line in reply.lines()]
+            reply.close()
+            assert lines == ['data: {"a": 1}', "", "data: [DONE]", ""]
 
     _run(main())
 
@@ -134,16 +138,13 @@ def test_a_connection_dropped_mid_stream_is_a_broken_error() -> None:
         writer.transport.abort()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        reply = await client.stream(f"{url}/", {}, b"{}")
-        with pytest.raises(UpstreamError) as caught:
-            async for _ in reply.lines():
-                pass
-        assert caught.value.kind == "broken"
-        reply.close()
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            reply = await client.stream(f"{url}/", {}, b"{}")
+            with pytest.raises(UpstreamError) as caught:
+                async for _ in reply.lines():
+                    pass
+            assert caught.value.kind == "broken"
+            reply.close()
 
     _run(main())
 
@@ -154,16 +155,13 @@ def test_silence_longer_than_the_timeout_is_a_timeout() -> None:
         await asyncio.sleep(5)
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=0.2)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        with pytest.raises(UpstreamError) as caught:
-            await client.request("POST", f"{url}/", {}, b"{}")
-        assert caught.value.kind == "timeout"
-        assert loop.time() - started < 2
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=0.2) as (client, url):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(UpstreamError) as caught:
+                await client.request("POST", f"{url}/", {}, b"{}")
+            assert caught.value.kind == "timeout"
+            assert loop.time() - started < 2
 
     _run(main())
 
@@ -182,13 +180,10 @@ def test_a_reused_connection_closed_before_answering_is_retried_on_a_fresh_one()
         writer.transport.abort()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        first = await client.request("GET", f"{url}/", {})
-        second = await client.request("GET", f"{url}/", {})
-        assert first.content == second.content == b"one"
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            first = await client.request("GET", f"{url}/", {})
+            second = await client.request("GET", f"{url}/", {})
+            assert first.content == second.content == b"one"
 
     _run(main())
     assert connections == 2
@@ -229,12 +224,10 @@ def test_connections_per_upstream_are_capped() -> None:
             open_now -= 1
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5, max_connections=3)
-        replies = await asyncio.gather(*(client.request("GET", f"{url}/", {}) for _ in range(12)))
-        assert all(r.content == b"x" for r in replies)
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5, max_connections=3) as (client, url):
+            calls = (client.request("GET", f"{url}/", {}) for _ in range(12))
+            replies = await asyncio.gather(*calls)
+            assert all(r.content == b"x" for r in replies)
 
     _run(main())
     assert most == 3
@@ -248,13 +241,10 @@ def test_an_interim_1xx_answer_is_skipped() -> None:
         await writer.drain()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        reply = await client.request("GET", f"{url}/", {})
-        assert (reply.status, reply.content) == (200, b"ok")
-        assert "link" not in reply.headers
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            reply = await client.request("GET", f"{url}/", {})
+            assert (reply.status, reply.content) == (200, b"ok")
+            assert "link" not in reply.headers
 
     _run(main())
 
@@ -332,12 +322,9 @@ def test_bytes_after_an_answer_retire_the_connection() -> None:
                 await writer.drain()
 
     async def main() -> None:
-        server, url = await _serve(handler)
-        client = Upstream(timeout=5)
-        for _ in range(2):
-            assert (await client.request("GET", f"{url}/", {})).content == b"ok"
-        await client.close()
-        server.close()
+        async with _upstream(handler, timeout=5) as (client, url):
+            for _ in range(2):
+                assert (await client.request("GET", f"{url}/", {})).content == b"ok"
 
     _run(main())
     assert connections == 2

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import httpx
@@ -196,12 +197,6 @@ def _scenario(name: str, url: str, key: str, seconds: int, model_ms: int) -> dic
     return wrk(url, key, 50, seconds, model_ms, jitter=name == "c50_model")
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def _added(runs: dict[str, dict[str, list[dict[str, Any]]]], name: str) -> dict[str, Any]:
     """Per scenario: the median over rounds of (target - direct of the same round)."""
     out: dict[str, Any] = {}
@@ -210,7 +205,7 @@ def _added(runs: dict[str, dict[str, list[dict[str, Any]]]], name: str) -> dict[
         out[scenario] = {}
         for p in ("p50", "p99"):
             added = [round(t["latency_ms"][p] - d["latency_ms"][p], 3) for t, d in pairs]
-            out[scenario][p] = round(_median(added), 3)
+            out[scenario][p] = round(median(added), 3)
             out[scenario][f"{p}_rounds"] = added
     return out
 
@@ -219,7 +214,7 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "requests": sum(r["requests"] for r in results),
         "errors": sum(r["errors"] for r in results),
-        "requests_per_s_median": round(_median([r["requests_per_s"] for r in results]), 1),
+        "requests_per_s_median": round(median([r["requests_per_s"] for r in results]), 1),
     }
 
 

@@ -174,9 +174,6 @@ class Exchange:
     # -- events from the connection -------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        if self.done:
-            self._connection.close()
-            return
         self.received = True
         self._last_read = self._loop.time()
         try:
@@ -199,10 +196,10 @@ class Exchange:
         self._fail(ExchangeError("broken", detail, received=self.received))
 
     def _check(self) -> None:
-        idle = self._loop.time() - self._last_read
-        if self._paused or idle < self._timeout:
-            self._timer = self._loop.call_later(self._timeout - idle if not self._paused
-                                                else self._timeout, self._check)
+        left = self._timeout if self._paused else self._timeout - (self._loop.time()
+                                                                   - self._last_read)
+        if left > 0:
+            self._timer = self._loop.call_later(left, self._check)
             return
         self._timer = None
         self._fail(ExchangeError("timeout", "the upstream model timed out",

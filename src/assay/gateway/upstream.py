@@ -179,19 +179,16 @@ class Upstream:
         while True:
             connection, reused = await self._checkout(target)
             exchange = connection.start(head, data, self._timeout)
-            release = self._releaser(target.key, connection, exchange, slots)
             try:
                 await exchange.head()
-            except ExchangeError as exc:
-                connection.close()
-                connection.exchange = None
+            except ExchangeError as exc:  # the exchange has closed the connection
                 if reused and not exc.received:
                     continue
                 raise _as_upstream_error(exc, "unreachable") from exc
             except BaseException:
                 connection.close()
                 raise
-            return exchange, release
+            return exchange, self._releaser(target.key, connection, exchange, slots)
 
     def _releaser(self, key: _Key, connection: Connection, exchange: Exchange,
                   slots: asyncio.Semaphore) -> Callable[[], None]:

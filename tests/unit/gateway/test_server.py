@@ -8,8 +8,9 @@ import gc
 import pytest
 
 from assay.aims import add_system
+from assay.gateway.app import GatewaySettings
 from assay.gateway.keys import create_key
-from assay.gateway.server import app_from_env
+from assay.gateway.server import app_from_env, settings_to_env
 from assay.workspace import Workspace
 
 
@@ -45,8 +46,9 @@ def test_cli_timeout_and_body_limit_reach_every_worker(
     started: dict[str, object] = {}
     monkeypatch.setenv("ASSAY_HOME", str(workspace.root))
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.update(options))
-    for name in ("TIMEOUT", "BODY_LIMIT", "POLICY"):  # the CLI sets them; undo afterwards
-        monkeypatch.setenv(f"ASSAY_GATEWAY_{name}", "")
+    for name in settings_to_env(workspace.root, GatewaySettings()):  # the CLI sets them all
+        if name != "ASSAY_HOME":
+            monkeypatch.delenv(name, raising=False)  # restored after the test
     out = CliRunner().invoke(
         gateway_cli, ["--policy", "off", "--upstream-timeout", "2.5", "--body-limit", "4096"]
     )

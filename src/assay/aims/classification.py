@@ -2,8 +2,10 @@
 
 :func:`classify` is a pure function from a few answers to a class and a
 rationale naming each article it checked; :func:`classify_system` records the
-result on the system (as evidence). The class decides which AI Act
-obligations readiness applies. It is decision support, not legal advice: the
+result on the system (as evidence). The class and the answers (Annex III
+sub-points after carve-outs, the Art. 6(3) claim, Art. 50 cases, public body,
+workplace use) are the facts the catalog's ``applies_when`` conditions read,
+see :mod:`assay.aims.applicability`. It is decision support, not legal advice: the
 rationale is written so a reviewer can check each step.
 """
 
@@ -20,17 +22,21 @@ from assay.store import Store
 
 __all__ = [
     "ANNEX_III_AREAS",
+    "ANNEX_III_POINTS",
     "ART6_3_EXCEPTIONS",
+    "CARVE_OUTS",
+    "OUTSIDE_SCOPE",
     "PROHIBITED_PRACTICES",
     "RISK_CLASSES",
     "TRANSPARENCY_CASES",
     "Answers",
     "Classification",
+    "annex_iii_point",
     "classify",
     "classify_system",
 ]
 
-RISK_CLASSES = ("prohibited", "high-risk", "transparency", "minimal")
+RISK_CLASSES = ("prohibited", "high-risk", "transparency", "minimal", "out-of-scope")
 
 PROHIBITED_PRACTICES: dict[str, tuple[str, str]] = {
     "manipulation": ("eu-ai-act:Art.5(1)(a)", "manipulative or deceptive techniques"),
@@ -66,6 +72,55 @@ ANNEX_III_AREAS: dict[str, str] = {
     "migration": "Annex III point 7: migration, asylum and border control",
     "justice-democracy": "Annex III point 8: administration of justice and democratic processes",
 }
+"""Annex III points (areas) by the key users give; a point alone means "some use in this area"."""
+
+ANNEX_III_POINTS: dict[str, tuple[str, str]] = {
+    "remote-biometric-identification": ("1(a)", "remote biometric identification"),
+    "biometric-categorisation": ("1(b)", "biometric categorisation by sensitive attributes"),
+    "emotion-recognition": ("1(c)", "emotion recognition"),
+    "education-access": ("3(a)", "admission or assignment to education and training"),
+    "learning-outcomes": ("3(b)", "evaluating learning outcomes"),
+    "education-level": ("3(c)", "assessing the level of education a person will receive"),
+    "test-proctoring": ("3(d)", "monitoring prohibited behaviour during tests"),
+    "recruitment": ("4(a)", "recruitment and selection of candidates"),
+    "workforce-management": (
+        "4(b)",
+        "decisions on work terms, promotion, termination, task allocation or performance",
+    ),
+    "public-benefits": ("5(a)", "eligibility for public assistance benefits and services"),
+    "credit-scoring": ("5(b)", "creditworthiness evaluation or credit scoring of natural persons"),
+    "life-health-insurance": ("5(c)", "risk assessment and pricing in life and health insurance"),
+    "emergency-triage": ("5(d)", "evaluating and classifying emergency calls, dispatch and triage"),
+    "victim-risk": ("6(a)", "law enforcement: risk of a person becoming a victim"),
+    "polygraph": ("6(b)", "law enforcement: polygraphs and similar tools"),
+    "evidence-reliability": ("6(c)", "law enforcement: reliability of evidence"),
+    "offending-risk": ("6(d)", "law enforcement: risk of offending or re-offending"),
+    "criminal-profiling": ("6(e)", "law enforcement: profiling in detection or investigation"),
+    "migration-polygraph": ("7(a)", "migration: polygraphs and similar tools"),
+    "migration-risk": ("7(b)", "migration: security, irregular migration or health risks"),
+    "asylum-applications": ("7(c)", "examining asylum, visa and residence applications"),
+    "border-identification": ("7(d)", "migration: detecting, recognising or identifying persons"),
+    "judicial-assistance": ("8(a)", "assisting a judicial authority with facts and the law"),
+    "election-influence": ("8(b)", "influencing the outcome of an election or voting behaviour"),
+}
+"""Annex III sub-points by key: ``(point, what it covers)``. The point ID works as a key too."""
+
+CARVE_OUTS: dict[str, tuple[str, str]] = {
+    "financial-fraud-detection": ("5(b)", "systems used to detect financial fraud"),
+    "biometric-verification": (
+        "1(a)",
+        "biometric verification whose only purpose is to confirm a person is who they claim to be",
+    ),
+}
+"""Exclusions written into Annex III itself: ``key: (sub-point it removes, what it covers)``."""
+
+OUTSIDE_SCOPE: dict[str, str] = {
+    "not-an-ai-system": "not an AI system as defined in Art. 3(1)",
+    "military-defence": "used exclusively for military, defence or national security (Art. 2(3))",
+    "research-only": "developed and used only for scientific research (Art. 2(6))",
+    "personal-use": "used by a natural person in a purely personal activity (Art. 2(10))",
+}
+"""Reasons a system falls outside the Regulation altogether."""
 
 ART6_3_EXCEPTIONS: dict[str, str] = {
     "narrow-procedural": "Art. 6(3)(a): performs a narrow procedural task",
@@ -95,20 +150,30 @@ class Answers(BaseModel):
     prohibited: tuple[str, ...] = ()
     annex_i_safety_component: bool = False
     annex_iii: tuple[str, ...] = ()
+    carve_outs: tuple[str, ...] = ()
     exceptions: tuple[str, ...] = ()
     profiling: bool = False
     transparency: tuple[str, ...] = ()
+    public_body: bool = False
+    """A body governed by public law, or a private entity providing public services (Art. 27)."""
+    workplace: bool = False
+    """Used at the workplace by an employer (Art. 26(7))."""
+    outside_scope: str | None = None
 
 
 class Classification(BaseModel):
     """The class, whether Art. 50 duties apply on top, and the reasoning step by step."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    risk_class: Literal["prohibited", "high-risk", "transparency", "minimal"]
+    risk_class: Literal["prohibited", "high-risk", "transparency", "minimal", "out-of-scope"]
     transparency_obligations: bool
     articles: tuple[str, ...]
     rationale: tuple[str, ...]
     answers: Answers
+    annex_iii_points: tuple[str, ...] = ()
+    """Annex III points and sub-points that apply after the carve-outs (``5``, ``5(b)``)."""
+    art6_3_claim: bool = False
+    """The provider relies on the Art. 6(3) derogation (an Annex III listing, no profiling)."""
 
 
 def _check_keys(field: str, given: tuple[str, ...], allowed: dict[str, Any]) -> None:
@@ -120,12 +185,66 @@ def _check_keys(field: str, given: tuple[str, ...], allowed: dict[str, Any]) -> 
         )
 
 
+_POINT_IDS = {point for point, _ in ANNEX_III_POINTS.values()}
+_AREA_POINTS = {key: text.split(":")[0].split()[-1] for key, text in ANNEX_III_AREAS.items()}
+
+
+def annex_iii_point(key: str) -> tuple[str, str]:
+    """``(point, description)`` for an Annex III key: an area, a sub-point key or a point ID."""
+    if key in ANNEX_III_AREAS:
+        return _AREA_POINTS[key], ANNEX_III_AREAS[key]
+    if key in ANNEX_III_POINTS:
+        point, text = ANNEX_III_POINTS[key]
+        return point, f"Annex III point {point}: {text}"
+    for point, text in ANNEX_III_POINTS.values():
+        if key == point:
+            return point, f"Annex III point {point}: {text}"
+    if key in _AREA_POINTS.values():
+        area = next(k for k, p in _AREA_POINTS.items() if p == key)
+        return key, ANNEX_III_AREAS[area]
+    allowed = [*ANNEX_III_AREAS, *ANNEX_III_POINTS]
+    raise AssayError(
+        f"classification: field 'annex_iii' has {key}; allowed values: {', '.join(allowed)} "
+        "(or a point ID such as 5(b))"
+    )
+
+
+def _listed(answers: Answers, rationale: list[str]) -> tuple[tuple[str, ...], list[str]]:
+    """Annex III points that apply after the carve-outs, and their descriptions."""
+    removed = {CARVE_OUTS[c][0]: CARVE_OUTS[c][1] for c in answers.carve_outs}
+    points: list[str] = []
+    texts: list[str] = []
+    for key in answers.annex_iii:
+        point, text = annex_iii_point(key)
+        if point in removed:
+            rationale.append(
+                f"Annex III point {point} excludes {removed[point]}: this use is not listed."
+            )
+            continue
+        points.append(point)
+        texts.append(text)
+    with_areas = {p.split("(")[0] for p in points} | set(points)
+    return tuple(sorted(with_areas)), texts
+
+
 def classify(answers: Answers) -> Classification:
-    """Apply Art. 5, Art. 6(1)-(3) and Art. 50 in order; pure."""
+    """Apply Art. 2, Art. 5, Art. 6(1)-(4) and Art. 50 in order; pure."""
     _check_keys("prohibited", answers.prohibited, PROHIBITED_PRACTICES)
-    _check_keys("annex_iii", answers.annex_iii, ANNEX_III_AREAS)
+    _check_keys("carve_outs", answers.carve_outs, CARVE_OUTS)
     _check_keys("exceptions", answers.exceptions, ART6_3_EXCEPTIONS)
     _check_keys("transparency", answers.transparency, TRANSPARENCY_CASES)
+    if answers.outside_scope is not None:
+        _check_keys("outside_scope", (answers.outside_scope,), OUTSIDE_SCOPE)
+        return Classification(
+            risk_class="out-of-scope",
+            transparency_obligations=False,
+            articles=(),
+            rationale=(
+                f"Outside the Regulation: {OUTSIDE_SCOPE[answers.outside_scope]}; "
+                "no AI Act obligation applies.",
+            ),
+            answers=answers,
+        )
     rationale: list[str] = []
     articles: list[str] = []
 
@@ -134,6 +253,10 @@ def classify(answers: Answers) -> Classification:
             ref, text = PROHIBITED_PRACTICES[key]
             rationale.append(f"Art. 5: {text} is a prohibited practice ({ref}).")
             articles.append(ref)
+        rationale.append(
+            "The practice may not be placed on the market, put into service or used; no evidence "
+            "makes it compliant. Reclassify the system once the practice is removed, or retire it."
+        )
         return Classification(
             risk_class="prohibited",
             transparency_obligations=False,
@@ -144,6 +267,7 @@ def classify(answers: Answers) -> Classification:
     rationale.append("Art. 5: none of the prohibited practices of Art. 5(1)(a)-(h) applies.")
 
     high = False
+    claim = False
     if answers.annex_i_safety_component:
         high = True
         articles.append("eu-ai-act:Art.6(1)")
@@ -153,29 +277,33 @@ def classify(answers: Answers) -> Classification:
         )
     else:
         rationale.append("Art. 6(1): not a safety component of an Annex I product.")
-    if answers.annex_iii:
-        areas = "; ".join(ANNEX_III_AREAS[a] for a in answers.annex_iii)
+    points, texts = _listed(answers, rationale)
+    if texts:
+        areas = "; ".join(texts)
         if answers.profiling:
             high = True
             articles.append("eu-ai-act:Art.6(2)")
+            ignored = " (the Art. 6(3) claim is void)" if answers.exceptions else ""
             rationale.append(
                 f"Art. 6(2): listed in {areas}; it profiles natural persons, so the Art. 6(3) "
-                "exceptions cannot apply: high-risk."
+                f"derogation cannot apply{ignored}: high-risk."
             )
         elif answers.exceptions:
+            claim = True
             claimed = "; ".join(ART6_3_EXCEPTIONS[e] for e in answers.exceptions)
-            articles.extend(["eu-ai-act:Art.6(3)", "eu-ai-act:Art.6(4)"])
+            articles.extend(["eu-ai-act:Art.6(3)", "eu-ai-act:Art.6(4)", "eu-ai-act:Art.49(2)"])
             rationale.append(
-                f"Art. 6(2): listed in {areas}, but Art. 6(3) applies ({claimed}) and it does "
-                "not profile: not high-risk. Art. 6(4): document this assessment and register "
-                "it (Art. 49(2)) before placing on the market."
+                f"Art. 6(2): listed in {areas}, but the provider claims Art. 6(3) ({claimed}) "
+                "and it does not profile: not high-risk under Art. 6(2). Art. 6(4): the provider "
+                "documents this assessment before placing it on the market, and Art. 49(2): "
+                "registers it; both duties now apply."
             )
         else:
             high = True
             articles.append("eu-ai-act:Art.6(2)")
-            rationale.append(f"Art. 6(2): listed in {areas}, no Art. 6(3) exception: high-risk.")
+            rationale.append(f"Art. 6(2): listed in {areas}, no Art. 6(3) claim: high-risk.")
     else:
-        rationale.append("Art. 6(2): no Annex III area applies.")
+        rationale.append("Art. 6(2): no Annex III point applies.")
 
     for key in answers.transparency:
         ref, text = TRANSPARENCY_CASES[key]
@@ -191,13 +319,15 @@ def classify(answers: Answers) -> Classification:
         risk_class = "transparency"
     else:
         risk_class = "minimal"
-        rationale.append("Result: minimal risk; only Art. 4 (AI literacy) applies.")
+        rationale.append("Result: minimal risk; Art. 4 (AI literacy) still applies.")
     return Classification(
         risk_class=risk_class,
         transparency_obligations=bool(answers.transparency),
         articles=tuple(articles),
         rationale=tuple(rationale),
         answers=answers,
+        annex_iii_points=points,
+        art6_3_claim=claim,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,8 +50,29 @@ LIFECYCLE_STAGES = (
 )
 """AI system life cycle stages (after ISO/IEC 22989 §6), in order."""
 
-ORG_ROLES = ("provider", "deployer", "importer", "distributor")
-"""The organisation's role for a system under the EU AI Act (Art. 3(3)-(7))."""
+ORG_ROLES = (
+    "provider",
+    "deployer",
+    "importer",
+    "distributor",
+    "authorised-representative",
+    "product-manufacturer",
+    "gpai-model-provider",
+)
+"""The organisation's roles for a system under the EU AI Act (Art. 3(3)-(8), Art. 25(3)).
+
+A system can have several (a bank that builds and runs its own chatbot is its
+provider and its deployer); none recorded means "not yet decided", never a
+silent default."""
+OrgRole = Literal[
+    "provider",
+    "deployer",
+    "importer",
+    "distributor",
+    "authorised-representative",
+    "product-manufacturer",
+    "gpai-model-provider",
+]
 
 CORE_FIELDS = ("name", "owner", "purpose", "lifecycle_stage")
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -82,12 +103,29 @@ class SystemProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     intended_use: str = ""
     foreseeable_misuse: str = ""
-    org_role: Literal["provider", "deployer", "importer", "distributor"] = "deployer"
+    org_roles: tuple[OrgRole, ...] = ()
     models: tuple[ModelRef, ...] = ()
     datasets: tuple[DatasetRef, ...] = ()
     suppliers: tuple[str, ...] = ()
     customers: tuple[str, ...] = ()
     surfaces: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_role(cls, data: Any) -> Any:
+        """Records written before roles became a set hold one ``org_role``: read it as a set."""
+        if isinstance(data, dict) and "org_role" in data:
+            data = dict(data)
+            legacy = data.pop("org_role")
+            if "org_roles" not in data and legacy:
+                data["org_roles"] = [legacy] if isinstance(legacy, str) else legacy
+        return data
+
+    @model_validator(mode="after")
+    def _unique_roles(self) -> SystemProfile:
+        if len(set(self.org_roles)) != len(self.org_roles):
+            raise ValueError("org_roles lists the same role twice")
+        return self
 
 
 @dataclass(frozen=True)
@@ -269,6 +307,9 @@ def update_system(
     before = get_system(store, system_id)
     if before.archived_at is not None:
         raise AssayError(f"AI system {system_id} is archived and cannot change")
+    if "org_role" in changes and "org_roles" not in changes:  # the one-role spelling of old
+        changes = {**changes, "org_roles": [changes["org_role"]]}
+        changes = {k: v for k, v in changes.items() if k != "org_role"}
     profile_fields = set(SystemProfile.model_fields)
     unknown = sorted(set(changes) - set(CORE_FIELDS) - profile_fields)
     if unknown:

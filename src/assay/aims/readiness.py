@@ -1,18 +1,23 @@
 """Readiness (the gap engine): how ready is the organisation, per requirement, from live evidence.
 
 For a framework and optionally one AI system, every leaf requirement gets a
-status — ``met``, ``partial``, ``stale``, ``gap`` or ``not_applicable`` — and,
-unless met, the next concrete action. The rules (:func:`assess`) are pure;
-:func:`readiness` gathers the facts from the store and the ledger:
+status — ``prohibited``, ``failing``, ``met``, ``partial``, ``stale``, ``gap``
+or ``not_applicable`` — and, unless met, the next concrete action. The rules
+(:func:`assess`) are pure; :func:`readiness` gathers the facts from the store
+and the ledger:
 
 * applicability: ISO/IEC 42001 Annex A controls follow the Statement of
-  Applicability (newest approved version, else the draft); EU AI Act
-  obligations follow each system's AI Act class (``risk_classes``) and the
-  organisation's role for it (``duty_holders``); everything else applies.
+  Applicability (newest approved version, else the draft); a requirement with
+  an ``applies_when`` condition (every EU AI Act obligation) applies when the
+  condition holds for a system's facts (:mod:`assay.aims.applicability`);
+  everything else applies. A prohibition that applies is ``prohibited``: no
+  evidence clears it, only reclassifying or retiring the system.
 * evidence: ledger entries of a type that supports the requirement, or whose
-  ``controls`` cite it, fresh within the type's window and proven into the
-  signed checkpoint. Direct fresh evidence can make a requirement ``met``;
-  expired direct evidence makes it ``stale``.
+  ``controls`` cite it, about the system assessed, fresh within the type's
+  window and proven into the signed checkpoint. Each entry's outcome comes
+  from its own acceptance criteria (:mod:`assay.aims.evidence_outcome`): only
+  passing direct evidence can make a requirement ``met``; fresh failing direct
+  evidence makes it ``failing``; expired direct evidence makes it ``stale``.
 * crosswalk: fresh evidence for a related requirement counts with the relation
   shown. When the evidenced requirement is ``equivalent`` to or a ``superset``
   of this one it can make it ``met``; ``intersects`` and ``subset`` (and
@@ -22,7 +27,7 @@ unless met, the next concrete action. The rules (:func:`assess`) are pure;
   status: claims are not evidence.
 
 Overall readiness = 100 × (met + ½ × partial) / applicable requirements
-(stale and gap count 0; not-applicable ones are left out).
+(prohibited, failing, stale and gap count 0; not-applicable ones are left out).
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from assay.aims import audit, soa
+from assay.aims.applicability import SystemScope, scope_of
+from assay.aims.evidence_outcome import Judgement, judge
 from assay.aims.inventory import get_system, list_systems
-from assay.aims.readiness_actions import next_action
+from assay.aims.readiness_actions import evidence_command, next_action
 from assay.aims.readiness_evidence import (
     CheckpointInfo,
     Sighting,
@@ -44,6 +51,7 @@ from assay.aims.readiness_evidence import (
 )
 from assay.catalogs import (
     BUILTIN_FRAMEWORKS,
+    Condition,
     EvidenceType,
     Framework,
     Relation,
@@ -59,6 +67,7 @@ from assay.store import Store
 
 __all__ = [
     "ATTESTATION_FRESHNESS_DAYS",
+    "OPEN_STATUSES",
     "STATUSES",
     "WEIGHTS",
     "Citation",
@@ -72,9 +81,26 @@ __all__ = [
     "readiness_percent",
 ]
 
-Status = Literal["met", "partial", "stale", "gap", "not_applicable"]
-STATUSES: tuple[Status, ...] = ("met", "partial", "stale", "gap", "not_applicable")
-WEIGHTS: Mapping[str, float] = {"met": 1.0, "partial": 0.5, "stale": 0.0, "gap": 0.0}
+Status = Literal["prohibited", "failing", "met", "partial", "stale", "gap", "not_applicable"]
+STATUSES: tuple[Status, ...] = (
+    "prohibited",
+    "failing",
+    "met",
+    "partial",
+    "stale",
+    "gap",
+    "not_applicable",
+)
+OPEN_STATUSES: tuple[Status, ...] = ("prohibited", "failing", "partial", "stale", "gap")
+"""Applicable and not met: the gap report, blockers first."""
+WEIGHTS: Mapping[str, float] = {
+    "prohibited": 0.0,
+    "failing": 0.0,
+    "met": 1.0,
+    "partial": 0.5,
+    "stale": 0.0,
+    "gap": 0.0,
+}
 """Credit per applicable requirement in the overall percentage."""
 ATTESTATION_FRESHNESS_DAYS = 365
 """Window for an entry that only cites a requirement in ``controls`` and whose type has none."""
@@ -103,11 +129,26 @@ class Citation:
     """None for direct evidence; else how ``supports`` relates to this requirement
     (``equivalent``, ``superset``, ``subset``, ``intersects``) or ``parent``."""
     linked_by: Literal["type", "controls"]
+    outcome: str = "passed"
+    """``passed``, ``failed`` or ``informational``, from the type's acceptance criteria."""
+    outcome_reason: str = ""
+    rejected: str | None = None
+    """Why the entry does not count here (wrong subject, register or test family)."""
+
+    @property
+    def counts(self) -> bool:
+        """Fresh, proven, about the right thing: its outcome decides."""
+        return self.fresh and self.verified and self.rejected is None
+
+    @property
+    def failing(self) -> bool:
+        """Fresh, proven, relevant evidence that failed its acceptance criteria."""
+        return self.counts and self.outcome == "failed"
 
     @property
     def credit(self) -> Literal["full", "partial", "none"]:
         """What this citation alone can prove about the requirement."""
-        if not (self.fresh and self.verified):
+        if not self.counts or self.outcome != "passed":
             return "none"
         if self.relation is None or self.relation in _FULL_CREDIT:
             return "full"
@@ -126,7 +167,29 @@ class Citation:
             "supports": self.supports,
             "relation": self.relation,
             "linked_by": self.linked_by,
+            "outcome": self.outcome,
+            "outcome_reason": self.outcome_reason,
+            "rejected": self.rejected,
+            "counted": self.credit != "none",
         }
+
+    def verdict(self) -> str:
+        """One line: counted or not, and why (for ``--explain``)."""
+        name = self.type.split("/")[1]
+        head = f"entry {self.seq} ({name}, {self.age_days:.0f} days old"
+        head += f", via {self.supports} ({self.relation}))" if self.relation else ")"
+        if self.rejected:
+            return f"{head}: rejected, {self.rejected}"
+        if not self.verified:
+            return f"{head}: rejected, not proven into the signed checkpoint"
+        if not self.fresh:
+            return f"{head}: expired (fresh for {self.freshness_days} days)"
+        if self.outcome == "failed":
+            return f"{head}: FAILED, {self.outcome_reason}"
+        if self.outcome == "informational":
+            return f"{head}: informational only, {self.outcome_reason}"
+        credit = "counted" if self.credit == "full" else "counted as related evidence"
+        return f"{head}: {credit}, {self.outcome_reason}"
 
 
 @dataclass(frozen=True)
@@ -145,10 +208,49 @@ class ItemStatus:
     soa_status: str | None = None
     soa_justification: str | None = None
     open_findings: tuple[str, ...] = ()
+    condition: str | None = None
+    """The ``applies_when`` condition decided applicability (None: SoA or always)."""
+    condition_trace: tuple[str, ...] = ()
+    """Per system: the condition with each atom marked ``[yes]``/``[no]`` for its facts."""
 
     @property
     def applicable(self) -> bool:
         return self.status != "not_applicable"
+
+    def explain(self) -> list[str]:
+        """Why this status: the condition, each entry counted or not, and what would change it."""
+        lines = [f"{self.ref}  {self.title}", f"status: {self.status}"]
+        if self.condition:
+            lines.append(f"applies when: {self.condition}")
+            lines += [f"  {trace}" for trace in self.condition_trace]
+        elif self.soa_justification is not None or "SoA" in self.reason:
+            lines.append("applicability: the Statement of Applicability decides (Annex A control)")
+        else:
+            lines.append("applicability: always (no condition in the catalog)")
+        lines.append(f"why: {self.reason}")
+        lines.append("evidence:")
+        lines += [f"  {c.verdict()}" for c in self.evidence] or ["  none in the ledger"]
+        expected = ", ".join(t.split("/")[1] for t in self.expected_types) or "none (attest)"
+        lines.append(f"evidence types that support it: {expected}")
+        lines.append(f"what would change it: {self._change_hint()}")
+        return lines
+
+    def _change_hint(self) -> str:
+        if self.status == "not_applicable":
+            if self.condition:
+                return (
+                    "it applies once the condition holds: the roles (`assay systems update "
+                    "--org-role …`) or the classification answers (`assay systems classify …`)"
+                )
+            return "include it in the Statement of Applicability (`assay soa edit …`)"
+        if self.status == "met":
+            counted = [c for c in self.evidence if c.credit == "full"]
+            windows = [
+                c.freshness_days - c.age_days for c in counted if c.freshness_days is not None
+            ]
+            expiry = f"; the evidence expires in {min(windows):.0f} days" if windows else ""
+            return f"a newer failing entry, an open nonconformity or a SoA cap{expiry}"
+        return self.next_action or ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -164,6 +266,8 @@ class ItemStatus:
             "soa_status": self.soa_status,
             "soa_justification": self.soa_justification,
             "open_findings": list(self.open_findings),
+            "condition": self.condition,
+            "condition_trace": list(self.condition_trace),
         }
 
 
@@ -201,7 +305,11 @@ class Readiness:
     @property
     def open_items(self) -> tuple[ItemStatus, ...]:
         """Applicable requirements that are not met: the gap report."""
-        return tuple(i for i in self.items if i.status in ("partial", "stale", "gap"))
+        order = {s: n for n, s in enumerate(OPEN_STATUSES)}
+        found = [i for i in self.items if i.status in order]
+        return tuple(
+            sorted(found, key=lambda i: order[i.status] if i.status == "prohibited" else 1)
+        )
 
     def item(self, ref: str) -> ItemStatus:
         for candidate in self.items:
@@ -218,6 +326,7 @@ class Readiness:
             "generated_at": self.generated_at.isoformat(),
             "percent": self.percent,
             "formula": "100 * (met + 0.5 * partial) / applicable",
+            "blockers": [i.ref for i in self.items if i.status == "prohibited"],
             "counts": self.counts,
             "soa": {"version": self.soa_version, "status": self.soa_status},
             "checkpoint": (
@@ -230,15 +339,6 @@ class Readiness:
         if with_proofs:
             doc["proofs"] = {str(s): p.as_json() for s, p in sorted(self.proofs.items())}
         return doc
-
-
-@dataclass(frozen=True)
-class SystemScope:
-    """What the EU AI Act rules need to know about one system."""
-
-    id: str
-    ai_act_class: str | None
-    org_role: str
 
 
 @dataclass(frozen=True)
@@ -282,12 +382,23 @@ def _citation(
     now: datetime,
     types: Mapping[str, EvidenceType],
     verification: Verification,
+    system: str | None = None,
 ) -> Citation:
     known = types.get(sighting.type)
     window = known.freshness_days if known else None
     if not sighting.by_type and window is None:
         window = ATTESTATION_FRESHNESS_DAYS
     age = (now - sighting.observed_at).total_seconds() / 86400
+    rejected = sighting.rejected
+    if (
+        rejected is None
+        and system is not None
+        and known is not None
+        and known.about_a_system
+        and sighting.system is None
+    ):
+        rejected = f"{known.kind} evidence must name the system it is about; this entry names none"
+    verdict = _judgement(sighting)
     return Citation(
         seq=sighting.seq,
         type=sighting.type,
@@ -300,66 +411,119 @@ def _citation(
         supports=supports,
         relation=relation,
         linked_by="type" if sighting.by_type else "controls",
+        outcome=verdict.outcome,
+        outcome_reason=verdict.reason,
+        rejected=rejected,
     )
 
 
-def _applicability(
-    req: Requirement, facts: Facts
-) -> tuple[bool, str, tuple[str, ...], str | None, str | None]:
-    """``(applicable, reason, unclassified systems, soa status, soa justification)``."""
+def _judgement(sighting: Sighting) -> Judgement:
+    try:
+        return judge(sighting.type, sighting.summary())
+    except ValueError:  # not JSON: nothing to judge
+        return Judgement("informational", "the entry could not be read")
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """How applicability was decided for one requirement."""
+
+    applicable: bool
+    reason: str
+    unclassified: tuple[str, ...] = ()
+    soa_status: str | None = None
+    soa_justification: str | None = None
+    condition: str | None = None
+    trace: tuple[str, ...] = ()
+    prohibited_for: tuple[str, ...] = ()
+    roles_unknown: tuple[str, ...] = ()
+
+
+def _applicability(fw: Framework, req: Requirement, facts: Facts) -> _Scope:
     if req.framework == _ISO and req.id.startswith("A."):
         if facts.soa is None:
-            return True, "no Statement of Applicability yet (treated as applicable)", (), None, None
+            return _Scope(True, "no Statement of Applicability yet (treated as applicable)")
         try:
             entry = facts.soa.entry(req.ref)
         except AssayError:  # a control missing from an old SoA version
-            return True, f"not in SoA v{facts.soa.version}", (), None, None
+            return _Scope(True, f"not in SoA v{facts.soa.version}")
         label = f"SoA v{facts.soa.version} ({facts.soa.status})"
         if not entry.applicable:
-            return (
+            return _Scope(
                 False,
                 f"excluded by {label}: {entry.justification}",
-                (),
-                None,
-                entry.justification,
+                soa_justification=entry.justification,
             )
-        return True, label, (), entry.implementation_status, entry.justification
-    if req.framework != _EU:
-        return True, "", (), None, None
-    return _eu_applicability(req, facts.systems)
+        return _Scope(
+            True,
+            label,
+            soa_status=entry.implementation_status,
+            soa_justification=entry.justification,
+        )
+    condition = fw.condition(req.id)
+    if condition is None:
+        return _Scope(True, "")
+    return _conditional(req, condition, facts.systems)
 
 
-def _eu_applicability(
-    req: Requirement, systems: Sequence[SystemScope]
-) -> tuple[bool, str, tuple[str, ...], str | None, str | None]:
+def _conditional(req: Requirement, condition: Condition, systems: Sequence[SystemScope]) -> _Scope:
+    """Applicability from the catalog's ``applies_when`` condition over each system's facts."""
+    text = str(condition)
     if not systems:
-        return False, "no AI system in the inventory", (), None, None
-    applies, unclassified, why_not = [], [], []
+        return _Scope(False, "no AI system in the inventory", condition=text)
+    applies: list[str] = []
+    unclassified: list[str] = []
+    why_not: list[str] = []
+    trace: list[str] = []
+    prohibited: list[str] = []
+    roles_unknown: list[str] = []
     for system in systems:
-        if req.duty_holders and system.org_role not in req.duty_holders:
-            why_not.append(f"{system.id}: organisation is {system.org_role}")
-        elif system.ai_act_class is None:
+        if not system.classified:
             unclassified.append(system.id)
-        elif req.risk_classes and system.ai_act_class not in req.risk_classes:
-            why_not.append(f"{system.id}: {system.ai_act_class}")
+            trace.append(f"{system.id}: unclassified, treated as applicable")
+            continue
+        facts = system.evaluated_facts()
+        marked = condition.text(facts)
+        if not system.roles:
+            roles_unknown.append(system.id)
+            marked += " (roles not recorded: every role assumed)"
+        trace.append(f"{system.id}: {marked}")
+        if not condition.holds(facts):
+            why_not.append(f"{system.id}: {_short(system)}")
+        elif req.kind == "prohibition" and system.retired:
+            why_not.append(f"{system.id}: retired")
         else:
-            applies.append(f"{system.id} ({system.ai_act_class}, {system.org_role})")
-    holders = ", ".join(req.duty_holders) or "everyone"
-    classes = ", ".join(req.risk_classes) or "every class"
+            applies.append(f"{system.id} ({_short(system)})")
+            if req.kind == "prohibition":
+                prohibited.append(system.id)
     if not applies and not unclassified:
-        return (
+        return _Scope(
             False,
-            f"binds {holders} of {classes} systems; " + "; ".join(why_not),
-            (),
-            None,
-            None,
+            f"applies when {text}; not for " + "; ".join(why_not),
+            condition=text,
+            trace=tuple(trace),
         )
     parts = [f"applies to {', '.join(applies)}"] if applies else []
     if unclassified:
         parts.append(f"unclassified: {', '.join(unclassified)} (treated as applicable)")
+    if roles_unknown and any(s in " ".join(applies) for s in roles_unknown):
+        parts.append(f"roles not recorded for {', '.join(roles_unknown)}")
     if req.applies_from:
         parts.append(f"applies from {req.applies_from.isoformat()}")
-    return True, "; ".join(parts), tuple(unclassified), None, None
+    return _Scope(
+        True,
+        "; ".join(parts),
+        unclassified=tuple(unclassified),
+        condition=text,
+        trace=tuple(trace),
+        prohibited_for=tuple(prohibited),
+        roles_unknown=tuple(r for r in roles_unknown if any(a.startswith(r) for a in applies)),
+    )
+
+
+def _short(system: SystemScope) -> str:
+    roles = ", ".join(system.roles) if system.roles else "roles not recorded"
+    return f"{system.ai_act_class}; {roles}"
 
 
 def assess(
@@ -371,11 +535,12 @@ def assess(
     types: Mapping[str, EvidenceType] | None = None,
     relations: Callable[[str], list[Relation]] | None = None,
 ) -> tuple[ItemStatus, ...]:
-    """Every leaf requirement's status from the gathered facts; pure."""
+    """Every leaf requirement's status from the gathered facts; pure. Prohibited ones first."""
     types = evidence_types() if types is None else types
     if relations is None:
         relations = relations_for if fw.id in BUILTIN_FRAMEWORKS else (lambda _ref: [])
-    return tuple(_assess_one(fw, req, facts, now, system, types, relations) for req in leaves(fw))
+    items = [_assess_one(fw, req, facts, now, system, types, relations) for req in leaves(fw)]
+    return tuple(sorted(items, key=lambda i: i.status != "prohibited"))
 
 
 def _assess_one(
@@ -388,33 +553,35 @@ def _assess_one(
     relations: Callable[[str], list[Relation]],
 ) -> ItemStatus:
     expected = tuple(uri for uri, et in types.items() if req.ref in et.supports)
-    applicable, scope_note, unclassified, soa_status, soa_why = _applicability(req, facts)
+    scope = _applicability(fw, req, facts)
     template = ItemStatus(
         ref=req.ref,
         id=req.id,
         title=req.title,
         kind=req.kind,
         status="not_applicable",
-        reason=scope_note,
+        reason=scope.reason,
         next_action=None,
         expected_types=expected,
         evidence=(),
-        soa_status=soa_status,
-        soa_justification=soa_why,
+        soa_status=scope.soa_status,
+        soa_justification=scope.soa_justification,
+        condition=scope.condition,
+        condition_trace=scope.trace,
     )
-    if not applicable:
+    if not scope.applicable:
         return template
     v = facts.verification
     direct = [
-        _citation(s, req.ref, None, now, types, v)
+        _citation(s, req.ref, None, now, types, v, system)
         for s in facts.sightings.get(req.ref, {}).values()
     ]
     indirect: dict[int, Citation] = {}  # one citation per entry: its best relation
     for ref, relation, can_be_full in _related(fw, req, relations):
         for s in facts.sightings.get(ref, {}).values():
-            cited = _citation(s, ref, relation, now, types, v)
+            cited = _citation(s, ref, relation, now, types, v, system)
             if not can_be_full and cited.relation in _FULL_CREDIT:
-                cited = _citation(s, ref, f"{relation} (via parent)", now, types, v)
+                cited = _citation(s, ref, f"{relation} (via parent)", now, types, v, system)
             known = indirect.get(s.seq)
             if cited.credit != "none" and (known is None or cited.credit == "full"):
                 indirect[s.seq] = cited
@@ -423,23 +590,46 @@ def _assess_one(
     citations = sorted([*direct, *others], key=_rank)
     credits = {c.credit for c in citations}
     findings = facts.findings.get(req.ref, ())
+    notes = [scope.reason] if scope.reason else []
+    if scope.prohibited_for:
+        names = ", ".join(scope.prohibited_for)
+        notes.append("a prohibited practice: no evidence or note clears it")
+        return replace(
+            template,
+            status="prohibited",
+            reason="; ".join(notes),
+            next_action=(
+                f"stop placing on the market, putting into service or using {names} for this "
+                f"practice; once it is removed, reclassify (`assay systems classify "
+                f"{scope.prohibited_for[0]} …`), or retire it "
+                f"(`assay systems update {scope.prohibited_for[0]} --stage retirement`)"
+            ),
+            evidence=tuple(citations),
+            open_findings=findings,
+        )
+    failing = [c for c in direct if c.failing]
     status: Status
-    if "full" in credits:
+    if failing:
+        status = "failing"
+    elif "full" in credits:
         status = "met"
-    elif any(c.verified and not c.fresh for c in direct):
+    elif any(c.verified and not c.fresh and c.rejected is None for c in direct):
         status = "stale"
     elif "partial" in credits:
         status = "partial"
     else:
         status = "gap"
-    notes = [scope_note] if scope_note else []
-    if status == "met" and soa_status in ("planned", "partial"):
+    if status == "met" and scope.soa_status in ("planned", "partial"):
         status = "partial"
-        notes.append(f"SoA says {soa_status}")
+        notes.append(f"SoA says {scope.soa_status}")
     if status == "met" and findings:
         status = "partial"
         notes.append(f"open nonconformity {', '.join(findings)}")
-    notes.append(_evidence_note(citations))
+    if failing:
+        worst = failing[0]
+        notes.append(f"{worst.type.split('/')[1]} entry {worst.seq} failed: {worst.outcome_reason}")
+    else:
+        notes.append(_evidence_note(citations))
     stale = [
         (c.type, c.age_days, c.freshness_days)
         for c in direct
@@ -447,7 +637,13 @@ def _assess_one(
     ]
     unverified = [v.failures[c.seq] for c in direct if not c.verified and c.seq in v.failures]
     action = None
-    if status != "met":
+    if status == "failing":
+        worst = failing[0]
+        action = (
+            f"fix what entry {worst.seq} found ({worst.outcome_reason}), then run "
+            f"`{evidence_command(worst.type, system, req.ref)}` again"
+        )
+    elif status != "met":
         action = next_action(
             ref=req.ref,
             status=status,
@@ -455,10 +651,11 @@ def _assess_one(
             expected_types=expected,
             stale=stale,
             unverified=unverified if status == "gap" else (),
-            soa_status=soa_status,
+            soa_status=scope.soa_status,
             open_findings=findings,
-            unclassified=unclassified,
+            unclassified=scope.unclassified,
             has_fresh_evidence=bool(credits & {"full", "partial"}),
+            roles_unknown=scope.roles_unknown,
         )
     return replace(
         template,
@@ -471,8 +668,8 @@ def _assess_one(
 
 
 def _rank(cited: Citation) -> tuple[bool, int, float]:
-    """Direct before related, full credit first, then newest: the first one is the best."""
-    order = {"full": 0, "partial": 1, "none": 2}[cited.credit]
+    """Direct before related, failing first, then full credit, then newest."""
+    order = 0 if cited.failing else {"full": 1, "partial": 2, "none": 3}[cited.credit]
     return (cited.relation is not None, order, -cited.observed_at.timestamp())
 
 
@@ -480,6 +677,10 @@ def _evidence_note(citations: Sequence[Citation]) -> str:
     if not citations:
         return "no evidence in the ledger"
     best = citations[0]
+    if best.rejected:
+        return f"{best.type.split('/')[1]} entry {best.seq} does not count: {best.rejected}"
+    if best.outcome == "informational" and best.fresh and best.verified:
+        return f"{best.type.split('/')[1]} entry {best.seq} is informational: {best.outcome_reason}"
     via = f" via {best.supports} ({best.relation})" if best.relation else ""
     state = "fresh" if best.fresh else "expired"
     window = f"{best.freshness_days} days" if best.freshness_days is not None else "no expiry"
@@ -495,7 +696,7 @@ def _evidence_note(citations: Sequence[Citation]) -> str:
 
 def _scope(store: Store, system: str | None) -> tuple[SystemScope, ...]:
     records = [get_system(store, system)] if system else list_systems(store)
-    return tuple(SystemScope(r.id, r.ai_act_class, r.profile.org_role) for r in records)
+    return tuple(scope_of(r) for r in records)
 
 
 def _open_findings(store: Store, system: str | None) -> dict[str, tuple[str, ...]]:

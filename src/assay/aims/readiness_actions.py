@@ -55,6 +55,7 @@ def next_action(
     open_findings: Sequence[str] = (),
     unclassified: Sequence[str] = (),
     has_fresh_evidence: bool = False,
+    roles_unknown: Sequence[str] = (),
 ) -> str:
     """One imperative sentence: what to run next, and why.
 
@@ -65,6 +66,12 @@ def next_action(
         return (
             f"classify {names} under the EU AI Act (`assay systems classify {unclassified[0]} …`) "
             "so the obligations that apply can be decided"
+        )
+    if roles_unknown:
+        return (
+            f"record the organisation's EU AI Act roles for {', '.join(roles_unknown)} "
+            f"(`assay systems update {roles_unknown[0]} --org-role provider --org-role deployer`, "
+            "as they are) so only the duties of those roles apply"
         )
     if open_findings:
         return (

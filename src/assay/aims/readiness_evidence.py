@@ -3,7 +3,13 @@
 Kept apart from the rules in :mod:`assay.aims.readiness` so those stay pure.
 :func:`collect_sightings` makes one pass over the ledger (filtered by AI
 system in SQL) and keeps, for each requirement and evidence type, only the
-newest entry by ``observed_at``: that is the entry a report cites.
+newest entry by ``observed_at``: that is the entry a report cites. An entry
+is first checked to be *about the right thing* (:func:`scope_refs`): a
+register change supports only what its register documents (``by_register``),
+a test only the requirements its test families cover (``test_families``), and
+test, operation and monitoring evidence only what its type supports, whatever
+its ``controls`` cite. The newest entry turned away for a requirement is kept
+too, with the reason, so ``--explain`` can show it.
 :func:`verify_citations` checks the checkpoint signature once, then proves each
 cited entry's bytes into the signed tree (RFC 9162 inclusion), so a report is
 only as good as evidence an auditor could re-verify.
@@ -13,8 +19,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -31,6 +38,7 @@ __all__ = [
     "Verification",
     "collect_sightings",
     "parse_time",
+    "scope_refs",
     "verify_citations",
 ]
 
@@ -49,6 +57,17 @@ class Sighting:
     system: str | None
     by_type: bool
     """True when the entry's type supports the requirement; False when only ``controls`` cite it."""
+    entry: bytes = b""
+    """The entry's canonical JSON (its summary is read for the outcome)."""
+    rejected: str | None = None
+    """Why the entry does not count for this requirement (None: it may count)."""
+
+    def summary(self) -> dict[str, Any]:
+        """The entry's summary (empty when the entry was not kept)."""
+        if not self.entry:
+            return {}
+        value = json.loads(self.entry).get("summary")
+        return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,50 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def scope_refs(
+    evidence_type: EvidenceType | None, entry: bytes, typed: set[str], cited: set[str]
+) -> tuple[set[str], set[str], dict[str, str]]:
+    """Which of the ``typed`` and ``cited`` requirements an entry really supports; pure.
+
+    Returns ``(typed, cited, rejected)`` where ``rejected`` maps each requirement
+    turned away to the reason.
+    """
+    rejected: dict[str, str] = {}
+    if evidence_type is None:
+        return typed, cited, rejected
+    name = evidence_type.type.split("/")[1]
+    if evidence_type.about_a_system:
+        for ref in sorted(cited - set(evidence_type.supports)):
+            rejected[ref] = (
+                f"{name} is {evidence_type.kind} evidence; it does not support {ref} "
+                "whatever its controls cite"
+            )
+        cited = cited & set(evidence_type.supports)
+    if evidence_type.by_register is not None:
+        register = str(_summary(entry).get("register", ""))
+        allowed = set(evidence_type.by_register.get(register, ()))
+        for ref in sorted(typed - allowed):
+            rejected[ref] = (
+                f"a change to the {register or 'unnamed'} register does not document {ref}"
+            )
+        typed = typed & allowed
+    if evidence_type.test_families:
+        families = _summary(entry).get("families")
+        covered = set(families) if isinstance(families, dict) else set()
+        for ref in sorted((typed | cited) & set(evidence_type.test_families)):
+            wanted = set(evidence_type.test_families[ref])
+            if not covered & wanted:
+                tested = ", ".join(sorted(covered)) or "no family named"
+                rejected[ref] = f"the test covered {tested}: none of the families {ref} needs"
+        typed, cited = typed - set(rejected), cited - set(rejected)
+    return typed, cited, rejected
+
+
+def _summary(entry: bytes) -> dict[str, Any]:
+    value = json.loads(entry).get("summary")
+    return value if isinstance(value, dict) else {}
+
+
 def collect_sightings(
     store: Store,
     wanted: Iterable[str],
@@ -87,10 +150,17 @@ def collect_sightings(
     """Newest entry per (requirement, evidence type) for the ``wanted`` references.
 
     With ``system``, entries about that system and organisation-wide entries
-    (no subject) count; entries about other systems do not.
+    (no subject) count; entries about other systems do not. An entry turned
+    away by :func:`scope_refs` is kept under the key ``"<type> (rejected)"``
+    when no counting entry of its type is newer.
     """
     refs = set(wanted)
     by_type = {uri: refs.intersection(et.supports) for uri, et in types.items()}
+    scoped = {
+        uri
+        for uri, et in types.items()
+        if et.by_register is not None or et.test_families or et.about_a_system
+    }
     best: dict[str, dict[str, Sighting]] = {}
     query = select(
         LedgerEntry.seq,
@@ -113,14 +183,29 @@ def collect_sightings(
             cited = refs.intersection(_controls(entry)) - typed
             if not typed and not cited:
                 continue
+            rejected: dict[str, str] = {}
+            if type_uri in scoped:
+                typed, cited, rejected = scope_refs(types.get(type_uri), entry, typed, cited)
             moment = parse_time(observed)
+            sighting = Sighting(seq, type_uri, moment, leaf.hex(), subject, True, entry)
             for ref, via_type in [*((r, True) for r in typed), *((r, False) for r in cited)]:
-                slot = best.setdefault(ref, {})
-                old = slot.get(type_uri)
-                if old is None or (moment, seq) > (old.observed_at, old.seq):
-                    slot[type_uri] = Sighting(seq, type_uri, moment, leaf.hex(), subject, via_type)
+                _keep(best, ref, type_uri, replace(sighting, by_type=via_type))
+            for ref, reason in rejected.items():
+                _keep(best, ref, f"{type_uri} (rejected)", replace(sighting, rejected=reason))
         position = rows[-1][0] + 1
+    for slots in best.values():  # a rejected entry older than a counting one is not news
+        for key in [k for k in slots if k.endswith(" (rejected)")]:
+            counting = slots.get(key.removesuffix(" (rejected)"))
+            if counting is not None and counting.observed_at >= slots[key].observed_at:
+                del slots[key]
     return best
+
+
+def _keep(best: dict[str, dict[str, Sighting]], ref: str, key: str, sighting: Sighting) -> None:
+    slot = best.setdefault(ref, {})
+    old = slot.get(key)
+    if old is None or (sighting.observed_at, sighting.seq) > (old.observed_at, old.seq):
+        slot[key] = sighting
 
 
 def _controls(entry: bytes) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from assay.catalogs.conditions import Condition, ConditionError
+from assay.catalogs.conditions import parse as parse_condition
 from assay.catalogs.loader import (
     BUILTIN_FRAMEWORKS,
     Catalogs,
@@ -36,6 +38,8 @@ __all__ = [
     "REF_PATTERN",
     "ApplicationDate",
     "Catalogs",
+    "Condition",
+    "ConditionError",
     "EvidenceType",
     "Framework",
     "Relation",
@@ -50,6 +54,7 @@ __all__ = [
     "import_framework",
     "load_custom_frameworks",
     "load_framework_file",
+    "parse_condition",
     "parse_ref",
     "relations_for",
     "resolve",

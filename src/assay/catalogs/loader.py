@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.catalogs._yaml import LocDict, LocList, fail, read_yaml
+from assay.catalogs.conditions import Condition, ConditionError, parse
 from assay.catalogs.model import (
     FRAMEWORK_ID_PATTERN,
     ID_PATTERN,
@@ -59,6 +60,7 @@ _REQ_OPTIONAL = (
     "risk_classes",
     "applies_from",
     "notes",
+    "applies_when",
 )
 _EVIDENCE_TYPE = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*\.[a-z]+/[a-z0-9]+(?:-[a-z0-9]+)*/v[0-9]+")
 
@@ -162,6 +164,7 @@ def load_framework_file(path: Path) -> Framework:
     if not FRAMEWORK_ID_PATTERN.fullmatch(framework_id):
         raise top.error("framework", "must be lower-case words joined by '-', e.g. my-policy")
     vocab = _vocabularies(top)
+    facts = _facts(top)
     dates = (
         tuple(
             _application_date(path, item, line, where)
@@ -196,6 +199,7 @@ def load_framework_file(path: Path) -> Framework:
             for value in values:
                 if allowed is not None and value not in allowed:
                     raise req.error(key, f"'{value}' is not one of {', '.join(allowed)}")
+        condition = _condition(req, facts)
         requirements.append(
             Requirement(
                 framework=framework_id,
@@ -210,6 +214,7 @@ def load_framework_file(path: Path) -> Framework:
                 risk_classes=risk,
                 applies_from=req.day("applies_from"),
                 notes=req.text("notes", optional=True),
+                applies_when=condition,
             )
         )
 
@@ -260,8 +265,36 @@ def _vocabularies(top: _Fields) -> dict[str, tuple[str, ...]]:
     if "vocabularies" not in top.node:
         return {}
     vocab = _Fields(top.path, top.node["vocabularies"], "vocabularies", top.line("vocabularies"))
-    vocab.only((), ("duty_holders", "risk_classes"))
-    return {key: vocab.texts(key, allow_empty=False) for key in vocab.node}
+    vocab.only((), ("duty_holders", "risk_classes", "facts"))
+    return {key: vocab.texts(key, allow_empty=False) for key in vocab.node if key != "facts"}
+
+
+def _facts(top: _Fields) -> dict[str, tuple[str, ...]]:
+    """``vocabularies.facts``: the fact names a condition may use, each with its values."""
+    vocabularies = top.node.get("vocabularies")
+    if not isinstance(vocabularies, LocDict) or "facts" not in vocabularies:
+        return {}
+    where = "vocabularies.facts"
+    facts = _Fields(top.path, vocabularies["facts"], where, vocabularies.line_of("facts"))
+    out: dict[str, tuple[str, ...]] = {}
+    for name in facts.node:
+        values = facts.node[name]
+        if not isinstance(values, list) or not values:
+            raise facts.error(name, "must list at least one value")
+        out[str(name)] = tuple(str(v) for v in values)
+    return out
+
+
+def _condition(req: _Fields, facts: Mapping[str, tuple[str, ...]]) -> Condition | None:
+    text = req.text("applies_when", optional=True)
+    if text is None:
+        return None
+    if not facts:
+        raise req.error("applies_when", "declare the facts it uses under vocabularies.facts")
+    try:
+        return parse(text, facts)
+    except ConditionError as exc:
+        raise req.error("applies_when", str(exc)) from None
 
 
 def _application_date(path: Path, node: Any, line: int, where: str) -> ApplicationDate:
@@ -364,7 +397,8 @@ def load_evidence_types_file(
     for item, line, where in top.items("types"):
         entry = _Fields(path, item, where, line)
         entry.only(
-            ("type", "title", "description", "supports", "freshness_days", "produced_by"), ()
+            ("type", "title", "description", "supports", "freshness_days", "produced_by"),
+            ("kind", "by_register", "test_families"),
         )
         uri = entry.req_text("type")
         if not _EVIDENCE_TYPE.fullmatch(uri):
@@ -387,6 +421,19 @@ def load_evidence_types_file(
         )
         if len(set(supports)) != len(supports):
             raise entry.error("supports", "lists the same requirement twice")
+        kind = entry.text("kind", optional=True) or "record"
+        if kind not in _EVIDENCE_KINDS:
+            raise entry.error("kind", f"'{kind}' is not one of {', '.join(_EVIDENCE_KINDS)}")
+        by_register = (
+            _ref_map(path, entry, "by_register", supports, frameworks)
+            if "by_register" in entry.node
+            else None
+        )
+        families = (
+            _ref_map(path, entry, "test_families", supports, frameworks, keys_are_refs=True)
+            if "test_families" in entry.node
+            else {}
+        )
         out[uri] = EvidenceType(
             type=uri,
             title=entry.req_text("title"),
@@ -394,7 +441,41 @@ def load_evidence_types_file(
             supports=supports,
             freshness_days=freshness,
             produced_by=entry.req_text("produced_by"),
+            kind=kind,
+            by_register=by_register,
+            test_families=families,
         )
+    return out
+
+
+_EVIDENCE_KINDS = ("test", "operation", "monitoring", "process", "attestation", "record")
+
+
+def _ref_map(
+    path: Path,
+    entry: _Fields,
+    key: str,
+    supports: tuple[str, ...],
+    frameworks: Mapping[str, Framework],
+    *,
+    keys_are_refs: bool = False,
+) -> dict[str, tuple[str, ...]]:
+    """``by_register`` (register → refs) or ``test_families`` (ref → families), checked."""
+    node = _Fields(path, entry.node[key], entry.name(key), entry.line(key))
+    out: dict[str, tuple[str, ...]] = {}
+    for name in node.node:
+        values = node.texts(name)
+        if keys_are_refs:
+            ref = _checked_ref(path, node, name, str(name), frameworks)
+            if ref not in supports:
+                raise node.error(name, f"{ref} is not in this type's supports list")
+            out[ref] = values
+            continue
+        refs = tuple(_checked_ref(path, node, name, v, frameworks) for v in values)
+        outside = [r for r in refs if r not in supports]
+        if outside:
+            raise node.error(name, f"{', '.join(outside)} not in this type's supports list")
+        out[str(name)] = refs
     return out
 
 

@@ -9,11 +9,13 @@ found reliably in free text (see :func:`find_refs`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from assay.catalogs.conditions import Condition
 from assay.errors import AssayError
 
 __all__ = [
@@ -78,6 +80,8 @@ class Requirement:
     risk_classes: tuple[str, ...] = ()
     applies_from: date | None = None
     notes: str | None = None
+    applies_when: Condition | None = None
+    """When the requirement binds a system (see :mod:`assay.catalogs.conditions`); None: inherit."""
 
     @property
     def ref(self) -> str:
@@ -127,6 +131,18 @@ class Framework:
         """Direct children of a requirement (``None``: the top level), in file order."""
         return tuple(r for r in self.requirements if r.parent == requirement_id)
 
+    def condition(self, requirement_id: str) -> Condition | None:
+        """The requirement's applicability condition, or its nearest ancestor's (None: none)."""
+        own = self._index.get(requirement_id)
+        if own is None:
+            return None
+        if own.applies_when is not None:
+            return own.applies_when
+        for ancestor in self.ancestors(requirement_id):
+            if ancestor.applies_when is not None:
+                return ancestor.applies_when
+        return None
+
     def ancestors(self, requirement_id: str) -> tuple[Requirement, ...]:
         """Parent, grandparent, … of a requirement (nearest first)."""
         out: list[Requirement] = []
@@ -169,6 +185,17 @@ class EvidenceType:
     supports: tuple[str, ...]
     freshness_days: int | None
     produced_by: str
+    kind: str = "record"
+    """``test``, ``operation``, ``monitoring``, ``process``, ``attestation`` or ``record``."""
+    by_register: Mapping[str, tuple[str, ...]] | None = None
+    """For register changes: the requirements a change to each register supports (none else)."""
+    test_families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Requirement → the test families of which at least one must be in the entry's summary."""
+
+    @property
+    def about_a_system(self) -> bool:
+        """Tests, operation and monitoring evidence must name the system they are about."""
+        return self.kind in ("test", "operation", "monitoring")
 
     def is_fresh(self, age_days: float) -> bool:
         """True if evidence of this age still counts (``None`` freshness never expires)."""

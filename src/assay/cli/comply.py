@@ -104,6 +104,7 @@ def map_command(
         "citation": req.citation,
         "parent": {"ref": parent.ref, "title": parent.title} if parent else None,
         "children": [{"ref": c.ref, "title": c.title} for c in fw.children(req.id)],
+        "applies_when": str(fw.condition(req.id)) if fw.condition(req.id) else None,
         "duty_holders": list(req.duty_holders),
         "risk_classes": list(req.risk_classes),
         "applies_from": req.applies_from.isoformat() if req.applies_from else None,
@@ -215,14 +216,41 @@ def _headline(result: Readiness) -> str:
 
 
 @app.command("status")
-def status_command(framework: _FRAMEWORK, system: _SYSTEM = None, as_json: _JSON = False) -> None:
-    """Per-requirement readiness from the SoA, the AI Act class and ledger evidence.
+def status_command(
+    framework: _FRAMEWORK,
+    system: _SYSTEM = None,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain",
+            help="Explain one requirement: its condition, each entry counted or not, and why.",
+            metavar="REQ",
+        ),
+    ] = None,
+    as_json: _JSON = False,
+) -> None:
+    """Per-requirement readiness from the SoA, the classification and ledger evidence.
 
     Readiness = 100 × (met + ½ partial) / applicable requirements.
 
-    Example: assay comply status --framework iso42001 --system support-bot
+    Example: assay comply status --framework eu-ai-act --system support-bot --explain Art.50(1)
     """
     result = _readiness(framework, system)
+    if explain is not None:
+        wanted = explain.split(":", 1)[1] if explain.startswith(f"{result.framework}:") else explain
+        try:
+            item = result.item(wanted)
+        except KeyError:
+            raise UsageError(
+                f"--explain {explain}: no assessed requirement {wanted!r} in {result.framework} "
+                "(give a leaf ID such as Art.50(1) or A.6.2.4)"
+            ) from None
+        if as_json:
+            print_json({**item.as_json(), "explanation": item.explain()})
+            return
+        for line in item.explain():
+            console.print(line, markup=False)
+        return
     if as_json:
         print_json(result.as_json())
         return
@@ -240,7 +268,7 @@ def status_command(framework: _FRAMEWORK, system: _SYSTEM = None, as_json: _JSON
 
 @app.command("gap")
 def gap_command(framework: _FRAMEWORK, system: _SYSTEM = None, as_json: _JSON = False) -> None:
-    """Only the requirements that are partial, stale or a gap, each with its next action.
+    """Requirements not met (prohibited first, failing, partial, stale, gap) with the next action.
 
     Example: assay comply gap --framework eu-ai-act --system support-bot --json
     """

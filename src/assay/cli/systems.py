@@ -36,7 +36,7 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.
 def _profile(
     intended_use: str | None,
     misuse: str | None,
-    org_role: str | None,
+    org_roles: list[str] | None,
     models: list[str] | None,
     datasets: list[str] | None,
     suppliers: list[str] | None,
@@ -48,8 +48,8 @@ def _profile(
         out["intended_use"] = intended_use
     if misuse is not None:
         out["foreseeable_misuse"] = misuse
-    if org_role is not None:
-        out["org_role"] = org_role
+    if org_roles:
+        out["org_roles"] = list(dict.fromkeys(org_roles))
     if models:
         out["models"] = [_model(m) for m in models]
     if datasets:
@@ -74,7 +74,11 @@ def _dataset(text: str) -> dict[str, Any]:
 IntendedUse = Annotated[str | None, typer.Option("--intended-use", help="Intended use (A.9.4).")]
 Misuse = Annotated[str | None, typer.Option("--misuse", help="Reasonably foreseeable misuse.")]
 OrgRole = Annotated[
-    str | None, typer.Option("--org-role", help=f"EU AI Act role: {', '.join(ORG_ROLES)}.")
+    list[str] | None,
+    typer.Option(
+        "--org-role",
+        help=f"EU AI Act role, repeat for several (provider and deployer): {', '.join(ORG_ROLES)}.",
+    ),
 ]
 Models = Annotated[
     list[str] | None, typer.Option("--model", help="Model as NAME[@VERSION][:SUPPLIER]; repeat.")
@@ -111,7 +115,7 @@ def add(
     """Register an AI system; the change is recorded in the ledger.
 
     Example: assay systems add support-bot --name "Support chatbot" --owner "CX team"
-    --org-role deployer --model gpt-4o@2024-08:OpenAI --surface web
+    --org-role provider --org-role deployer --model gpt-4o@2024-08:OpenAI --surface web
     """
     profile = _profile(intended_use, misuse, org_role, model, dataset, supplier, customer, surface)
     with workspace() as ws:

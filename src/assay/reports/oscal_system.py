@@ -116,7 +116,7 @@ def _system_props(system: SystemRecord) -> list[dict[str, Any]]:
         "owner": system.owner,
         "lifecycle-stage": system.lifecycle_stage,
         "eu-ai-act-class": system.ai_act_class or "unclassified",
-        "eu-ai-act-role": system.profile.org_role,
+        "eu-ai-act-role": ", ".join(system.profile.org_roles) or "not recorded",
     }
     return [
         {"name": name, "ns": PROP_NS, "value": value}

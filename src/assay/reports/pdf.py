@@ -30,6 +30,8 @@ th, td { border: 0.5pt solid #999; padding: 2pt 3pt; vertical-align: top; text-a
 th { background: #eee; } tr { page-break-inside: avoid; }
 .met { background: #c6efce; } .partial { background: #ffeb9c; } .stale { background: #fcd5b4; }
 .gap { background: #ffc7ce; } .not_applicable { background: #d9d9d9; }
+.failing { background: #ff5050; color: #fff; font-weight: bold; }
+.prohibited { background: #8b0000; color: #fff; font-weight: bold; }
 .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 7pt; word-break: break-all; }
 .summary td:first-child { width: 30%; font-weight: bold; }
 """

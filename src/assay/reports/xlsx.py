@@ -20,6 +20,8 @@ from assay.errors import AssayError
 __all__ = ["readiness_workbook"]
 
 _STATUS_FILL = {
+    "prohibited": "8B0000",
+    "failing": "FF5050",
     "met": "C6EFCE",
     "partial": "FFEB9C",
     "stale": "FCD5B4",

@@ -51,8 +51,11 @@ def test_system_profile_update_classify_archive(ws: Workspace) -> None:
         {"org_role": "provider", "suppliers": ["OpenAI"], "lifecycle_stage": "operation"},
         actor="alice",
     )
-    with pytest.raises(AssayError, match=r"field 'org_role'.*'provider', 'deployer'"):
-        update_system(s, lg, "bot", {"org_role": "reseller"}, actor="alice")
+    assert get_system(s, "bot").profile.org_roles == ("provider",)  # the one-role spelling of old
+    with pytest.raises(AssayError, match=r"field 'org_roles.0'.*'provider', 'deployer'"):
+        update_system(s, lg, "bot", {"org_roles": ["reseller"]}, actor="alice")
+    update_system(s, lg, "bot", {"org_roles": ["provider", "deployer"]}, actor="alice")
+    assert get_system(s, "bot").profile.org_roles == ("provider", "deployer")
     with pytest.raises(AssayError, match=r"unknown field.*colour"):
         update_system(s, lg, "bot", {"colour": "red"}, actor="alice")
     classification.classify_system(s, lg, "bot", {"annex_iii": ["employment"]}, actor="alice")
@@ -61,7 +64,7 @@ def test_system_profile_update_classify_archive(ws: Workspace) -> None:
     archive_system(s, lg, "bot", actor="alice")
     assert list_systems(s) == [] and len(list_systems(s, include_archived=True)) == 1
     actions = [x["action"] for x in _summaries(ws)]
-    assert actions == ["create", "update", "classify", "archive"]
+    assert actions == ["create", "update", "update", "classify", "archive"]
     assert lg.verify().ok
 
 

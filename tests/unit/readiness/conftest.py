@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,13 @@ from assay.ledger import Evidence, Subject
 from assay.workspace import Workspace, init_workspace
 
 Append = Callable[..., int]
+PASSING_RUN: dict[str, Any] = {
+    "status": "complete",
+    "attempts": 10,
+    "succeeded": 0,
+    "families": {"prompt_injection": {"asr": 0.0, "n": 10}},
+}
+"""A red-team summary that passes and covers an attack family (any other type ignores it)."""
 
 
 @pytest.fixture
@@ -55,6 +63,7 @@ def append(ws: Workspace) -> Append:
         system: str | None = "bot",
         days_ago: float = 0,
         controls: tuple[str, ...] = (),
+        summary: dict[str, Any] | None = None,
     ) -> int:
         (receipt,) = ws.ledger.append(
             [
@@ -64,7 +73,7 @@ def append(ws: Workspace) -> Append:
                     subject=Subject(system) if system else None,
                     controls=controls,
                     observed_at=datetime.now(UTC) - timedelta(days=days_ago),
-                    summary={"attempts": 10, "succeeded": 0},
+                    summary=PASSING_RUN if summary is None else summary,
                 )
             ]
         )

@@ -103,3 +103,32 @@ def test_pack_without_pango_leaves_out_pdf_with_a_reason(monkeypatch: pytest.Mon
     formats, reason = pack_formats()
     assert "pdf" not in formats and "xlsx" in formats
     assert reason is not None and "Pango" in reason
+
+
+def test_status_explain_shows_condition_and_each_entry(ws: Workspace, append: Append) -> None:
+    from assay.aims import classification, update_system
+
+    update_system(
+        ws.store, ws.ledger, "bot", {"org_roles": ["provider", "deployer"]}, actor="alice"
+    )
+    classification.classify_system(
+        ws.store, ws.ledger, "bot", {"transparency": ["interacts-with-people"]}, actor="alice"
+    )
+    seq = append("assay.dev/note/v1", controls=("eu-ai-act:Art.50(1)",), summary={"ui": "badge"})
+    out = runner.invoke(app, ["status", "-f", "eu-ai-act", "-s", "bot", "--explain", "Art.50(1)"])
+    assert out.exit_code == 0, out.output
+    text = out.output
+    assert "applies when: role:provider and art50:1" in text
+    assert "bot: role:provider [yes] and art50:1 [yes]" in text
+    assert f"entry {seq} (note" in text and "counted" in text
+    assert "what would change it:" in text
+    na = runner.invoke(app, ["status", "-f", "eu-ai-act", "-s", "bot", "--explain", "Art.50(3)"])
+    assert "status: not_applicable" in na.output and "art50:3 [no]" in na.output
+    doc = json.loads(
+        runner.invoke(
+            app, ["status", "-f", "eu-ai-act", "-s", "bot", "--explain", "Art.50(1)", "--json"]
+        ).output
+    )
+    assert doc["condition"] == "role:provider and art50:1" and doc["explanation"]
+    bad = runner.invoke(app, ["status", "-f", "eu-ai-act", "--explain", "Art.99"])
+    assert bad.exit_code != 0 and "no assessed requirement 'Art.99'" in str(bad.exception)

@@ -157,6 +157,7 @@ def test_minimal_risk_system_has_no_high_risk_obligations(ws: Workspace) -> None
 
 
 def test_high_risk_deployer_gets_deployer_duties_only(ws: Workspace, append: Append) -> None:
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": ["deployer"]}, actor="alice")
     classification.classify_system(
         ws.store, ws.ledger, "bot", {"annex_iii": ["employment"]}, actor="alice"
     )
@@ -164,11 +165,23 @@ def test_high_risk_deployer_gets_deployer_duties_only(ws: Workspace, append: App
     result = _eu(ws)
     assert result.item("Art.26(1)").status == "met"  # deployer duty, evidenced
     assert result.item("Art.9(1)").status == "not_applicable"  # provider duty
-    assert "organisation is deployer" in result.item("Art.9(1)").reason
-    update_system(ws.store, ws.ledger, "bot", {"org_role": "provider"}, actor="alice")
+    assert "role:provider [no]" in " ".join(result.item("Art.9(1)").condition_trace)
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": ["provider"]}, actor="alice")
     result = _eu(ws)
     assert result.item("Art.9(1)").applicable
     assert result.item("Art.26(1)").status == "not_applicable"
+
+
+def test_no_role_is_never_a_silent_deployer(ws: Workspace) -> None:
+    """Regression: a system without roles used to be read as a deployer only."""
+    classification.classify_system(
+        ws.store, ws.ledger, "bot", {"annex_iii": ["employment"]}, actor="alice"
+    )
+    result = _eu(ws)
+    provider_duty = result.item("Art.9(1)")
+    assert provider_duty.applicable and "roles not recorded" in provider_duty.reason
+    assert provider_duty.next_action is not None
+    assert "--org-role" in provider_duty.next_action
 
 
 def test_time_is_an_input(ws: Workspace, append: Append) -> None:

@@ -1,0 +1,170 @@
+"""Regressions from issue #20: "met" only from passing evidence about the right thing.
+
+Each test is a case an auditor found: on the code before the fix every one of
+them reported ``met`` (or a note cleared a prohibited practice).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay.aims import classification, update_system
+from assay.aims.readiness import readiness, readiness_percent
+from assay.web.accounts import add_user, create_token
+from assay.workspace import Workspace
+
+from .conftest import PASSING_RUN, Append
+
+REDTEAM = "assay.dev/redteam-run/v1"
+GUARD = "assay.dev/guard-decision/v1"
+
+FAILING_RUN: dict[str, Any] = {
+    "status": "complete",
+    "attempts": 43,
+    "succeeded": 18,
+    "asr": 0.419,
+    "families": {
+        "prompt_injection": {"asr": 0.6, "n": 20},
+        "jailbreak_dan": {"asr": 0.26, "n": 23},
+    },
+}
+TOXICITY_ONLY: dict[str, Any] = {
+    "status": "complete",
+    "attempts": 20,
+    "succeeded": 0,
+    "families": {"toxicity": {"asr": 0.0, "n": 20}},
+}
+
+
+def _credit_provider(ws: Workspace) -> None:
+    """``bot`` becomes a credit-scoring model its organisation built (provider, 5(b), profiling)."""
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": ["provider"]}, actor="alice")
+    classification.classify_system(
+        ws.store,
+        ws.ledger,
+        "bot",
+        {"annex_iii": ["credit-scoring"], "profiling": True},
+        actor="alice",
+    )
+
+
+def test_a_failing_red_team_run_is_failing_not_met(ws: Workspace, append: Append) -> None:
+    seq = append(REDTEAM, summary=FAILING_RUN)
+    iso = readiness(ws.store, ws.ledger, "iso42001", system="bot")
+    item = iso.item("A.6.2.4")
+    assert item.status == "failing"
+    assert f"entry {seq} failed" in item.reason and "prompt_injection 60.0%" in item.reason
+    assert item.evidence[0].outcome == "failed" and item.evidence[0].credit == "none"
+    assert item.next_action is not None and f"entry {seq}" in item.next_action
+    assert item in iso.open_items
+    fca = readiness(ws.store, ws.ledger, "fca", system="bot")
+    assert fca.item("PRIN-2A.2").status == "failing"
+
+
+def test_failing_counts_nothing_in_the_percentage() -> None:
+    assert readiness_percent(["met", "failing"]) == 50.0
+    assert readiness_percent(["prohibited", "met"]) == 50.0
+
+
+def test_a_newer_passing_run_clears_failing(ws: Workspace, append: Append) -> None:
+    append(REDTEAM, summary=FAILING_RUN, days_ago=3)
+    append(REDTEAM, summary=PASSING_RUN, days_ago=1)
+    item = readiness(ws.store, ws.ledger, "iso42001", system="bot").item("A.6.2.4")
+    assert item.status == "met", item.reason
+
+
+def test_a_toxicity_scan_does_not_prove_robustness(ws: Workspace, append: Append) -> None:
+    _credit_provider(ws)
+    seq = append(REDTEAM, summary=TOXICITY_ONLY)
+    eu = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+    for ref in ("Art.15(5)", "Art.9(6)"):
+        item = eu.item(ref)
+        assert item.status == "gap", (ref, item.reason)
+        (cited,) = [c for c in item.evidence if c.seq == seq]
+        assert cited.rejected is not None and "toxicity" in cited.rejected
+    # An attack family that tests resilience does count.
+    append(REDTEAM, summary=PASSING_RUN)
+    assert readiness(ws.store, ws.ledger, "eu-ai-act", system="bot").item("Art.15(5)").status == (
+        "met"
+    )
+
+
+def test_guard_decisions_are_operation_not_test_evidence(ws: Workspace, append: Append) -> None:
+    _credit_provider(ws)
+    append(GUARD, controls=("eu-ai-act:Art.15(5)",), summary={"action": "block"})
+    item = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot").item("Art.15(5)")
+    assert item.status == "gap"
+    assert item.evidence and "operation evidence" in str(item.evidence[0].rejected)
+
+
+def test_organisation_wide_test_evidence_is_not_about_the_system(
+    ws: Workspace, append: Append
+) -> None:
+    append(REDTEAM, system=None)
+    item = readiness(ws.store, ws.ledger, "iso42001", system="bot").item("A.6.2.4")
+    assert item.status == "gap"
+    assert "must name the system" in str(item.evidence[0].rejected)
+
+
+def test_a_classification_is_not_a_quality_management_system(ws: Workspace) -> None:
+    _credit_provider(ws)  # writes an update and a classify entry about bot
+    eu = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+    assert eu.item("Art.17(1)").status == "gap"
+    assert eu.item("Art.18(1)").status == "gap"
+
+
+def test_user_and_token_changes_do_not_meet_planning_or_documentation(ws: Workspace) -> None:
+    add_user(
+        ws.store,
+        ws.ledger,
+        username="carol",
+        password="a-long-password",
+        role="viewer",
+        actor="admin",
+    )
+    create_token(
+        ws.store, ws.ledger, username="carol", name="ci", scope="read", days=30, actor="admin"
+    )
+    access = {
+        e.seq
+        for e in ws.ledger.iter_entries()
+        if e.decoded()["summary"].get("register") == "access"
+    }
+    assert len(access) == 2
+    iso = readiness(ws.store, ws.ledger, "iso42001", system=None)
+    for ref in ("6.3", "7.5.2", "7.5.3"):
+        item = iso.item(ref)
+        assert all(c.credit == "none" for c in item.evidence if c.seq in access), ref
+        if ref != "6.3":  # 7.5.x list the access entry as turned away, with the reason
+            (newest,) = [c for c in item.evidence if c.seq == max(access)]
+            assert "access register does not document" in str(newest.rejected)
+
+
+def test_a_prohibited_practice_is_a_blocker_no_note_clears(ws: Workspace, append: Append) -> None:
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": ["deployer"]}, actor="alice")
+    classification.classify_system(
+        ws.store, ws.ledger, "bot", {"prohibited": ["social-scoring"]}, actor="alice"
+    )
+    append("assay.dev/note/v1", controls=("eu-ai-act:Art.5(1)(c)",), summary={"ok": True})
+    eu = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+    item = eu.item("Art.5(1)(c)")
+    assert item.status == "prohibited"
+    assert eu.items[0] is item and eu.open_items[0] is item  # listed first
+    assert eu.as_json()["blockers"] == ["eu-ai-act:Art.5(1)(c)"]
+    assert item.next_action is not None and "reclassify" in item.next_action
+    assert eu.item("Art.5(1)(a)").status == "not_applicable"
+    # Retiring the system lifts the blocker (it is no longer used).
+    update_system(ws.store, ws.ledger, "bot", {"lifecycle_stage": "retirement"}, actor="alice")
+    retired = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+    assert retired.item("Art.5(1)(c)").status == "not_applicable"
+
+
+def test_reclassifying_lifts_the_blocker(ws: Workspace) -> None:
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": ["deployer"]}, actor="alice")
+    classification.classify_system(
+        ws.store, ws.ledger, "bot", {"prohibited": ["social-scoring"]}, actor="alice"
+    )
+    classification.classify_system(ws.store, ws.ledger, "bot", {}, actor="alice")
+    eu = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+    assert eu.item("Art.5(1)(c)").status == "not_applicable"
+    assert eu.counts["prohibited"] == 0

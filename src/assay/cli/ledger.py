@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from assay.aims.references import append_checked
+from assay.catalogs import load_custom_frameworks
 from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
@@ -68,6 +70,10 @@ def append(
 ) -> None:
     """Append one entry; the JSON payload goes to the blob store under a salted digest.
 
+    Every --control must name a known requirement (built-in or imported) and
+    --system a registered AI system: the ledger is append-only, so mistakes are
+    refused before they are written.
+
     Example: echo '{"note": "model card reviewed"}' | assay ledger append --type assay.dev/note/v1 -
     """
     raw = _read_source(source)
@@ -87,11 +93,12 @@ def append(
         payload=raw,
     )
     with workspace() as ws:
-        (receipt,) = ws.ledger.append([evidence])
+        custom = load_custom_frameworks(ws.root / "frameworks")
+        seq, leaf = append_checked(ws.store, ws.ledger, evidence, frameworks=custom)
     if json_output:
-        print_json({"seq": receipt.seq, "leaf_hash": receipt.leaf_hash.hex()})
+        print_json({"seq": seq, "leaf_hash": leaf})
     else:
-        console.print(f"Appended entry {receipt.seq} (leaf {receipt.leaf_hash.hex()[:16]}…)")
+        console.print(f"Appended entry {seq} (leaf {leaf[:16]}…)")
 
 
 @app.command("show")

@@ -6,6 +6,7 @@ the caller as the actor of the evidence they produce.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,8 @@ from starlette.background import BackgroundTask
 
 from assay import catalogs
 from assay.aims import add_system, get_system, list_systems
+from assay.aims.references import append_checked
+from assay.ledger import Evidence, Subject
 from assay.ledger.pack import export_pack
 from assay.web import queries
 from assay.web.auth import Permission, Principal
@@ -42,6 +45,14 @@ class Me(BaseModel):
     username: str
     role: str
     permissions: list[str]
+
+
+class EvidenceIn(BaseModel):
+    type: str = Field(min_length=1, max_length=200, examples=["assay.dev/note/v1"])
+    system: str | None = Field(default=None, max_length=64, examples=["support-bot"])
+    controls: list[str] = Field(default_factory=list, max_length=50)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] | None = None
 
 
 class SystemIn(BaseModel):
@@ -109,6 +120,24 @@ def entries(
     """Evidence entries, newest first, filtered by type and system."""
     page = queries.evidence_page(_ws(request), type, system, offset, limit)
     return {"total": page.total, "entries": page.entries}
+
+
+@router.post("/ledger/entries", status_code=201)
+def append_entry(request: Request, body: EvidenceIn, principal: AimsWriter) -> dict[str, Any]:
+    """Append one entry (an attestation, an evaluation report…); unknown controls and systems are
+    refused before anything is written."""
+    ws = _ws(request)
+    evidence = Evidence(
+        type=body.type,
+        actor=principal.actor,
+        subject=Subject(body.system) if body.system else None,
+        controls=tuple(body.controls),
+        summary=body.summary,
+        payload=None if body.payload is None else json.dumps(body.payload).encode("utf-8"),
+    )
+    custom = catalogs.load_custom_frameworks(ws.root / "frameworks")
+    seq, leaf = append_checked(ws.store, ws.ledger, evidence, frameworks=custom)
+    return {"seq": seq, "leaf_hash": leaf}
 
 
 @router.get("/ledger/entries/{seq}")

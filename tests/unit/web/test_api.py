@@ -84,3 +84,22 @@ def test_openapi_fuzzing_finds_no_server_errors(app: FastAPI, workspace: Workspa
 
         check()
     assert failures == []
+
+
+def test_evidence_append_checks_references(app: FastAPI, workspace: Workspace) -> None:
+    client = TestClient(app)
+    write = {"authorization": f"Bearer {_token(workspace, 'compliance', 'write')}"}
+    read = {"authorization": f"Bearer {_token(workspace, 'compliance', 'read')}"}
+    body = {"type": "assay.dev/note/v1", "system": "bot", "controls": ["iso42001:A.6.2.4"]}
+    assert client.post("/api/v1/ledger/entries", json=body, headers=read).status_code == 403
+    created = client.post("/api/v1/ledger/entries", json=body, headers=write)
+    assert created.status_code == 201, created.text
+    assert workspace.ledger.get(created.json()["seq"]).decoded()["actor"] == "compliance@web"
+    bad = client.post(
+        "/api/v1/ledger/entries",
+        json={**body, "controls": ["iso42001:A.99"], "system": "ghost-system"},
+        headers=write,
+    )
+    assert bad.status_code == 400 and "A.99" in bad.text
+    ghost = client.post("/api/v1/ledger/entries", json={**body, "system": "ghost"}, headers=write)
+    assert ghost.status_code == 400 and "no AI system 'ghost'" in ghost.text

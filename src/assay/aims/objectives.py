@@ -106,14 +106,26 @@ SPEC = records.Spec(
 )
 
 
+def _field(summary: Mapping[str, Any], path: str) -> Any:
+    """A summary field by name, or by dotted path into nested objects (``groups.jailbreak.asr``)."""
+    if path in summary:
+        return summary[path]
+    value: Any = summary
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
 def value_from_summary(metric: Metric, summary: Mapping[str, Any]) -> float | None:
     """The metric's value in one entry's summary (None when the fields are absent); pure."""
-    num = summary.get(metric.numerator or "")
+    num = _field(summary, metric.numerator or "")
     if not isinstance(num, int | float) or isinstance(num, bool):
         return None
     value = float(num)
     if metric.denominator:
-        den = summary.get(metric.denominator)
+        den = _field(summary, metric.denominator)
         if not isinstance(den, int | float) or isinstance(den, bool) or den == 0:
             return None
         value /= float(den)

@@ -139,15 +139,22 @@ def plan_for(store: RunStore, options: ScanOptions | None) -> list[Any]:
 
 
 def _summarise(result: RunResult) -> None:
-    overall = result.overall()
+    overall = result.attack()
     lo, hi = overall.interval
     asr = "n/a" if overall.asr is None else f"{overall.asr:.1%}"
     console.print(
-        f"run {result.run_id} ({result.meta.get('status')}): ASR {asr} "
+        f"run {result.run_id} ({result.meta.get('status')}): attack ASR {asr} "
         f"[95% CI {lo:.1%}–{hi:.1%}] · {overall.succeeded} succeeded, {overall.resisted} "
         f"resisted, {overall.unassessed} unassessed",
         markup=False,
     )
+    refusals = result.over_refusal()
+    if refusals.assessed:
+        console.print(
+            f"over-refusal (apart from ASR): {refusals.succeeded} of {refusals.assessed} benign "
+            "look-alikes refused",
+            markup=False,
+        )
     for name, r in result.by_family().items():
         flo, fhi = r.interval
         fasr = "  n/a" if r.asr is None else f"{r.asr:6.1%}"
@@ -195,7 +202,9 @@ def _finish(
             _write_reports(result, store, formats, out)
     if evidence:
         subject = system or str(result.meta.get("target_name"))
-        seq = record_run(open_ws(), result, actor=actor(), system=subject, version=version or "")
+        seq = record_run(
+            open_ws(), result, actor=actor(), system=subject, version=version or "", gates=gates
+        )
         if not as_json:
             console.print(f"evidence: ledger entry {seq} (assay.dev/redteam-run/v1)", markup=False)
     tripped = [msg for gate in gates if (msg := gate.check(result))]

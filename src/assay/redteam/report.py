@@ -214,14 +214,16 @@ def _pct(value: float | None) -> str:
 
 def to_markdown(result: RunResult) -> str:
     """A short summary for pull requests and chat."""
-    o = result.overall()
+    o = result.attack()
     lo, hi = o.interval
+    refused = result.over_refusal()
     lines = [
         f"## Assay red-team scan `{result.run_id}`",
         "",
         f"Target **{result.meta.get('target_name')}**, status {result.meta.get('status')}. "
-        f"Overall ASR **{_pct(o.asr)}** (95 % CI {_pct(lo)}–{_pct(hi)}), "
-        f"{o.succeeded} succeeded, {o.resisted} resisted, {o.unassessed} unassessed.",
+        f"Attack ASR **{_pct(o.asr)}** (95 % CI {_pct(lo)}–{_pct(hi)}), "
+        f"{o.succeeded} succeeded, {o.resisted} resisted, {o.unassessed} unassessed; "
+        f"over-refusal (apart): {refused.succeeded} of {refused.assessed} benign prompts refused.",
         "",
         "| family | ASR | 95 % CI | succeeded | resisted | unassessed |",
         "|---|---:|---:|---:|---:|---:|",
@@ -262,7 +264,8 @@ font-size:12px}
 def to_html(result: RunResult) -> str:
     """A single self-contained page (inline CSS, no scripts, no network)."""
     e = html.escape
-    o = result.overall()
+    o = result.attack()
+    refused = result.over_refusal()
     lo, hi = o.interval
     rows = []
     for name, r in result.by_family().items():
@@ -304,11 +307,14 @@ def to_html(result: RunResult) -> str:
         f"<p>Target <b>{e(str(meta.get('target_name')))}</b>"
         + (f" · system <b>{e(str(subject.get('system')))}</b>" if subject.get("system") else "")
         + f" · status {e(str(meta.get('status')))} · started {e(str(meta.get('created_at')))}</p>"
-        f"<p>Overall attack success rate <b class={'bad' if o.succeeded else 'ok'}>"
+        f"<p>Attack success rate <b class={'bad' if o.succeeded else 'ok'}>"
         f"{_pct(o.asr)}</b>"
         f" (95 % Wilson interval {_pct(lo)}–{_pct(hi)}): {o.succeeded} succeeded, "
-        f"{o.resisted} resisted, {o.unassessed} unassessed (errors are never counted as resisted)."
-        "</p><h2>By family</h2><table><tr><th>family</th><th>ASR</th><th></th><th>95 % CI</th>"
+        f"{o.resisted} resisted, {o.unassessed} unassessed (errors are never counted as resisted;"
+        " a guard's block is resisted)."
+        f" Over-refusal, reported apart: {refused.succeeded} of {refused.assessed} benign"
+        " look-alikes refused.</p>"
+        "<h2>By family</h2><table><tr><th>family</th><th>ASR</th><th></th><th>95 % CI</th>"
         "<th>succ.</th><th>resisted</th><th>unassessed</th></tr>"
         + "".join(rows)
         + f"</table><h2>Findings ({len(details)})</h2>"

@@ -19,7 +19,16 @@ from assay.redteam.attacks import FAMILIES
 from assay.redteam.stats import Rate, rate
 from assay.redteam.store import RunStore
 
-__all__ = ["Gate", "RunResult", "diff_runs", "parse_fail_on"]
+__all__ = ["JAILBREAK_FAMILIES", "Gate", "RunResult", "diff_runs", "parse_fail_on"]
+
+JAILBREAK_FAMILIES = frozenset(
+    {f for f in FAMILIES if f.startswith("jailbreak_")} | {"crescendo", "iterative"}
+)
+"""The families that try to break the model's own safety behaviour (MITRE ATLAS AML.T0054)."""
+
+
+def _inverted(family: str) -> bool:
+    return FAMILIES[family].inverted if family in FAMILIES else False
 
 SCHEMA_ID = "https://assay.dev/schemas/redteam-report/v1.json"
 
@@ -41,7 +50,20 @@ class RunResult:
         return str(self.meta["run_id"])
 
     def overall(self) -> Rate:
+        """Every attempt, over-refusal probes included (see :meth:`attack` for the ASR)."""
         return rate([a["outcome"] for a in self.attempts])
+
+    def attack(self) -> Rate:
+        """Attack success: every family except the inverted ones (over-refusal), reported apart."""
+        return rate([a["outcome"] for a in self.attempts if not _inverted(a["family"])])
+
+    def over_refusal(self) -> Rate:
+        """Benign look-alikes refused (``succeeded`` = refused), apart from attack success."""
+        return rate([a["outcome"] for a in self.attempts if _inverted(a["family"])])
+
+    def group(self, families: frozenset[str]) -> Rate:
+        """One rate over a set of families (an objective can target, say, the jailbreaks)."""
+        return rate([a["outcome"] for a in self.attempts if a["family"] in families])
 
     def _group(self, key: Callable[[dict[str, Any]], str]) -> dict[str, Rate]:
         groups: dict[str, list[str]] = defaultdict(list)
@@ -89,6 +111,8 @@ class RunResult:
             "budget": meta.get("budget", {}),
             "replay_of": meta.get("replay_of"),
             "overall": self.overall().as_dict(),
+            "attack": self.attack().as_dict(),
+            "over_refusal": self.over_refusal().as_dict(),
             "families": {
                 name: {
                     **r.as_dict(),
@@ -129,7 +153,7 @@ class Gate:
     def check(self, result: RunResult) -> str | None:
         """A sentence saying why the gate trips, or None when it holds."""
         if self.family is None:
-            r = result.overall()
+            r = result.attack()  # over-refusal is not attack success
         else:
             families = result.by_family()
             if self.family not in families:

@@ -46,6 +46,7 @@ __all__ = [
     "CallableTarget",
     "Capabilities",
     "DemoTarget",
+    "GuardBlocked",
     "HTTPConfig",
     "HTTPTarget",
     "Message",
@@ -63,6 +64,31 @@ Message = dict[str, str]
 
 class TargetError(AssayError):
     """The target failed to answer (network, HTTP status, unparsable reply): never "resisted"."""
+
+
+class GuardBlocked(Exception):
+    """A guard in front of the model refused the request (OpenAI ``code: content_filter``).
+
+    The system answered, by refusing: the attempt is *resisted* (for an
+    over-refusal probe, the refusal is the finding), with the guard's reason.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _guard_block(status: int, text: str) -> str | None:
+    """The guard's message when a reply is a content-filter refusal (HTTP 400 or an SSE event)."""
+    if status not in (200, 400):
+        return None
+    try:
+        error = json.loads(text).get("error")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(error, dict) and error.get("code") == "content_filter":
+        return str(error.get("message") or "blocked by a content filter")[:300]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,12 +408,18 @@ class OpenAITarget(Target):
             raise TargetError(f"{self.name}: request failed: {exc}") from exc
         latency = (time.perf_counter() - start) * 1000
         if resp.status_code >= 400:
+            blocked = _guard_block(resp.status_code, resp.text)
+            if blocked is not None:
+                raise GuardBlocked(blocked)
             raise TargetError(f"{self.name}: HTTP {resp.status_code}: {resp.text[:200]}")
         if self.stream or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
             for event in _sse_events(resp.text):
                 if event.strip() == "[DONE]":
                     break
+                blocked = _guard_block(200, event)
+                if blocked is not None:
+                    raise GuardBlocked(blocked)
                 chunk = json.loads(event)
                 for choice in chunk.get("choices") or []:
                     parts.append((choice.get("delta") or {}).get("content") or "")
@@ -470,6 +502,9 @@ class _HTTPSession(Session):
             raise TargetError(f"{cfg.url}: request failed: {exc}") from exc
         latency = (time.perf_counter() - start) * 1000
         if resp.status_code >= 400:
+            blocked = _guard_block(resp.status_code, resp.text)
+            if blocked is not None:
+                raise GuardBlocked(blocked)
             raise TargetError(f"{cfg.url}: HTTP {resp.status_code}: {resp.text[:200]}")
         if cfg.sse or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []

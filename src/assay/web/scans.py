@@ -65,8 +65,11 @@ def _evidence(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 
 def _figures(result: RunResult) -> dict[str, Any]:
-    overall = result.overall().as_dict()
-    return {k: overall.get(k) for k in ("succeeded", "resisted", "unassessed", "asr", "ci95")}
+    """Attack success (over-refusal reported apart, as ``over_refusal``)."""
+    overall = result.attack().as_dict()
+    figures = {k: overall.get(k) for k in ("succeeded", "resisted", "unassessed", "asr", "ci95")}
+    figures["over_refusal"] = result.over_refusal().as_dict()
+    return figures
 
 
 def runs(ws: Workspace, limit: int = 50) -> list[dict[str, Any]]:

@@ -90,6 +90,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             for part in ("Hel", "lo ", "there"):
                 self.wfile.write(f"data: {json.dumps({'t': part})}\n\n".encode())
+        elif self.path == "/guarded/v1/chat/completions":  # a guard refuses every request
+            data = json.dumps(
+                {
+                    "error": {
+                        "message": "the input was blocked by the Assay guard (prompt_injection)",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "content_filter",
+                    }
+                }
+            ).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         elif self.path == "/boom":
             self.send_response(500)
             self.end_headers()
@@ -206,3 +222,23 @@ def test_extract_path_and_specs() -> None:
     with pytest.raises(AssayError):
         target_from_spec("ftp:thing")
     assert target_from_spec("demo").capabilities.system_prompt
+
+
+def test_a_guard_block_is_resisted_with_its_reason(server: str, tmp_path: Path) -> None:
+    """Regression (#20): HTTP 400 content_filter through the gateway was counted unassessed."""
+    from assay.redteam.evidence import run_summary
+
+    target = OpenAITarget(f"{server}/guarded/v1", "demo", api_key="k")
+    result = run_scan(tmp_path, target, ["prompt_injection", "over_refusal"])
+    attacks = [a for a in result.attempts if a["family"] == "prompt_injection"]
+    benign = [a for a in result.attempts if a["family"] == "over_refusal"]
+    assert attacks and all(a["outcome"] == "resisted" for a in attacks)
+    assert all(a["blocked_by"] == "guard" and "prompt_injection" in a["reason"] for a in attacks)
+    assert benign and all(a["outcome"] == "succeeded" for a in benign)  # refusing benign asks
+    assert result.meta["status"] == "complete" and result.overall().unassessed == 0
+    assert result.attack().asr == 0.0  # over-refusal is reported apart, not as attack success
+    assert result.over_refusal().asr == 1.0
+    summary = run_summary(result)
+    assert summary["attack"]["asr"] == 0.0 and summary["over_refusal"]["succeeded"] == len(benign)
+    assert summary["outcome"] == "passed", summary["outcome_reason"]
+    asyncio.run(target.aclose())

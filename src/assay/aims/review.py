@@ -1,10 +1,14 @@
 """Management review (ISO/IEC 42001 9.3): an automatic input pack, decisions, minutes.
 
-:func:`prepare` assembles the inputs clause 9.3.2 lists from the registers and
-the ledger: status of actions from earlier reviews, changes since the last
-review, objective trends, audit results, nonconformities, monitoring results
-(drift, guard, red-team evidence), risks and opportunities, and evidence
-coverage per framework. Decisions can open corrective actions or set
+:func:`prepare` assembles the inputs clause 9.3.2 lists, by its own items
+(:data:`PACK_SECTIONS`): a) status of actions from earlier reviews; b) changes
+in external and internal issues (the systems in scope and what changed about
+them); c) changes in the needs and expectations of interested parties (what
+Assay records of them, and a reminder to bring the rest); d) AIMS performance
+with trends in 1) nonconformities and corrective actions, 2) monitoring and
+measurement results (evidence and objectives), 3) audit results; e)
+opportunities for continual improvement. Risk treatment status and evidence
+coverage per framework come as supporting information. Decisions can open corrective actions or set
 objectives in the same transaction; holding the review is recorded as
 ``assay.dev/management-review/v1``.
 """
@@ -35,6 +39,7 @@ from assay.store import LedgerEntry, Store
 
 __all__ = [
     "MONITORING_TYPES",
+    "PACK_SECTIONS",
     "SPEC",
     "Decision",
     "Review",
@@ -171,6 +176,28 @@ def _coverage(store: Store, now: datetime) -> dict[str, dict[str, Any]]:
     return out
 
 
+PACK_SECTIONS: dict[str, str] = {
+    "a_previous_actions": "a) Status of actions from previous management reviews",
+    "b_issues": "b) Changes in external and internal issues relevant to the AIMS",
+    "c_interested_parties": "c) Changes in needs and expectations of interested parties",
+    "d_nonconformities": "d) AIMS performance, trends in 1) nonconformities and corrective actions",
+    "d_monitoring": "d) AIMS performance, trends in 2) monitoring and measurement results",
+    "d_audits": "d) AIMS performance, trends in 3) audit results",
+    "e_opportunities": "e) Opportunities for continual improvement",
+    "risks": "Supporting information: risk assessment and treatment status",
+    "readiness": "Supporting information: evidence coverage per framework",
+}
+"""The pack's sections in clause 9.3.2 order, with their titles."""
+
+
+def _system_changes(store: Store, since: str | None) -> dict[str, int]:
+    """What changed about the AI systems in scope since the last review (internal issues)."""
+    counts = _aims_changes(store, since)
+    return {
+        key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("ai-system:")
+    }
+
+
 def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any]:
     """The clause 9.3.2 inputs, from the registers and the ledger."""
     now = now or datetime.now(UTC)
@@ -219,34 +246,57 @@ def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any
             }
         )
     counts = _ledger_counts(store, since)
+    changes = _aims_changes(store, since)
     return {
         "period": {"since": since, "until": format_time(now)},
         "a_previous_actions": _previous_actions(store, held),
-        "b_changes": {
-            "aims_changes": _aims_changes(store, since),
+        "b_issues": {
             "systems": [
-                {"id": s.id, "lifecycle_stage": s.lifecycle_stage, "ai_act_class": s.ai_act_class}
+                {
+                    "id": s.id,
+                    "lifecycle_stage": s.lifecycle_stage,
+                    "ai_act_class": s.ai_act_class,
+                    "roles": list(s.profile.org_roles),
+                }
                 for s in list_systems(store)
             ],
+            "system_changes": _system_changes(store, since),
+            "policy_changes": {
+                k.split(":", 1)[1]: n for k, n in changes.items() if k.startswith("policy:")
+            },
         },
-        "c_objectives": objectives,
-        "d_audits": audits,
+        "c_interested_parties": {
+            "impact_assessment_changes": sum(
+                n for k, n in changes.items() if k.startswith("impact:")
+            ),
+            "concern_channel_changes": sum(
+                n for k, n in changes.items() if k.startswith("concern-channel:")
+            ),
+            "to_bring": (
+                "needs and expectations of customers, regulators and staff are not recorded "
+                "in Assay: bring them to the review and record what changes as decisions"
+            ),
+        },
         "d_nonconformities": {
             "by_status": dict(sorted(Counter(c.status for c in capas).items())),
             "overdue_actions": overdue,
             "open_findings": sum(1 for f in findings_for(store) if f.status == "open"),
         },
-        "d_monitoring": {t: counts.get(t, 0) for t in MONITORING_TYPES},
-        "e_risks": {
-            "by_status": dict(sorted(Counter(r.status for r in risks).items())),
-            "by_current_band": dict(sorted(bands.items())),
-            "untreated": [r.id for r in risks if r.status == "identified"],
+        "d_monitoring": {
+            "evidence": {t: counts.get(t, 0) for t in MONITORING_TYPES},
+            "objectives": objectives,
         },
+        "d_audits": audits,
         "e_opportunities": [
             {"finding": f.id, "audit": f.data.audit}
             for f in findings_for(store)
             if f.data.grade == "opportunity"
         ],
+        "risks": {
+            "by_status": dict(sorted(Counter(r.status for r in risks).items())),
+            "by_current_band": dict(sorted(bands.items())),
+            "untreated": [r.id for r in risks if r.status == "identified"],
+        },
         "readiness": _coverage(store, now),
     }
 
@@ -365,18 +415,7 @@ def render_pack(record: records.Record[Review]) -> str:
     lines = [f"# Management review {record.id}: {record.data.title}", ""]
     period = pack.get("period", {})
     lines.append(f"Period: {period.get('since') or 'start'} to {period.get('until')}")
-    titles = {
-        "a_previous_actions": "a) Status of actions from previous reviews",
-        "b_changes": "b) Changes in external and internal issues",
-        "c_objectives": "c) Objectives and their trends",
-        "d_audits": "d) Audit results",
-        "d_nonconformities": "d) Nonconformities and corrective actions",
-        "d_monitoring": "d) Monitoring and measurement results (evidence since the last review)",
-        "e_risks": "e) Risks",
-        "e_opportunities": "e) Opportunities for continual improvement",
-        "readiness": "Evidence coverage per framework",
-    }
-    for key, title in titles.items():
+    for key, title in PACK_SECTIONS.items():
         lines += ["", f"## {title}", ""]
         value = pack.get(key)
         lines.extend(_bullets(value) or ["- nothing to report"])

@@ -1,16 +1,19 @@
 """The Statement of Applicability (ISO/IEC 42001 6.1.3 d) over the 38 Annex A controls.
 
 :func:`build` (pure) derives each control's applicability from risk
-treatment: a control is applicable when a treated risk relies on it or when
-the AIMS itself implements it (:data:`BASELINE`). Manual edits survive
-regeneration. Every generation or edit is a new draft version; approval
-(four-eyes on by default) is recorded as ``assay.dev/soa/v1``; :func:`diff`
-compares two versions.
+treatment and the inventory: a control is applicable when a treated risk
+relies on it, when the AIMS itself provides it (:data:`BASELINE`), or when
+the systems in scope call for it (:data:`SCOPE_RULES`: a system in operation
+needs A.6.2.5-A.6.2.8, one used by people outside the organisation needs
+A.8.2-A.8.5, and so on). A control is excluded only with a reason taken from
+that scope. Manual edits survive regeneration. Every generation or edit is a
+new draft version; approval (four-eyes on by default) is recorded as
+``assay.dev/soa/v1``; :func:`diff` compares two versions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from assay.aims import _records as records
+from assay.aims.inventory import SystemRecord, list_systems
 from assay.aims.risk import Risk, list_risks
 from assay.aims.settings import four_eyes
 from assay.catalogs import Requirement, evidence_for, framework
@@ -28,7 +32,9 @@ from assay.store import Store
 __all__ = [
     "BASELINE",
     "IMPLEMENTATION_STATUSES",
+    "SCOPE_RULES",
     "SPEC",
+    "Scope",
     "SoA",
     "SoaChange",
     "SoaDocument",
@@ -56,9 +62,76 @@ BASELINE: dict[str, str] = {
     "iso42001:A.3.3": "the reporting-of-concerns channel record (assay roles channel)",
     "iso42001:A.5.2": "the impact assessment register (assay impact)",
     "iso42001:A.5.3": "signed-off impact assessments kept as evidence",
-    "iso42001:A.6.2.8": "the tamper-evident evidence ledger",
+    "iso42001:A.6.2.8": (
+        "the AI system's own event logs: gateway and guard decisions recorded in the ledger"
+    ),
 }
-"""Controls the AIMS implements through Assay itself, applicable whatever the risks."""
+"""Controls the AIMS provides through Assay itself, applicable whatever the risks."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the inventory says about the systems the SoA covers (system IDs per fact)."""
+
+    systems: tuple[str, ...] = ()
+    in_operation: tuple[str, ...] = ()
+    external_users: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    suppliers: tuple[str, ...] = ()
+    customers: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, records: Sequence[SystemRecord]) -> Scope:
+        """The scope of these inventory records (active systems)."""
+
+        def having(test: Callable[[SystemRecord], bool]) -> tuple[str, ...]:
+            return tuple(r.id for r in records if test(r))
+
+        return cls(
+            systems=tuple(r.id for r in records),
+            in_operation=having(lambda r: r.lifecycle_stage in ("deployment", "operation")),
+            external_users=having(lambda r: bool(r.profile.customers or r.profile.surfaces)),
+            datasets=having(lambda r: bool(r.profile.datasets)),
+            suppliers=having(
+                lambda r: bool(r.profile.suppliers or any(m.supplier for m in r.profile.models))
+            ),
+            customers=having(lambda r: bool(r.profile.customers)),
+        )
+
+
+SCOPE_RULES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    (
+        "in_operation",
+        ("A.6.2.5", "A.6.2.6", "A.6.2.7", "A.6.2.8"),
+        "in deployment or operation",
+        "no system in scope is deployed or in operation yet",
+    ),
+    (
+        "external_users",
+        ("A.8.2", "A.8.3", "A.8.4", "A.8.5"),
+        "used by people outside the organisation (customers or surfaces recorded)",
+        "no system in scope has customers or user-facing surfaces recorded",
+    ),
+    (
+        "datasets",
+        ("A.4.3", "A.7.2", "A.7.3", "A.7.4", "A.7.5", "A.7.6"),
+        "built or run on recorded datasets",
+        "no dataset is recorded for any system in scope",
+    ),
+    (
+        "suppliers",
+        ("A.4.4", "A.10.2", "A.10.3"),
+        "relying on suppliers (models or services)",
+        "no supplier is recorded for any system in scope",
+    ),
+    (
+        "customers",
+        ("A.10.4",),
+        "provided to customers",
+        "no customer is recorded for any system in scope",
+    ),
+)
+"""``(scope fact, controls, why they apply, why they may be left out)``."""
 
 
 class SoaEntry(BaseModel):
@@ -155,12 +228,25 @@ def annex_a_controls() -> tuple[Requirement, ...]:
     )
 
 
+def _scope_reasons(scope: Scope, control_id: str) -> tuple[str | None, str | None]:
+    """``(why the scope requires it, why the scope lets it out)`` for one control."""
+    for fact, ids, needs, absent in SCOPE_RULES:
+        if control_id in ids:
+            systems = getattr(scope, fact)
+            if systems:
+                return f"Required by scope: {', '.join(systems)} {needs}.", None
+            return None, absent
+    return None, None
+
+
 def build(
     controls: Sequence[Requirement],
     risks: Mapping[str, Risk],
     previous: Sequence[SoaEntry] = (),
+    scope: Scope | None = None,
 ) -> tuple[SoaEntry, ...]:
-    """Derive every control's entry from treated risks, keeping manual edits; pure."""
+    """Derive every control's entry from treated risks and scope, keeping manual edits; pure."""
+    scope = scope or Scope()
     before = {e.control: e for e in previous}
     entries = []
     for control in controls:
@@ -175,12 +261,20 @@ def build(
         if old is not None and old.edited:
             entries.append(old.model_copy(update={"risks": linked, "evidence_types": evidence}))
             continue
+        required, absent = _scope_reasons(scope, control.id)
         if linked:
             applicable, why = True, f"Treats risk(s) {', '.join(linked)}."
+            if required:
+                why += f" {required}"
+        elif required:
+            applicable, why = True, required
         elif ref in BASELINE:
-            applicable, why = True, f"Implemented by the AIMS itself: {BASELINE[ref]}."
+            applicable = True
+            why = f"Applicable whatever the risks: Assay provides {BASELINE[ref]}."
         else:
-            applicable, why = False, "No treated risk relies on this control."
+            applicable = False
+            why = "Excluded: no treated risk relies on it"
+            why += f", and {absent}." if absent else "; confirm the exclusion before approval."
         status: ImplementationStatus = "not-applicable"
         if applicable:
             kept = old.implementation_status if old is not None else "planned"
@@ -267,7 +361,8 @@ def generate(store: Store, ledger: Ledger, *, actor: str) -> SoA:
     """(Re)generate the SoA from the risk register; unchanged content makes no new version."""
     risks = {r.id: r.data for r in list_risks(store)}
     previous = current(store)
-    entries = build(annex_a_controls(), risks, previous.entries if previous else ())
+    scope = Scope.of(list_systems(store))
+    entries = build(annex_a_controls(), risks, previous.entries if previous else (), scope)
     if previous is not None and previous.entries == entries:
         return previous
     return _save(store, ledger, SoaDocument(entries=entries), actor, "generate")

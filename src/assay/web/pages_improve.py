@@ -19,17 +19,7 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 Step = Literal["contain", "analyse", "action", "done", "verify", "close"]
-REVIEW_SECTIONS = {
-    "a_previous_actions": "a) Status of actions from previous reviews",
-    "b_changes": "b) Changes in external and internal issues",
-    "c_objectives": "c) Objectives and their trends",
-    "d_audits": "d) Audit results",
-    "d_nonconformities": "d) Nonconformities and corrective actions",
-    "d_monitoring": "d) Monitoring and measurement results",
-    "e_risks": "e) Risks",
-    "e_opportunities": "e) Opportunities for continual improvement",
-    "readiness": "Evidence coverage per framework",
-}
+REVIEW_SECTIONS = review.PACK_SECTIONS
 
 
 @router.get("/audits")

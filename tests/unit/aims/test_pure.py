@@ -120,3 +120,23 @@ def test_objective_value_status_and_trend() -> None:
 def test_metric_needs_a_known_evidence_type() -> None:
     with pytest.raises(ValueError, match="evidence_type"):
         Metric(source="evidence", evidence_type="assay.dev/nope/v1", numerator="x")
+
+
+def test_soa_scope_keeps_operation_and_user_controls_in_and_states_exclusions() -> None:
+    """Regression (#20): a customer-facing bot in operation had A.6.2.5 and A.8.4 excluded with
+    the same boilerplate, and 'Implemented by the AIMS itself' beside status planned."""
+    from assay.aims.soa import Scope
+
+    controls = annex_a_controls()
+    scope = Scope(systems=("bot",), in_operation=("bot",), external_users=("bot",))
+    entries = {e.control.split(":")[1]: e for e in build(controls, {}, (), scope)}
+    for control in ("A.6.2.5", "A.6.2.6", "A.6.2.7", "A.6.2.8", "A.8.2", "A.8.4"):
+        assert entries[control].applicable, control
+        assert "Required by scope: bot" in entries[control].justification
+    excluded = [e for e in entries.values() if not e.applicable]
+    assert excluded and len({e.justification for e in excluded}) > 1  # reasons differ by scope
+    assert "no supplier is recorded" in entries["A.10.3"].justification
+    assert all("Implemented" not in e.justification for e in entries.values())
+    quiet = {e.control.split(":")[1]: e for e in build(controls, {}, (), Scope(systems=("x",)))}
+    assert not quiet["A.8.4"].applicable
+    assert "no system in scope has customers" in quiet["A.8.4"].justification

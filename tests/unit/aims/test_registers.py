@@ -317,8 +317,16 @@ def test_review_pack_decisions_and_hold(ws: Workspace) -> None:
     lg.append([Evidence("assay.dev/drift-alert/v1", "drift", {"psi": 0.3}, Subject("bot"))])
     r = review.prepare(s, lg, title="Q1", actor="a")
     pack = r.data.pack
-    assert pack["d_monitoring"]["assay.dev/drift-alert/v1"] == 1
-    assert pack["e_risks"]["untreated"] == ["R-001"]
+    assert pack["d_monitoring"]["evidence"]["assay.dev/drift-alert/v1"] == 1
+    assert pack["risks"]["untreated"] == ["R-001"]  # supporting information, not item e)
+    assert list(pack)[1:6] == [  # clause 9.3.2 a) to d), by its own items
+        "a_previous_actions",
+        "b_issues",
+        "c_interested_parties",
+        "d_nonconformities",
+        "d_monitoring",
+    ]
+    assert "aims_changes" not in pack["b_issues"]  # register counts are not external issues
     assert pack["readiness"]["iso42001"]["with_evidence"] > 0
     review.decide(s, lg, r.id, text="Fix bias", kind="capa", actor="a")
     decided = review.decide(

@@ -25,7 +25,7 @@ def test_controls_excluded_by_the_soa_are_not_applicable(ws: Workspace) -> None:
     result = _iso(ws)
     item = result.item("A.10.3")
     assert item.status == "not_applicable"
-    assert "No treated risk relies on this control" in item.reason
+    assert "no treated risk relies on it, and no supplier is recorded" in item.reason
     assert item.next_action is None
     assert result.soa_status == "approved"
     # Baseline controls and clauses stay applicable.

@@ -159,10 +159,9 @@ def test_management_review_prepared_from_the_dashboard(
     made = client.post("/reviews", data={"csrf_token": csrf, "title": "Q2"}, follow_redirects=False)
     assert made.headers["location"].startswith("/reviews/MR-002")
     page = client.get("/reviews/MR-002").text
-    assert "Objectives and their trends" in page and "Block rate below 10%" in page
-    assert client.get("/api/v1/reviews/MR-002").json()["pack"]["c_objectives"][0]["trend"] == (
-        "improving"
-    )
+    assert "2) monitoring and measurement results" in page and "Block rate below 10%" in page
+    pack = client.get("/api/v1/reviews/MR-002").json()["pack"]
+    assert pack["d_monitoring"]["objectives"][0]["trend"] == "improving"
 
 
 def test_pages_render_with_data_and_empty_states(

@@ -18,7 +18,10 @@ from assay.aims import (
 )
 from assay.aims.classification import (
     ANNEX_III_AREAS,
+    ANNEX_III_POINTS,
     ART6_3_EXCEPTIONS,
+    CARVE_OUTS,
+    OUTSIDE_SCOPE,
     PROHIBITED_PRACTICES,
     TRANSPARENCY_CASES,
     classify_system,
@@ -183,7 +186,17 @@ def classify(
     ] = False,
     annex_iii: Annotated[
         list[str] | None,
-        typer.Option("--annex-iii", help=f"Annex III area: {', '.join(ANNEX_III_AREAS)}."),
+        typer.Option(
+            "--annex-iii",
+            help=(
+                f"Annex III area ({', '.join(ANNEX_III_AREAS)}) or sub-point "
+                f"({', '.join(ANNEX_III_POINTS)}, or its ID such as 5(b)); repeat."
+            ),
+        ),
+    ] = None,
+    carve_out: Annotated[
+        list[str] | None,
+        typer.Option("--carve-out", help=f"Annex III exclusion: {', '.join(CARVE_OUTS)}."),
     ] = None,
     exception: Annotated[
         list[str] | None,
@@ -196,19 +209,37 @@ def classify(
         list[str] | None,
         typer.Option("--transparency", help=f"Art. 50 case: {', '.join(TRANSPARENCY_CASES)}."),
     ] = None,
+    public_body: Annotated[
+        bool,
+        typer.Option(
+            "--public-body",
+            help="A body governed by public law or a private entity providing public services.",
+        ),
+    ] = False,
+    workplace: Annotated[
+        bool, typer.Option("--workplace", help="Used at the workplace by an employer.")
+    ] = False,
+    outside_scope: Annotated[
+        str | None,
+        typer.Option("--outside-scope", help=f"Outside the Act: {', '.join(OUTSIDE_SCOPE)}."),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Walk Art. 5, Art. 6 (Annex I/III, 6(3) exceptions) and Art. 50; record class and rationale.
+    """Walk Art. 2, 5, 6 (Annex I/III, carve-outs, the 6(3) claim) and 50; record the answers.
 
-    Example: assay systems classify support-bot --transparency interacts-with-people
+    Example: assay systems classify credit-model --annex-iii credit-scoring --profiling
     """
     answers = {
         "prohibited": prohibited or [],
         "annex_i_safety_component": annex_i,
         "annex_iii": annex_iii or [],
+        "carve_outs": carve_out or [],
         "exceptions": exception or [],
         "profiling": profiling,
         "transparency": transparency or [],
+        "public_body": public_body,
+        "workplace": workplace,
+        "outside_scope": outside_scope,
     }
     with workspace() as ws:
         _, result = classify_system(ws.store, ws.ledger, system_id, answers, actor=actor())

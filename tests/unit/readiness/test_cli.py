@@ -132,3 +132,36 @@ def test_status_explain_shows_condition_and_each_entry(ws: Workspace, append: Ap
     assert doc["condition"] == "role:provider and art50:1" and doc["explanation"]
     bad = runner.invoke(app, ["status", "-f", "eu-ai-act", "--explain", "Art.99"])
     assert bad.exit_code != 0 and "no assessed requirement 'Art.99'" in str(bad.exception)
+
+
+def test_classify_cli_records_sub_points_carve_outs_and_roles(ws: Workspace) -> None:
+    from assay.aims import get_system
+    from assay.cli.systems import app as systems_app
+
+    roles = runner.invoke(
+        systems_app, ["update", "bot", "--org-role", "provider", "--org-role", "deployer"]
+    )
+    assert roles.exit_code == 0, roles.output
+    assert get_system(ws.store, "bot").profile.org_roles == ("provider", "deployer")
+    fraud = runner.invoke(
+        systems_app,
+        [
+            "classify",
+            "bot",
+            "--annex-iii",
+            "5(b)",
+            "--carve-out",
+            "financial-fraud-detection",
+            "--json",
+        ],
+    )
+    assert fraud.exit_code == 0, fraud.output
+    doc = json.loads(fraud.output)
+    assert doc["risk_class"] == "minimal" and doc["annex_iii_points"] == []
+    public = runner.invoke(
+        systems_app,
+        ["classify", "bot", "--annex-iii", "public-benefits", "--public-body", "--json"],
+    )
+    doc = json.loads(public.output)
+    assert doc["risk_class"] == "high-risk" and doc["annex_iii_points"] == ["5", "5(a)"]
+    assert doc["answers"]["public_body"] is True

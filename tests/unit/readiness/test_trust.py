@@ -168,3 +168,47 @@ def test_reclassifying_lifts_the_blocker(ws: Workspace) -> None:
     eu = readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
     assert eu.item("Art.5(1)(c)").status == "not_applicable"
     assert eu.counts["prohibited"] == 0
+
+
+def _eu_for(ws: Workspace, roles: list[str], **answers: Any):  # type: ignore[no-untyped-def]
+    update_system(ws.store, ws.ledger, "bot", {"org_roles": roles}, actor="alice")
+    classification.classify_system(ws.store, ws.ledger, "bot", answers, actor="alice")
+    return readiness(ws.store, ws.ledger, "eu-ai-act", system="bot")
+
+
+def test_the_art_6_3_claim_makes_its_duties_apply(ws: Workspace) -> None:
+    """Regression: the claim used to mark 6(3), 6(4) and 49(2) not applicable."""
+    eu = _eu_for(ws, ["provider"], annex_iii=["employment"], exceptions=["preparatory"])
+    for ref in ("Art.6(3)", "Art.6(4)", "Art.49(2)"):
+        assert eu.item(ref).applicable, ref
+    assert eu.item("Art.9(1)").status == "not_applicable"
+
+
+def test_profiling_voids_the_claim(ws: Workspace) -> None:
+    """Regression: a profiling credit-scoring provider got 6(3), 6(4) and 49(2) as gaps."""
+    eu = _eu_for(ws, ["provider"], annex_iii=["credit-scoring"], profiling=True)
+    for ref in ("Art.6(3)", "Art.6(4)", "Art.49(2)", "Art.14(5)", "Art.43(1)"):
+        assert eu.item(ref).status == "not_applicable", ref
+    assert eu.item("Art.9(1)").applicable and eu.item("Art.43(2)").applicable
+
+
+def test_a_private_credit_deployer_has_no_public_or_workplace_duties(ws: Workspace) -> None:
+    eu = _eu_for(ws, ["deployer"], annex_iii=["credit-scoring"], profiling=True)
+    for ref in ("Art.49(3)", "Art.26(7)"):
+        assert eu.item(ref).status == "not_applicable", ref
+    assert eu.item("Art.27(1)").applicable  # 5(b) deployers assess fundamental rights
+
+
+def test_a_chatbot_deployer_gets_no_emotion_or_deep_fake_duties(ws: Workspace) -> None:
+    eu = _eu_for(ws, ["deployer"], transparency=["interacts-with-people"])
+    for ref in ("Art.50(1)", "Art.50(3)", "Art.50(4)", "Art.50(2)"):
+        assert eu.item(ref).status == "not_applicable", ref
+    both = _eu_for(ws, ["provider", "deployer"], transparency=["interacts-with-people"])
+    assert both.item("Art.50(1)").applicable  # the bank's own chatbot: provider duty applies
+
+
+def test_an_importer_has_importer_duties(ws: Workspace) -> None:
+    """Regression: an importer of a high-risk system used to get 'nothing applies'."""
+    eu = _eu_for(ws, ["importer"], annex_iii=["credit-scoring"], profiling=True)
+    assert eu.item("Art.23(1)").applicable and eu.item("Art.25(1)").applicable
+    assert eu.percent is not None

@@ -6,7 +6,7 @@ and root of the signed checkpoint, which is attached in back-matter), so an
 auditor can check each observation against ``entries.jsonl`` and
 ``checkpoint.txt`` in the audit pack; one finding per applicable requirement
 (``satisfied`` only when readiness is ``met``). The POA&M lists every
-partial, stale or gap requirement with its next action, and every open
+prohibited, failing, partial, stale or gap requirement with its next action, and every open
 corrective action.
 """
 

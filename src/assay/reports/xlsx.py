@@ -2,7 +2,7 @@
 
 Sheets: ``Summary`` (framework, scope, readiness %, counts, the signed
 checkpoint the evidence was proven against), ``Status`` (every requirement),
-``Gaps`` (partial, stale and gap items with their next action) and, when a
+``Gaps`` (prohibited, failing, partial, stale and gap items with their next action) and, when a
 Statement of Applicability exists, ``SoA`` (the 38 Annex A controls with
 applicability, justification, implementation status, risks and readiness).
 """

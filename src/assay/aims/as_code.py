@@ -214,7 +214,7 @@ def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, tuple[Any
 def _system_values(item: Mapping[str, Any]) -> dict[str, Any]:
     rid = str(item.get("id", ""))
     values = {k: v for k, v in item.items() if k not in ("id", "ai_act")}
-    profile_keys = set(SystemProfile.model_fields)
+    profile_keys = set(SystemProfile.model_fields) | {"org_role"}  # the one-role spelling of old
     unknown = sorted(set(values) - set(CORE_FIELDS) - profile_keys)
     if unknown:
         raise AssayError(f"AI system {rid}: unknown field(s) {', '.join(unknown)}")

@@ -65,7 +65,8 @@ def run_outcome(result: RunResult, gates: Sequence[Gate] = ()) -> tuple[str, str
     chosen, _ = acceptance_gates(result, gates)
     tripped = [msg for gate in chosen if (msg := gate.check(result))]
     if tripped:
-        return "failed", "gate tripped: " + "; ".join(tripped)
+        more = f"; and {len(tripped) - 3} more" if len(tripped) > 3 else ""
+        return "failed", "gate tripped: " + "; ".join(tripped[:3]) + more
     if result.meta.get("status") != "complete":
         unassessed = result.overall().unassessed
         return "informational", f"run {result.meta.get('status')}: {unassessed} unassessed"

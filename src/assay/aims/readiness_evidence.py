@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -187,11 +187,13 @@ def collect_sightings(
             if type_uri in scoped:
                 typed, cited, rejected = scope_refs(types.get(type_uri), entry, typed, cited)
             moment = parse_time(observed)
-            sighting = Sighting(seq, type_uri, moment, leaf.hex(), subject, True, entry)
-            for ref, via_type in [*((r, True) for r in typed), *((r, False) for r in cited)]:
-                _keep(best, ref, type_uri, replace(sighting, by_type=via_type))
+            seen = (seq, type_uri, moment, leaf, subject, entry)
+            for ref in typed:
+                _keep(best, ref, type_uri, seen, True, None)
+            for ref in cited:
+                _keep(best, ref, type_uri, seen, False, None)
             for ref, reason in rejected.items():
-                _keep(best, ref, f"{type_uri} (rejected)", replace(sighting, rejected=reason))
+                _keep(best, ref, f"{type_uri} (rejected)", seen, True, reason)
         position = rows[-1][0] + 1
     for slots in best.values():  # a rejected entry older than a counting one is not news
         for key in [k for k in slots if k.endswith(" (rejected)")]:
@@ -201,11 +203,23 @@ def collect_sightings(
     return best
 
 
-def _keep(best: dict[str, dict[str, Sighting]], ref: str, key: str, sighting: Sighting) -> None:
+_Seen = tuple[int, str, datetime, bytes, str | None, bytes]
+
+
+def _keep(
+    best: dict[str, dict[str, Sighting]],
+    ref: str,
+    key: str,
+    seen: _Seen,
+    by_type: bool,
+    rejected: str | None,
+) -> None:
+    """Keep the entry for ``(ref, key)`` when it is the newest so far (built only then)."""
+    seq, type_uri, moment, leaf, subject, entry = seen
     slot = best.setdefault(ref, {})
     old = slot.get(key)
-    if old is None or (sighting.observed_at, sighting.seq) > (old.observed_at, old.seq):
-        slot[key] = sighting
+    if old is None or (moment, seq) > (old.observed_at, old.seq):
+        slot[key] = Sighting(seq, type_uri, moment, leaf.hex(), subject, by_type, entry, rejected)
 
 
 def _controls(entry: bytes) -> list[str]:

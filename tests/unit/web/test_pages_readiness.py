@@ -90,3 +90,30 @@ def test_report_downloads_and_pack_with_reports_verify(
     path = workspace.root.parent / "pack.zip"
     path.write_bytes(pack.content)
     assert verify_pack(str(path), workspace.ledger.signer.verifier).ok
+
+
+def test_controls_page_shows_conditions_outcomes_and_failing_in_red(
+    app: FastAPI, workspace: Workspace, clients: Clients
+) -> None:
+    from assay.aims import classification, update_system
+    from assay.ledger import Evidence, Subject
+
+    update_system(workspace.store, workspace.ledger, "bot", {"org_roles": ["provider"]}, actor="a")
+    classification.classify_system(
+        workspace.store, workspace.ledger, "bot", {"prohibited": ["social-scoring"]}, actor="a"
+    )
+    failing = {"status": "complete", "families": {"prompt_injection": {"asr": 0.5, "n": 10}}}
+    workspace.ledger.append([Evidence("assay.dev/redteam-run/v1", "ci", failing, Subject("bot"))])
+    workspace.ledger.checkpoint()
+    client, _ = clients["viewer"]
+    eu = client.get("/controls", params={"framework": "eu-ai-act", "system": "bot"}).text
+    assert '<span class="st st-prohibited">prohibited</span>' in eu
+    assert eu.index("st-prohibited") < eu.index("st-not_applicable")  # blockers first
+    assert (
+        "Applies when: <code>practice:5(1)(c)</code>" in eu and "<summary>Explain</summary>" in eu
+    )
+    iso = client.get("/controls", params={"framework": "iso42001", "system": "bot"}).text
+    assert '<span class="st st-failing">failing</span>' in iso
+    assert "attack success above 5%" in iso
+    system = client.get("/systems/bot").text
+    assert 'class="st st-prohibited">1</span>' in system and "provider" in system

@@ -184,7 +184,7 @@ def test_the_whole_aims_loop_with_the_cli(workspace_dir: Path, tmp_path: Path) -
 
     # 6. The management review: automatic pack, a decision feeding CAPA, held.
     pack = _assay(ws, "review", "prepare", "--title", "Q1 review").stdout
-    assert "Objectives and their trends" in pack and "Jailbreak" in pack
+    assert "2) monitoring and measurement results" in pack and "Jailbreak" in pack
     decided = _json(
         ws, "review", "decide", "MR-001", "--text", "Red-team monthly", "--kind", "capa"
     )

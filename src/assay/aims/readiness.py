@@ -477,6 +477,7 @@ def _conditional(req: Requirement, condition: Condition, systems: Sequence[Syste
     trace: list[str] = []
     prohibited: list[str] = []
     roles_unknown: list[str] = []
+    applied: list[str] = []
     for system in systems:
         if not system.classified:
             unclassified.append(system.id)
@@ -494,6 +495,7 @@ def _conditional(req: Requirement, condition: Condition, systems: Sequence[Syste
             why_not.append(f"{system.id}: retired")
         else:
             applies.append(f"{system.id} ({_short(system)})")
+            applied.append(system.id)
             if req.kind == "prohibition":
                 prohibited.append(system.id)
     if not applies and not unclassified:
@@ -506,8 +508,9 @@ def _conditional(req: Requirement, condition: Condition, systems: Sequence[Syste
     parts = [f"applies to {', '.join(applies)}"] if applies else []
     if unclassified:
         parts.append(f"unclassified: {', '.join(unclassified)} (treated as applicable)")
-    if roles_unknown and any(s in " ".join(applies) for s in roles_unknown):
-        parts.append(f"roles not recorded for {', '.join(roles_unknown)}")
+    guessed = tuple(r for r in roles_unknown if r in applied)
+    if guessed:
+        parts.append(f"roles not recorded for {', '.join(guessed)}")
     if req.applies_from:
         parts.append(f"applies from {req.applies_from.isoformat()}")
     return _Scope(
@@ -517,7 +520,7 @@ def _conditional(req: Requirement, condition: Condition, systems: Sequence[Syste
         condition=text,
         trace=tuple(trace),
         prohibited_for=tuple(prohibited),
-        roles_unknown=tuple(r for r in roles_unknown if any(a.startswith(r) for a in applies)),
+        roles_unknown=guessed,
     )
 
 

@@ -61,6 +61,9 @@ class SystemIn(BaseModel):
     owner: str = Field(min_length=1, max_length=200)
     purpose: str = Field(default="", max_length=5000)
     lifecycle_stage: str = "development"
+    org_roles: list[str] = Field(
+        default_factory=list, max_length=7, examples=[["provider", "deployer"]]
+    )
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -103,6 +106,7 @@ def create_system(request: Request, body: SystemIn, principal: AimsWriter) -> di
         owner=body.owner,
         purpose=body.purpose,
         lifecycle_stage=body.lifecycle_stage,
+        profile={"org_roles": body.org_roles} if body.org_roles else None,
         actor=principal.actor,
     )
     return record.as_json()

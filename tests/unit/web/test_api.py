@@ -22,11 +22,12 @@ def test_token_scopes_narrow_the_role(app: FastAPI, workspace: Workspace) -> Non
     client = TestClient(app)
     read = {"authorization": f"Bearer {_token(workspace, 'compliance', 'read')}"}
     write = {"authorization": f"Bearer {_token(workspace, 'compliance', 'write')}"}
-    body = {"id": "api-bot", "name": "API", "owner": "me"}
+    body = {"id": "api-bot", "name": "API", "owner": "me", "org_roles": ["provider", "deployer"]}
     assert client.get("/api/v1/systems", headers=read).status_code == 200
     assert client.post("/api/v1/systems", json=body, headers=read).status_code == 403
     created = client.post("/api/v1/systems", json=body, headers=write)
     assert created.status_code == 201
+    assert created.json()["org_roles"] == ["provider", "deployer"]
     assert client.post("/api/v1/systems", json=body, headers=write).status_code == 400
     assert (
         client.get("/api/v1/systems", headers={"authorization": "Bearer assay_nope"}).status_code

@@ -52,6 +52,8 @@ class SystemScope:
     roles: tuple[str, ...] = ()
     facts: Mapping[str, frozenset[str]] = field(default_factory=dict)
     retired: bool = False
+    version: str = ""
+    """The version in service (empty: not recorded, any tested version counts)."""
 
     @property
     def classified(self) -> bool:
@@ -122,4 +124,5 @@ def scope_of(record: SystemRecord) -> SystemScope:
         roles=roles,
         facts=facts,
         retired=record.lifecycle_stage == "retirement",
+        version=record.profile.version,
     )

@@ -104,6 +104,8 @@ class SystemProfile(BaseModel):
     intended_use: str = ""
     foreseeable_misuse: str = ""
     org_roles: tuple[OrgRole, ...] = ()
+    version: str = ""
+    """The version in service; tests recorded against another version do not prove this one."""
     models: tuple[ModelRef, ...] = ()
     datasets: tuple[DatasetRef, ...] = ()
     suppliers: tuple[str, ...] = ()

@@ -383,6 +383,7 @@ def _citation(
     types: Mapping[str, EvidenceType],
     verification: Verification,
     system: str | None = None,
+    version: str = "",
 ) -> Citation:
     known = types.get(sighting.type)
     window = known.freshness_days if known else None
@@ -390,14 +391,8 @@ def _citation(
         window = ATTESTATION_FRESHNESS_DAYS
     age = (now - sighting.observed_at).total_seconds() / 86400
     rejected = sighting.rejected
-    if (
-        rejected is None
-        and system is not None
-        and known is not None
-        and known.about_a_system
-        and sighting.system is None
-    ):
-        rejected = f"{known.kind} evidence must name the system it is about; this entry names none"
+    if rejected is None and system is not None and known is not None and known.about_a_system:
+        rejected = _wrong_subject(sighting, known, version)
     verdict = _judgement(sighting)
     return Citation(
         seq=sighting.seq,
@@ -415,6 +410,16 @@ def _citation(
         outcome_reason=verdict.reason,
         rejected=rejected,
     )
+
+
+def _wrong_subject(sighting: Sighting, known: EvidenceType, version: str) -> str | None:
+    """Why test, operation or monitoring evidence is not about the system assessed, if so."""
+    if sighting.system is None:
+        return f"{known.kind} evidence must name the system it is about; this entry names none"
+    tested = sighting.subject_version() if known.kind == "test" and version else None
+    if tested is not None and tested != version:
+        return f"it tested version {tested}; the system in service is version {version}"
+    return None
 
 
 def _judgement(sighting: Sighting) -> Judgement:
@@ -575,16 +580,18 @@ def _assess_one(
     if not scope.applicable:
         return template
     v = facts.verification
+    version = next((s.version for s in facts.systems if s.id == system), "")
     direct = [
-        _citation(s, req.ref, None, now, types, v, system)
+        _citation(s, req.ref, None, now, types, v, system, version)
         for s in facts.sightings.get(req.ref, {}).values()
     ]
     indirect: dict[int, Citation] = {}  # one citation per entry: its best relation
     for ref, relation, can_be_full in _related(fw, req, relations):
         for s in facts.sightings.get(ref, {}).values():
-            cited = _citation(s, ref, relation, now, types, v, system)
+            cited = _citation(s, ref, relation, now, types, v, system, version)
             if not can_be_full and cited.relation in _FULL_CREDIT:
-                cited = _citation(s, ref, f"{relation} (via parent)", now, types, v, system)
+                label = f"{relation} (via parent)"
+                cited = _citation(s, ref, label, now, types, v, system, version)
             known = indirect.get(s.seq)
             if cited.credit != "none" and (known is None or cited.credit == "full"):
                 indirect[s.seq] = cited

@@ -69,6 +69,14 @@ class Sighting:
         value = json.loads(self.entry).get("summary")
         return value if isinstance(value, dict) else {}
 
+    def subject_version(self) -> str | None:
+        """The version of the system the entry is about, when it names one."""
+        if not self.entry:
+            return None
+        subject = json.loads(self.entry).get("subject")
+        version = subject.get("version") if isinstance(subject, dict) else None
+        return str(version) if version else None
+
 
 @dataclass(frozen=True)
 class CheckpointInfo:

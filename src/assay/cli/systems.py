@@ -45,8 +45,11 @@ def _profile(
     suppliers: list[str] | None,
     customers: list[str] | None,
     surfaces: list[str] | None,
+    version: str | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if version is not None:
+        out["version"] = version
     if intended_use is not None:
         out["intended_use"] = intended_use
     if misuse is not None:
@@ -94,6 +97,12 @@ Customers = Annotated[list[str] | None, typer.Option("--customer", help="Custome
 Surfaces = Annotated[
     list[str] | None, typer.Option("--surface", help="Deployment surface (web, API...); repeat.")
 ]
+Version = Annotated[
+    str | None,
+    typer.Option(
+        "--version", help="Version in service (tests of other versions then do not count)."
+    ),
+]
 
 
 @app.command("add")
@@ -113,6 +122,7 @@ def add(
     supplier: Suppliers = None,
     customer: Customers = None,
     surface: Surfaces = None,
+    version: Version = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Register an AI system; the change is recorded in the ledger.
@@ -120,7 +130,9 @@ def add(
     Example: assay systems add support-bot --name "Support chatbot" --owner "CX team"
     --org-role provider --org-role deployer --model gpt-4o@2024-08:OpenAI --surface web
     """
-    profile = _profile(intended_use, misuse, org_role, model, dataset, supplier, customer, surface)
+    profile = _profile(
+        intended_use, misuse, org_role, model, dataset, supplier, customer, surface, version
+    )
     with workspace() as ws:
         record = add_system(
             ws.store,
@@ -151,13 +163,16 @@ def update(
     supplier: Suppliers = None,
     customer: Customers = None,
     surface: Surfaces = None,
+    version: Version = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Change fields of a system (list options replace the whole list).
 
     Example: assay systems update support-bot --stage operation --supplier OpenAI
     """
-    changes = _profile(intended_use, misuse, org_role, model, dataset, supplier, customer, surface)
+    changes = _profile(
+        intended_use, misuse, org_role, model, dataset, supplier, customer, surface, version
+    )
     for key, value in (
         ("name", name),
         ("owner", owner),

@@ -212,3 +212,19 @@ def test_an_importer_has_importer_duties(ws: Workspace) -> None:
     eu = _eu_for(ws, ["importer"], annex_iii=["credit-scoring"], profiling=True)
     assert eu.item("Art.23(1)").applicable and eu.item("Art.25(1)").applicable
     assert eu.percent is not None
+
+
+def test_a_test_of_another_version_does_not_prove_the_one_in_service(
+    ws: Workspace, append: Append
+) -> None:
+    from assay.ledger import Evidence, Subject
+
+    update_system(ws.store, ws.ledger, "bot", {"version": "2.0"}, actor="alice")
+    ws.ledger.append([Evidence(REDTEAM, "ci", PASSING_RUN, Subject("bot", "1.0"))])  # old release
+    item = readiness(ws.store, ws.ledger, "iso42001", system="bot").item("A.6.2.4")
+    assert item.status == "gap"
+    assert "tested version 1.0; the system in service is version 2.0" in str(
+        item.evidence[0].rejected
+    )
+    ws.ledger.append([Evidence(REDTEAM, "ci", PASSING_RUN, Subject("bot", "2.0"))])
+    assert readiness(ws.store, ws.ledger, "iso42001", system="bot").item("A.6.2.4").status == "met"

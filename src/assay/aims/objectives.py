@@ -51,6 +51,8 @@ class Metric(BaseModel):
     numerator: str | None = None
     denominator: str | None = None
     scale: float = 1.0
+    families: tuple[str, ...] = ()
+    """Red-team families: the value is their pooled ASR (Σ asr·n / Σ n), not a summary field."""
 
     @model_validator(mode="after")
     def _complete(self) -> Metric:
@@ -60,8 +62,10 @@ class Metric(BaseModel):
                     f"evidence_type {self.evidence_type!r} is not one of: "
                     + ", ".join(sorted(EVIDENCE_TYPES))
                 )
-            if not self.numerator:
-                raise ValueError("an evidence metric needs a numerator (a summary field)")
+            if not self.numerator and not self.families:
+                raise ValueError(
+                    "an evidence metric needs a numerator (a summary field) or families"
+                )
         return self
 
 
@@ -118,8 +122,28 @@ def _field(summary: Mapping[str, Any], path: str) -> Any:
     return value
 
 
+def _pooled_asr(families: tuple[str, ...], summary: Mapping[str, Any]) -> float | None:
+    """Attack success over a set of red-team families, weighted by attempts assessed."""
+    figures = summary.get("families")
+    if not isinstance(figures, Mapping):
+        return None
+    succeeded = assessed = 0.0
+    for name in families:
+        family = figures.get(name)
+        if not isinstance(family, Mapping):
+            continue
+        asr, n = family.get("asr"), family.get("n")
+        if isinstance(asr, int | float) and isinstance(n, int) and n > 0:
+            succeeded += float(asr) * n
+            assessed += n
+    return succeeded / assessed if assessed else None
+
+
 def value_from_summary(metric: Metric, summary: Mapping[str, Any]) -> float | None:
     """The metric's value in one entry's summary (None when the fields are absent); pure."""
+    if metric.families:
+        pooled = _pooled_asr(metric.families, summary)
+        return None if pooled is None else round(pooled * metric.scale, 6)
     num = _field(summary, metric.numerator or "")
     if not isinstance(num, int | float) or isinstance(num, bool):
         return None

@@ -29,6 +29,12 @@ def add(
     numerator: Annotated[str | None, typer.Option(help="Summary field, e.g. succeeded.")] = None,
     denominator: Annotated[str | None, typer.Option(help="Summary field, e.g. attempts.")] = None,
     scale: Annotated[float, typer.Option(help="Multiply by (100 for a percentage).")] = 1.0,
+    family: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--family", help="Red-team family: the value is their pooled ASR; repeat for a set."
+        ),
+    ] = None,
     owner: Annotated[str, typer.Option(help="Owner.")] = "",
     due: Annotated[str | None, typer.Option(help="Due YYYY-MM-DD.")] = None,
     json_output: JsonFlag = False,
@@ -37,7 +43,7 @@ def add(
 
     Example: assay objectives add --title "Jailbreak success below 2%" --target-op "<"
     --target 2 --unit % --system support-bot --evidence-type assay.dev/redteam-run/v1
-    --numerator succeeded --denominator attempts --scale 100
+    --family jailbreak_dan --family jailbreak_roleplay --scale 100
     """
     metric: dict[str, Any] = {"source": "manual"}
     if evidence_type:
@@ -47,6 +53,7 @@ def add(
             "numerator": numerator,
             "denominator": denominator,
             "scale": scale,
+            "families": family or [],
         }
     fields = {
         "title": title,

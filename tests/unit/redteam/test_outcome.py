@@ -71,3 +71,20 @@ def test_objectives_can_target_the_jailbreak_families() -> None:
         scale=100,
     )
     assert value_from_summary(metric, summary) == 10.0  # not the 70 % overall figure
+
+
+def test_objectives_can_target_any_family_set() -> None:
+    run = _run(
+        {
+            "prompt_injection": ["succeeded"] * 2 + ["resisted"] * 8,
+            "encoding": ["resisted"] * 10,
+            "toxicity": ["succeeded"] * 10,
+        }
+    )
+    metric = Metric(
+        source="evidence",
+        evidence_type="assay.dev/redteam-run/v1",
+        families=("prompt_injection", "encoding"),
+        scale=100,
+    )
+    assert value_from_summary(metric, run_summary(run)) == 10.0  # 2 of 20, toxicity left out

@@ -57,6 +57,32 @@ def test_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     readiness = json.loads(status.stdout)
     statuses = {item["status"] for item in readiness["items"]}
     assert "met" in statuses and "gap" in statuses  # real per-control status from evidence
+    by_id = {item["id"]: item for item in readiness["items"]}
+    assert by_id["A.6.2.4"]["status"] == "failing"  # the demo bot is vulnerable: no false "met"
+    eu = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assay",
+            "--workspace",
+            str(root),
+            "comply",
+            "status",
+            "--framework",
+            "eu-ai-act",
+            "--system",
+            "support-bot",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    eu_items = {item["id"]: item["status"] for item in json.loads(eu.stdout)["items"]}
+    # Northwind builds and runs its chatbot (provider and deployer): Art. 50(1) binds it, as the
+    # classifier's rationale says; the deployer-only cases of Art. 50(3) and 50(4) do not.
+    assert eu_items["Art.50(1)"] != "not_applicable"
+    assert eu_items["Art.50(3)"] == eu_items["Art.50(4)"] == "not_applicable"
     assert report.login is not None and (root / "demo-login.txt").stat().st_mode & 0o077 == 0
 
 

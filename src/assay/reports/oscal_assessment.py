@@ -48,8 +48,10 @@ def _observation(readiness: Readiness, cited: Citation, checkpoint_uuid: str) ->
         _prop("leaf-hash", cited.leaf_hash),
         _prop("evidence-type", cited.type),
         _prop("verified", "true" if proof else "false"),
+        _prop("outcome", cited.outcome),
     ]
     evidence_text = f"Ledger entry {cited.seq} ({cited.type}), leaf hash {cited.leaf_hash}."
+    evidence_text += f" Outcome: {cited.outcome} ({cited.outcome_reason})."
     if proof is not None:
         path = ",".join(h.hex() for h in proof.path) or "(empty: single-entry tree)"
         props += [

@@ -17,7 +17,8 @@ _COMMANDS: dict[str, str] = {
     "assay.dev/drift-alert/v1": "assay drift reference set … then monitor {system}",
     "assay.dev/aims-change/v1": "assay systems update {system} (or any AIMS register change)",
     "assay.dev/eval-report/v1": (
-        "assay ledger append --type assay.dev/eval-report/v1 --system {system} report.json"
+        "assay ledger append --type assay.dev/eval-report/v1 --system {system} "
+        """--summary '{{"passed": true, "criteria": "…"}}' report.json"""
     ),
     "assay.dev/erasure/v1": "assay ledger erase N --reason … (when erasure is requested)",
     "assay.dev/checkpoint-witness/v1": "assay ledger witness … then assay ledger cosign",

@@ -233,6 +233,8 @@ def classify(answers: Answers) -> Classification:
     _check_keys("carve_outs", answers.carve_outs, CARVE_OUTS)
     _check_keys("exceptions", answers.exceptions, ART6_3_EXCEPTIONS)
     _check_keys("transparency", answers.transparency, TRANSPARENCY_CASES)
+    for key in answers.annex_iii:
+        annex_iii_point(key)  # refuses an unknown key, whatever else was answered
     if answers.outside_scope is not None:
         _check_keys("outside_scope", (answers.outside_scope,), OUTSIDE_SCOPE)
         return Classification(

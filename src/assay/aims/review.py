@@ -193,9 +193,7 @@ PACK_SECTIONS: dict[str, str] = {
 def _system_changes(store: Store, since: str | None) -> dict[str, int]:
     """What changed about the AI systems in scope since the last review (internal issues)."""
     counts = _aims_changes(store, since)
-    return {
-        key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("ai-system:")
-    }
+    return {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("ai-system:")}
 
 
 def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ JAILBREAK_FAMILIES = frozenset(
 def _inverted(family: str) -> bool:
     return FAMILIES[family].inverted if family in FAMILIES else False
 
+
 SCHEMA_ID = "https://assay.dev/schemas/redteam-report/v1.json"
 
 

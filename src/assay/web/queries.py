@@ -110,6 +110,7 @@ def requirement_detail(ws: Workspace, ref: str) -> dict[str, Any]:
                         "fresh": evidence_type.is_fresh(age),
                     }
                 )
+    condition = catalogs.framework(requirement.framework).condition(requirement.id)
     return {
         "ref": requirement.ref,
         "title": requirement.title,
@@ -117,6 +118,7 @@ def requirement_detail(ws: Workspace, ref: str) -> dict[str, Any]:
         "parent": requirement.parent,
         "evidence_expectations": list(requirement.evidence_expectations),
         "citation": requirement.citation,
+        "applies_when": str(condition) if condition else None,
         "relations": [
             {"type": str(r.type), "target": r.target_ref, "rationale": r.rationale}
             for r in catalogs.relations_for(requirement.ref)

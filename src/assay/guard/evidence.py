@@ -25,14 +25,15 @@ __all__ = ["EVIDENCE_TYPE", "GUARD_CONTROLS", "LedgerSink", "decision_evidence",
 
 EVIDENCE_TYPE = "assay.dev/guard-decision/v1"
 #: Controls a runtime guard decision is evidence for (all in the built-in catalogs
-#: and listed by the evidence type): operation and monitoring, responsible use,
-#: record-keeping, robustness against manipulation, production monitoring, and
-#: the ability to supersede or disengage a system.
+#: and listed by the evidence type): operation and monitoring, the system's event
+#: logs, responsible use, record-keeping, production monitoring, and the ability to
+#: supersede or disengage a system. A decision is operation evidence: it does not
+#: show robustness against attack (Art. 15(5)); a red-team run does.
 GUARD_CONTROLS: tuple[str, ...] = (
     "iso42001:A.6.2.6",
+    "iso42001:A.6.2.8",
     "iso42001:A.9.2",
     "eu-ai-act:Art.12(2)",
-    "eu-ai-act:Art.15(5)",
     "nist-ai-rmf:MEASURE-2.4",
     "nist-ai-rmf:MANAGE-2.4",
 )

@@ -1,13 +1,13 @@
 """Write-time checks on evidence: cited controls are known requirements, the subject a known system.
 
-The ledger is append-only, so a typo (``iso42001:A.99``) or a system that was
-never registered (``ghost-system``) would stay in it for ever and be cited by
-nobody. :func:`check_references` refuses them before anything is written,
-with a "did you mean" when a close match exists; requirements of imported
-custom frameworks are accepted once the framework is imported.
-:func:`append_checked` is the one entry point the faces use (``assay ledger
-append``, ``POST /api/v1/ledger/entries``); producers inside Assay build
-their references from the catalogs and the inventory already.
+The ledger is append-only, so a typo (an Annex A control that does not
+exist) or a system that was never registered (``ghost-system``) would stay in
+it for ever and be cited by nobody. :func:`check_references` refuses them
+before anything is written, with a "did you mean" when a close match exists;
+requirements of imported custom frameworks are accepted once the framework is
+imported. :func:`append_checked` is the one entry point the faces use
+(``assay ledger append``, ``POST /api/v1/ledger/entries``); producers inside
+Assay build their references from the catalogs and the inventory already.
 """
 
 from __future__ import annotations

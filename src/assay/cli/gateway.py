@@ -55,6 +55,13 @@ def run(
     body_limit: Annotated[
         int, typer.Option(min=1, help="Largest request body in bytes (larger: 413).")
     ] = 10 * 1024 * 1024,
+    guard_timeout: Annotated[
+        float,
+        typer.Option(min=0.05, help="Seconds one guard step may take before on_error applies."),
+    ] = 2.0,
+    guard_threads: Annotated[
+        int, typer.Option(min=1, help="Threads that run guard work (off the event loop).")
+    ] = 8,
     otlp_endpoint: Annotated[
         str | None,
         typer.Option(
@@ -85,6 +92,8 @@ def run(
         store_content=store_content,
         upstream_timeout=upstream_timeout,
         body_limit=body_limit,
+        guard_timeout=guard_timeout,
+        guard_threads=guard_threads,
         otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))

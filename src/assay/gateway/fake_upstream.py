@@ -16,6 +16,13 @@ gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
 ``…:die-after=3`` (several joined with ``,``; ``reply=TEXT`` comes last and
 may itself contain commas).
 
+For tests it also records the last request bodies it received
+(``app.state.received``), and answers chat completions with scripted
+assistant messages when ``app.state.messages`` is set — one choice per message,
+with any of ``content``, ``refusal``, ``reasoning_content`` and ``tool_calls``;
+streamed, each text field arrives in 8-character deltas and the choices'
+events interleave.
+
 Spec: OpenAI Chat Completions, Completions, Embeddings and Models (the JSON
 and SSE shapes that the official ``openai`` client parses).
 """
@@ -23,6 +30,7 @@ and SSE shapes that the official ``openai`` client parses).
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import math
@@ -106,9 +114,13 @@ def _reply(
 
 
 async def _chat(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
+    scripted = request.app.state.messages
+    if scripted is not None:
+        return _scripted(scripted, bool(body.get("stream")))
     messages = body.get("messages") or []
     reply = _reply(request, body, messages, request.app.state.bot)
     prompt = " ".join(str(m.get("content", "")) for m in messages)
@@ -160,7 +172,50 @@ async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIt
     yield b"data: [DONE]\n\n"
 
 
+def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:
+    """Answer with the scripted assistant messages, one choice each."""
+    if not stream:
+        choices = [{"index": i, "message": {"role": "assistant", **m} if isinstance(m, dict)
+                    else m, "finish_reason": "stop"} for i, m in enumerate(messages)]
+        return JSONResponse({"id": "chatcmpl-scripted", "object": "chat.completion",
+                             "created": 0, "model": MODEL, "choices": choices})
+    return StreamingResponse(_scripted_stream(messages), media_type="text/event-stream")
+
+
+def _scripted_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
+    deltas: list[dict[str, Any]] = [{"role": "assistant"}]
+    for key in ("reasoning_content", "content", "refusal"):
+        if isinstance(message.get(key), str):
+            deltas += [{key: piece} for piece in chunk_text(message[key])]
+    for j, call in enumerate(message.get("tool_calls") or []):
+        function = call["function"]
+        deltas.append({"tool_calls": [{"index": j, "id": call.get("id", f"call_{j}"),
+                                       "type": "function", "function": {
+                                           "name": function["name"], "arguments": ""}}]})
+        deltas += [{"tool_calls": [{"index": j, "function": {"arguments": piece}}]}
+                   for piece in chunk_text(function["arguments"])]
+    return deltas
+
+
+async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[bytes]:
+    streams = [_scripted_deltas(m) for m in messages]
+    for n in range(max(map(len, streams)) + 1):
+        for i, deltas in enumerate(streams):
+            if n < len(deltas):
+                choice = {"index": i, "delta": deltas[n], "finish_reason": None}
+            elif n == len(deltas):
+                reason = "tool_calls" if messages[i].get("tool_calls") else "stop"
+                choice = {"index": i, "delta": {}, "finish_reason": reason}
+            else:
+                continue
+            chunk = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk",
+                     "created": 0, "model": MODEL, "choices": [choice]}
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
+
+
 async def _completions(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -180,6 +235,7 @@ async def _completions(request: Request) -> Response:
 
 
 async def _embeddings(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -219,4 +275,6 @@ def create_fake_upstream() -> Starlette:
     )
     app.state.bot = DemoChatbot()
     app.state.rng = random.Random(0)  # noqa: S311 -- stall times, reproducible run to run
+    app.state.received = collections.deque(maxlen=16)  # the last request bodies (tests)
+    app.state.messages = None  # scripted answers (tests); see the module docstring
     return app

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 __all__ = ["CONFUSABLES", "INVISIBLE_RE", "NormalizedText", "is_invisible", "normalize"]
@@ -51,6 +51,7 @@ CONFUSABLES: dict[str, str] = {
 }
 _CONFUSABLE_RE = re.compile("[" + "".join(sorted(CONFUSABLES)) + "]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def is_invisible(ch: str) -> bool:
@@ -168,6 +169,11 @@ def normalize(text: str) -> NormalizedText:
     """Normalise ``text`` (cached, so every validator on the same text shares the work)."""
     if _NON_ASCII_RE.search(text) is None:
         return NormalizedText(text, text)
+    if _SURROGATE_RE.search(text) is not None:
+        # Lone surrogates (a JSON "\ud800" escape) cannot be encoded: tokenizers, RE2 and
+        # hashing raised on them (issue #19 item 12). U+FFFD keeps every offset.
+        clean = normalize(_SURROGATE_RE.sub("\ufffd", text))
+        return replace(clean, original=text)
     if (
         unicodedata.is_normalized("NFKC", text)
         and INVISIBLE_RE.search(text) is None

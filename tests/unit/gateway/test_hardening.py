@@ -14,6 +14,8 @@ import time
 import httpx
 import openai
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assay.guard.policy import StreamSettings
 from assay.redteam.demo_target import FAKE_API_KEY
@@ -289,3 +291,36 @@ def test_multi_megabyte_adversarial_body_costs_bounded_time(stack) -> None:  # t
     took, blocked = slow[0]
     assert isinstance(blocked, openai.BadRequestError) and took < 8.0
     assert not isinstance(fast, Exception) and elapsed < 1.0 + 0.5
+
+
+# -- item 19: JSON bodies of any shape ---------------------------------------------------
+
+_TEXT = st.sampled_from(["hi", f"mail {EMAIL}", "\ud800 x", "", "ok " * 5])
+_PART = st.one_of(_TEXT, st.integers(), st.none(),
+                  st.fixed_dictionaries({"type": st.just("text"), "text": _TEXT}),
+                  st.fixed_dictionaries({"type": st.just("text"), "text": st.integers()}),
+                  st.fixed_dictionaries({"type": st.just("image_url")}))
+_CONTENT = st.one_of(_TEXT, st.none(), st.integers(), st.lists(_PART, max_size=3),
+                     st.dictionaries(st.just("text"), _TEXT))
+_MESSAGE = st.one_of(
+    st.fixed_dictionaries({"role": st.sampled_from(["user", "tool", "developer", "system",
+                                                    "assistant", None]),
+                           "content": _CONTENT}),
+    _TEXT, st.integers(), st.lists(_TEXT, max_size=2))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(messages=st.one_of(st.lists(_MESSAGE, max_size=4), _TEXT, st.none()))
+def test_any_body_shape_is_a_400_or_forwarded_guarded(stack, messages) -> None:  # type: ignore[no-untyped-def]
+    before = len(stack.upstream_app.state.received)
+    body = json.dumps({"model": f"{MODEL}:reply=ok", "messages": messages}).encode()
+    response = _raw_post(stack, body)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert len(stack.upstream_app.state.received) == before
+        return
+    sent = _forwarded(stack)["messages"]
+    for message in sent:
+        if message["role"] not in ("system", "assistant"):
+            assert EMAIL not in json.dumps(message["content"])

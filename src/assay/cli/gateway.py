@@ -59,6 +59,12 @@ def run(
         float,
         typer.Option(min=0.05, help="Seconds one guard step may take before on_error applies."),
     ] = 2.0,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for a request line and headers to arrive.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for a request body to arrive (else 408).")
+    ] = 30.0,
     guard_threads: Annotated[
         int, typer.Option(min=1, help="Threads that run guard work (off the event loop).")
     ] = 8,
@@ -81,6 +87,7 @@ def run(
     import uvicorn
 
     from assay.gateway.app import GatewaySettings
+    from assay.gateway.http_server import HEADER_TIMEOUT_ENV
     from assay.gateway.server import settings_to_env
 
     workspace = open_ws()  # fail fast with a clear error if there is no workspace
@@ -94,9 +101,11 @@ def run(
         body_limit=body_limit,
         guard_timeout=guard_timeout,
         guard_threads=guard_threads,
+        body_timeout=body_timeout,
         otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))
+    os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")
     uvicorn.run(
         "assay.gateway.server:app_from_env",
@@ -105,6 +114,7 @@ def run(
         port=port,
         workers=workers,
         log_level="warning",
+        http="assay.gateway.http_server:HeadTimeoutProtocol",  # slow request heads dropped
     )
 
 

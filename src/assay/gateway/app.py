@@ -16,6 +16,7 @@ the guard rewrote. Guard work runs in a thread pool under a hard deadline
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import json
@@ -52,7 +53,13 @@ from assay.gateway.guarding import (
     open_stream,
     worst,
 )
-from assay.gateway.keys import KeyBinding, find_key, list_keys, resolve_credential
+from assay.gateway.keys import (
+    KEY_PREFIX,
+    KeyBinding,
+    find_key,
+    list_keys,
+    resolve_credential,
+)
 from assay.gateway.runner import GuardRunner, GuardTimeout
 from assay.gateway.streaming import StreamRewriter, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
@@ -89,8 +96,10 @@ class GatewaySettings:
     upstream: str = "http://127.0.0.1:8001"
     upstream_credential: str | None = None
     body_limit: int = 10 * 1024 * 1024
+    body_timeout: float = 30.0  # seconds for the whole request body to arrive (else 408)
     upstream_timeout: float = 60.0
     key_cache_seconds: float = 1.0
+    key_cache_size: int = 4096  # keys (known or not) held in the cache at most
     store_content: bool = False
     record_drift_events: bool = False
     otlp_endpoint: str | None = None
@@ -115,6 +124,8 @@ class _Call:
     guard_ms: float = 0.0
 
 
+#: Longer bearer tokens are refused unread (keys are ``agw_`` and 43 characters).
+_MAX_KEY_CHARS = 128
 #: Bodies smaller than this are parsed on the event loop (a thread hop costs more).
 _INLINE_PARSE = 64 * 1024
 
@@ -195,12 +206,20 @@ class Gateway:
         return self._guards[policy]
 
     def binding(self, key: str) -> KeyBinding | None:
+        """The key's binding, cached ``key_cache_seconds``; the cache holds at most
+        ``key_cache_size`` keys, oldest out first, and a string that cannot be a key is
+        refused before any lookup, so unknown keys cannot grow it (issue #19 item 11)."""
+        if not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_CHARS:
+            return None
         now = time.monotonic()
         cached = self._keys.get(key)
         if cached is not None and now - cached[0] < self.settings.key_cache_seconds:
             return cached[1]
         found = find_key(self.workspace.store, key)
+        self._keys.pop(key, None)
         self._keys[key] = (now, found)
+        while len(self._keys) > self.settings.key_cache_size:
+            del self._keys[next(iter(self._keys))]  # dicts keep insertion order
         return found
 
     def observe(
@@ -281,12 +300,18 @@ class Gateway:
         if declared and declared.isdigit() and int(declared) > self.settings.body_limit:
             return _error(f"request body over {self.settings.body_limit} bytes", 413, "too_large")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.settings.body_limit:
-                return _error(
-                    f"request body over {self.settings.body_limit} bytes", 413, "too_large"
-                )
+        try:
+            async with asyncio.timeout(self.settings.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > self.settings.body_limit:
+                        return _error(
+                            f"request body over {self.settings.body_limit} bytes", 413,
+                            "too_large",
+                        )
+        except TimeoutError:
+            return _error(f"request body not received within {self.settings.body_timeout:g} s",
+                          408, "body_timeout")
         raw = bytes(body)
         parse = functools.partial(_parse_json, raw)
         data = parse() if len(raw) < _INLINE_PARSE else await self.runner.call(parse)

@@ -90,7 +90,7 @@ def stack(workspace: Workspace) -> Iterator[Stack]:
     gateway: Gateway = app.state.gateway
     guard = RuleGuard()
     gateway.use_guard("rules", guard)
-    server = LocalServer(app)
+    server = LocalServer(app, http="assay.gateway.http_server:HeadTimeoutProtocol")
     yield Stack(f"{server.url}/v1", upstream.url, key, gateway, workspace, guard, upstream_app)
     server.stop()
     upstream.stop()

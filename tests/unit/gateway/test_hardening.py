@@ -8,8 +8,10 @@ records the bodies it receives.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -324,3 +326,52 @@ def test_any_body_shape_is_a_400_or_forwarded_guarded(stack, messages) -> None: 
     for message in sent:
         if message["role"] not in ("system", "assistant"):
             assert EMAIL not in json.dumps(message["content"])
+
+
+# -- item 11: the key cache is bounded before authentication ---------------------------
+
+
+def test_unknown_keys_cannot_grow_the_key_cache(stack) -> None:  # type: ignore[no-untyped-def]
+    stack.gateway.settings.key_cache_size = 32
+    with httpx.Client(base_url=stack.url) as http:
+        for n in range(100):
+            key = f"agw_unknown{n}" if n % 2 else "x" * 8192
+            reply = http.get("/models", headers={"authorization": f"Bearer {key}"})
+            assert reply.status_code == 401
+    assert len(stack.gateway._keys) <= 32
+    assert not any(len(k) > 128 for k in stack.gateway._keys)
+    assert [m.id for m in _client(stack).models.list()] == [MODEL]  # real keys still work
+
+
+# -- item 10: slow request heads and bodies ---------------------------------------------
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(3)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_slow_heads_are_dropped_and_slow_bodies_get_408(stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from assay.gateway.http_server import HEADER_TIMEOUT_ENV
+
+    monkeypatch.setenv(HEADER_TIMEOUT_ENV, "0.5")
+    stack.gateway.settings.body_timeout = 0.5
+    address = urlsplit(stack.url)
+    where = (address.hostname, address.port)
+    slow = [socket.create_connection(where) for _ in range(20)]  # type: ignore[arg-type]
+    for sock in slow:
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(1.0)
+    assert all(_closed(sock) for sock in slow)
+    with socket.create_connection(where) as sock:  # type: ignore[arg-type]
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + stack.key.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"mo")
+        sock.settimeout(5)
+        assert sock.recv(200).split(b"\r\n")[0].endswith(b"408 Request Timeout")
+    for sock in slow:
+        sock.close()
+    assert [m.id for m in _client(stack).models.list()] == [MODEL]

@@ -11,6 +11,7 @@ import pytest
 from assay.aims import add_system
 from assay.errors import AssayError
 from assay.gateway.app import GatewaySettings
+from assay.gateway.http_server import HEADER_TIMEOUT_ENV
 from assay.gateway.keys import create_key
 from assay.gateway.server import app_from_env, settings_to_env
 from assay.workspace import Workspace
@@ -48,6 +49,7 @@ def test_cli_timeout_and_body_limit_reach_every_worker(
     started: dict[str, object] = {}
     monkeypatch.setenv("ASSAY_HOME", str(workspace.root))
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.update(options))
+    monkeypatch.delenv(HEADER_TIMEOUT_ENV, raising=False)  # restored after the test
     for name in settings_to_env(workspace.root, GatewaySettings()):  # the CLI sets them all
         if name != "ASSAY_HOME":
             monkeypatch.delenv(name, raising=False)  # restored after the test

@@ -428,6 +428,20 @@ async def _chat(request: Request) -> Response:
     if isinstance(begun, Response):
         return begun
     gateway, call, body = begun
+    guarded = await _guard_messages(gateway, call, body)
+    if isinstance(guarded, Response):
+        return guarded
+    decision, prompt, payload = guarded
+    if body.get("stream"):
+        return await _chat_stream(gateway, call, payload, prompt, decision.action)
+    return await _chat_once(gateway, call, payload, prompt, decision)
+
+
+async def _guard_messages(
+    gateway: Gateway, call: _Call, body: dict[str, Any]
+) -> tuple[Decision, str, Payload] | Response:
+    """Check the untrusted messages; the decision, the prompt the output guard sees and
+    what to forward (the raw bytes, or the body with redactions written in)."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return _error("'messages' must be a non-empty list", 400, "invalid_request")
@@ -447,18 +461,12 @@ async def _chat(request: Request) -> Response:
     )
     decision = combined(decisions, call.guard_ms)
     gateway.record(call, "input", decision, request_body=body)
-    prompt = "\n".join(joined(g) for g, _ in checked)
     if decision.action == "block":
-        gateway.observe(call, [decision], len(prompt), 0)
+        gateway.observe(call, [decision], sum(len(joined(g)) for g, _ in checked), 0)
         return _blocked(decision, "request", call.guard_ms)
-    if _rewrite([g for g, _ in checked], decisions):
-        prompt = "\n".join(joined(g) for g, _ in checked)
-        payload: Payload = body
-    else:
-        payload = call.raw_body
-    if body.get("stream"):
-        return await _chat_stream(gateway, call, payload, prompt, decision.action)
-    return await _chat_once(gateway, call, payload, prompt, decision)
+    changed = _rewrite([g for g, _ in checked], decisions)
+    prompt = "\n".join(joined(g) for g, _ in checked)
+    return decision, prompt, body if changed else call.raw_body
 
 
 def _check_messages(call: _Call, checked: list[tuple[list[Slot], Any]]) -> list[Decision]:

@@ -23,6 +23,8 @@ from assay.guard.verdict import SEVERITY, Verdict
 __all__ = ["StreamRewriter", "parse_sse", "sse_event"]
 
 _Key = tuple[int, str, int]  # choice index, field, tool-call index
+#: A new stream's first chunk at least this long may run a check (the smallest window).
+_FIRST_CHECK = 16
 
 
 def sse_event(data: dict[str, Any]) -> bytes:
@@ -85,6 +87,25 @@ class StreamRewriter:
             out += tails
             out.append(self._event(index, {}, reason))
         return out
+
+    def cheap(self, event: dict[str, Any]) -> bool:
+        """Whether :meth:`process` of ``event`` runs no guard check (so it may run inline):
+        no choice finishes and no stream reaches its next window."""
+        choices = event.get("choices")
+        if not isinstance(choices, list):
+            return choices is None
+        for n, choice in enumerate(choices):
+            if not isinstance(choice, dict) or choice.get("finish_reason") is not None:
+                return False
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                continue
+            for (field, sub), slot in delta_slots(delta):
+                checker = self._checkers.get((_index(choice, n), field, sub))
+                size = len(slot.text)
+                if checker.checks_on(size) if checker is not None else size >= _FIRST_CHECK:
+                    return False
+        return True
 
     def close(self) -> list[dict[str, Any]]:
         """End of the stream: the held text of every stream still open."""

@@ -110,6 +110,12 @@ class StreamChecker:
                        self._total_ms, "; ".join(self._errors) if self._errors else None,
                        tuple(self._redact_spans) if self.action == "redact" else ())
 
+    def checks_on(self, size: int) -> bool:
+        """Whether feeding ``size`` more characters would run a check (a caller may then
+        feed cheap chunks inline and move only checking ones off its event loop)."""
+        return (not self._done and self.mode != "buffer"
+                and len(self._pending) + size >= self._due)
+
     def feed(self, chunk: str) -> StreamUpdate:
         """Add ``chunk``; returns the text now safe to release."""
         if self._done or self._worst >= SEVERITY["block"]:

@@ -147,3 +147,11 @@ def test_windowed_redacts_only_spans_of_redact_rules() -> None:
     chunks = [text[i:i + 5] for i in range(0, len(text), 5)]
     released, _ = run(Guard.from_yaml(policy).stream(), chunks)
     assert released == text.replace("refunds", "[REDACTED]")
+
+
+def test_checks_on_tells_which_chunk_runs_a_check(guard: Guard) -> None:
+    checker = guard.stream()  # windowed, window 40
+    assert not checker.checks_on(39) and checker.checks_on(40)
+    checker.feed("x" * 30)
+    assert not checker.checks_on(9) and checker.checks_on(10)
+    assert not guard.stream(mode="buffer").checks_on(10_000)  # buffer checks only at the end

@@ -346,9 +346,10 @@ def _bad_upstream() -> JSONResponse:
 
 
 def _json_response(data: Any, original: bytes, changed: bool) -> Response:
-    """The upstream's own bytes when the guard changed nothing (no re-encoding)."""
+    """The upstream's own bytes when the guard changed nothing (no re-encoding); else the
+    data re-encoded as ASCII JSON (a lone surrogate the upstream escaped stays escaped)."""
     if changed:
-        return JSONResponse(data)
+        return Response(json.dumps(data).encode(), media_type="application/json")
     return Response(original, media_type="application/json")
 
 

@@ -63,7 +63,7 @@ def _usage(prompt: str, reply: str) -> dict[str, int]:
 
 
 def _embedding(text: str) -> list[float]:
-    digest = hashlib.sha256(text.encode()).digest() * 2
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() * 2
     vector = [(b - 127.5) / 127.5 for b in digest[:_EMBED_DIM]]
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     return [v / norm for v in vector]
@@ -124,7 +124,7 @@ async def _chat(request: Request) -> Response:
     messages = body.get("messages") or []
     reply = _reply(request, body, messages, request.app.state.bot)
     prompt = " ".join(str(m.get("content", "")) for m in messages)
-    ident = "chatcmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24]
+    ident = "chatcmpl-" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if body.get("stream"):
         die_after = _directives(request, body).get("die-after")
         return StreamingResponse(
@@ -177,8 +177,9 @@ def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:
     if not stream:
         choices = [{"index": i, "message": {"role": "assistant", **m} if isinstance(m, dict)
                     else m, "finish_reason": "stop"} for i, m in enumerate(messages)]
-        return JSONResponse({"id": "chatcmpl-scripted", "object": "chat.completion",
-                             "created": 0, "model": MODEL, "choices": choices})
+        answer = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
+                  "model": MODEL, "choices": choices}
+        return Response(json.dumps(answer).encode(), media_type="application/json")
     return StreamingResponse(_scripted_stream(messages), media_type="text/event-stream")
 
 
@@ -222,9 +223,10 @@ async def _completions(request: Request) -> Response:
     prompt = body.get("prompt", "")
     prompt = prompt if isinstance(prompt, str) else " ".join(map(str, prompt))
     reply = _reply(request, body, [{"role": "user", "content": prompt}], request.app.state.bot)
+    digest = hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
     return JSONResponse(
         {
-            "id": "cmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24],
+            "id": "cmpl-" + digest[:24],
             "object": "text_completion",
             "created": int(time.time()),
             "model": body.get("model", MODEL),

@@ -139,45 +139,82 @@ def choice_slots(message: dict[str, Any]) -> list[Slot]:
 
     ``content`` (string or parts), ``refusal``, ``reasoning_content``, each
     ``tool_calls[].function.arguments`` and the legacy ``function_call.arguments``.
-    A content shape that is not text raises :class:`BodyError` (the caller answers 502).
+    Any of them in a shape that is not text raises :class:`BodyError` (the caller
+    answers 502): what the gateway cannot read, it does not return. Every string in
+    any other field (``audio.transcript``, ``annotations``, fields added later) is
+    read too; only ``role`` is not.
     """
-    slots = _content_slots(message, "content")
-    for key in ("refusal", "reasoning_content"):
-        if isinstance(message.get(key), str):
-            slots.append(Slot(message, key))
-    for function in _functions(message):
-        if isinstance(function.get("arguments"), str):
-            slots.append(Slot(function, "arguments"))
-    return slots
+    known = _content_slots(message, "content") + [slot for _, slot in _answer_slots(message)]
+    other = [key for key in message if key not in _KNOWN_ANSWER_KEYS]
+    return known + [slot for key in other for slot in _strings(message, key, 0)]
+
+
+_KNOWN_ANSWER_KEYS = frozenset({"role", "content", "refusal", "reasoning_content",
+                                "tool_calls", "function_call"})
+_MAX_DEPTH = 32
+
+
+def _strings(holder: Any, key: str | int, depth: int) -> list[Slot]:
+    """A slot for every string under ``holder[key]`` (objects and lists walked)."""
+    value = holder[key]
+    if isinstance(value, str):
+        return [Slot(holder, key)]
+    if depth > _MAX_DEPTH:
+        raise BodyError("an answer field is nested too deeply")
+    if isinstance(value, dict):
+        return [slot for k in value for slot in _strings(value, k, depth + 1)]
+    if isinstance(value, list):
+        return [slot for i in range(len(value)) for slot in _strings(value, i, depth + 1)]
+    return []
 
 
 def delta_slots(delta: dict[str, Any]) -> list[tuple[tuple[str, int], Slot]]:
     """The texts of one streamed ``delta``, each keyed by the stream it continues.
 
     Keys: ``("content", 0)``, ``("refusal", 0)``, ``("reasoning_content", 0)``,
-    ``("tool", i)`` for ``tool_calls`` entry with ``index`` i, ``("function", 0)``.
+    ``("tool", i)`` for the ``tool_calls`` entry with ``index`` i, ``("function", 0)``.
+    A text field in another shape raises :class:`BodyError`.
     """
+    return [(("content", 0), slot) for slot in _text_slot(delta, "content", "content")] \
+        + _answer_slots(delta)
+
+
+def _answer_slots(message: dict[str, Any]) -> list[tuple[tuple[str, int], Slot]]:
+    """``refusal``, ``reasoning_content`` and every function's ``arguments``, keyed."""
     found: list[tuple[tuple[str, int], Slot]] = []
-    for key in ("content", "refusal", "reasoning_content"):
-        if isinstance(delta.get(key), str):
-            found.append(((key, 0), Slot(delta, key)))
-    calls = delta.get("tool_calls")
-    if isinstance(calls, list):
-        for n, call in enumerate(calls):
-            function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                index = call.get("index", n)
-                found.append((("tool", index if isinstance(index, int) else n),
-                              Slot(function, "arguments")))
-    legacy = delta.get("function_call")
-    if isinstance(legacy, dict) and isinstance(legacy.get("arguments"), str):
-        found.append((("function", 0), Slot(legacy, "arguments")))
+    for key in ("refusal", "reasoning_content"):
+        found += [((key, 0), slot) for slot in _text_slot(message, key, key)]
+    for stream, where, function in _functions(message):
+        found += [(stream, slot) for slot in _text_slot(function, "arguments", where)]
     return found
 
 
-def _functions(message: dict[str, Any]) -> list[dict[str, Any]]:
+def _text_slot(holder: dict[str, Any], key: str, where: str) -> list[Slot]:
+    value = holder.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        raise BodyError(f"'{where}' is not text")
+    return [Slot(holder, key)]
+
+
+def _functions(message: dict[str, Any]) -> list[tuple[tuple[str, int], str, dict[str, Any]]]:
+    """``(stream key, where, function)`` of each ``tool_calls[i].function`` and of the
+    legacy ``function_call``; a tool call's stream is its ``index`` (streamed) or position."""
     calls = message.get("tool_calls")
-    functions = [c.get("function") for c in calls if isinstance(c, dict)] \
-        if isinstance(calls, list) else []
-    functions.append(message.get("function_call"))
-    return [f for f in functions if isinstance(f, dict)]
+    if calls is not None and not isinstance(calls, list):
+        raise BodyError("'tool_calls' is not a list")
+    found: list[tuple[tuple[str, int], str, Any]] = []
+    for i, call in enumerate(calls or []):
+        if not isinstance(call, dict):
+            raise BodyError(f"'tool_calls[{i}]' is not an object")
+        index = call.get("index", i)
+        if call.get("function") is not None:
+            found.append((("tool", index if isinstance(index, int) else i),
+                          f"tool_calls[{i}].function", call["function"]))
+    if message.get("function_call") is not None:
+        found.append((("function", 0), "function_call", message["function_call"]))
+    for _, where, function in found:
+        if not isinstance(function, dict):
+            raise BodyError(f"'{where}' is not an object")
+    return found

@@ -74,7 +74,9 @@ class StreamRewriter:
         for n, choice in enumerate(choices):
             index = _index(choice, n)
             delta = choice.get("delta")
-            if isinstance(delta, dict) and not self._feed(index, delta):
+            if delta is not None and not isinstance(delta, dict):
+                raise BodyError("a streamed choice's delta is not an object")
+            if delta is not None and not self._feed(index, delta):
                 return []
             if choice.get("finish_reason") is not None:
                 finishing.append((index, choice["finish_reason"]))
@@ -98,9 +100,15 @@ class StreamRewriter:
             if not isinstance(choice, dict) or choice.get("finish_reason") is not None:
                 return False
             delta = choice.get("delta")
-            if not isinstance(delta, dict):
+            if delta is None:
                 continue
-            for (field, sub), slot in delta_slots(delta):
+            if not isinstance(delta, dict):
+                return False
+            try:
+                slots = delta_slots(delta)
+            except BodyError:
+                return False  # process() reports it
+            for (field, sub), slot in slots:
                 checker = self._checkers.get((_index(choice, n), field, sub))
                 size = len(slot.text)
                 if checker.checks_on(size) if checker is not None else size >= _FIRST_CHECK:

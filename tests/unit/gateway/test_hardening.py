@@ -375,3 +375,28 @@ def test_slow_heads_are_dropped_and_slow_bodies_get_408(stack, monkeypatch) -> N
     for sock in slow:
         sock.close()
     assert [m.id for m in _client(stack).models.list()] == [MODEL]
+
+
+_ODD = st.one_of(st.none(), st.integers(), _TEXT, st.lists(_TEXT, max_size=2),
+                 st.dictionaries(st.sampled_from(["text", "x"]), _TEXT, max_size=2))
+_ANSWER = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "content": _ODD, "refusal": _ODD, "reasoning_content": _ODD,
+        "tool_calls": st.one_of(_ODD, st.lists(st.fixed_dictionaries(
+            {"function": st.one_of(_ODD, st.fixed_dictionaries({"arguments": _ODD}))}),
+            max_size=2))}),
+    _ODD)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(answers=st.lists(_ANSWER, min_size=1, max_size=2), stream=st.booleans())
+def test_any_answer_shape_is_guarded_or_502(stack, answers, stream: bool) -> None:  # type: ignore[no-untyped-def]
+    stack.upstream_app.state.messages = None if stream else answers
+    body = {"model": MODEL, "stream": stream, "messages": [USER_HI]}
+    if stream:  # the scripted stream needs well-formed messages: odd events come from `reply`
+        body["model"] = f"{MODEL}:reply={json.dumps(answers)}"
+    response = _raw_post(stack, json.dumps(body).encode())
+    assert response.status_code in (200, 502), response.text
+    if response.status_code == 200:
+        assert EMAIL not in response.text

@@ -529,7 +529,12 @@ async def _guard_answer(
     blocked = next((d for d in decisions if d.action == "block"), None)
     if blocked is not None:
         return _blocked(blocked, "response", call.guard_ms)
-    response = _json_response(data, upstream.content, _rewrite(groups, decisions))
+    changed = _rewrite(groups, decisions)
+    for choice, decision in zip(data["choices"], decisions, strict=True):
+        if decision.action == "redact" and choice.get("logprobs") is not None:
+            choice["logprobs"] = None  # its tokens spell out the text before redaction
+            changed = True
+    response = _json_response(data, upstream.content, changed)
     response.headers.update(
         _decision_headers(worst([input_decision, *decisions]).action, call.guard_ms)
     )

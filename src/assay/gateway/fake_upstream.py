@@ -175,12 +175,28 @@ async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIt
 def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:
     """Answer with the scripted assistant messages, one choice each."""
     if not stream:
-        choices = [{"index": i, "message": {"role": "assistant", **m} if isinstance(m, dict)
-                    else m, "finish_reason": "stop"} for i, m in enumerate(messages)]
+        choices = [{"index": i, "message": _message(m), "finish_reason": "stop",
+                    "logprobs": _logprobs(m)} for i, m in enumerate(messages)]
         answer = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
                   "model": MODEL, "choices": choices}
         return Response(json.dumps(answer).encode(), media_type="application/json")
     return StreamingResponse(_scripted_stream(messages), media_type="text/event-stream")
+
+
+def _message(scripted: Any) -> Any:
+    """A scripted message as the answer's message (``logprobs: true`` asks for token
+    log-probabilities of its content, on the choice)."""
+    if not isinstance(scripted, dict):
+        return scripted
+    return {"role": "assistant", **{k: v for k, v in scripted.items() if k != "logprobs"}}
+
+
+def _logprobs(scripted: Any, text: str | None = None) -> dict[str, Any] | None:
+    if not isinstance(scripted, dict) or not scripted.get("logprobs"):
+        return None
+    text = text if text is not None else str(scripted.get("content") or "")
+    return {"content": [{"token": piece, "logprob": -0.1, "bytes": None, "top_logprobs": []}
+                        for piece in chunk_text(text, 4)]}
 
 
 def _scripted_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,7 +219,9 @@ async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[byte
     for n in range(max(map(len, streams)) + 1):
         for i, deltas in enumerate(streams):
             if n < len(deltas):
-                choice = {"index": i, "delta": deltas[n], "finish_reason": None}
+                text = deltas[n].get("content")
+                choice = {"index": i, "delta": deltas[n], "finish_reason": None,
+                          "logprobs": _logprobs(messages[i], text) if text else None}
             elif n == len(deltas):
                 reason = "tool_calls" if messages[i].get("tool_calls") else "stop"
                 choice = {"index": i, "delta": {}, "finish_reason": reason}

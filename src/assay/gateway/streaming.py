@@ -78,6 +78,8 @@ class StreamRewriter:
                 raise BodyError("a streamed choice's delta is not an object")
             if delta is not None and not self._feed(index, delta):
                 return []
+            if choice.get("logprobs") is not None:
+                choice["logprobs"] = None  # its tokens would release text the checker holds
             if choice.get("finish_reason") is not None:
                 finishing.append((index, choice["finish_reason"]))
                 choice["finish_reason"] = None

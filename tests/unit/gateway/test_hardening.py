@@ -400,3 +400,16 @@ def test_any_answer_shape_is_guarded_or_502(stack, answers, stream: bool) -> Non
     assert response.status_code in (200, 502), response.text
     if response.status_code == 200:
         assert EMAIL not in response.text
+
+
+def test_logprobs_cannot_spell_out_redacted_or_held_text(stack) -> None:  # type: ignore[no-untyped-def]
+    stack.upstream_app.state.messages = [{"content": f"Write to {EMAIL} today.", "logprobs": True}]
+    raw = _client(stack).chat.completions.with_raw_response.create(
+        model=MODEL, messages=[USER_HI], logprobs=True)
+    assert raw.headers["x-assay-decision"] == "redact"
+    assert raw.parse().choices[0].logprobs is None and "jane" not in raw.text
+    stack.guard.stream = StreamSettings(mode="windowed", window=16, overlap=12)
+    stream = _client(stack).chat.completions.create(
+        model=MODEL, messages=[USER_HI], logprobs=True, stream=True)
+    chunks = [c.model_dump_json() for c in stream]
+    assert not any("jane" in c for c in chunks)

@@ -413,3 +413,22 @@ def test_logprobs_cannot_spell_out_redacted_or_held_text(stack) -> None:  # type
         model=MODEL, messages=[USER_HI], logprobs=True, stream=True)
     chunks = [c.model_dump_json() for c in stream]
     assert not any("jane" in c for c in chunks)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.one_of(_TEXT, st.lists(st.one_of(_TEXT, st.integers(),
+                                                 st.lists(st.integers(), max_size=2)),
+                                       max_size=3), st.none(), st.integers(), _ODD),
+       endpoint=st.sampled_from(["embeddings", "completions"]))
+def test_any_prompt_or_input_shape_is_a_400_or_forwarded_guarded(stack, value, endpoint) -> None:  # type: ignore[no-untyped-def]
+    key = "input" if endpoint == "embeddings" else "prompt"
+    before = len(stack.upstream_app.state.received)
+    headers = {"authorization": f"Bearer {stack.key}", "content-type": "application/json"}
+    response = httpx.post(f"{stack.url}/{endpoint}", headers=headers,
+                          content=json.dumps({"model": f"{MODEL}:reply=ok", key: value}))
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:
+        assert len(stack.upstream_app.state.received) == before
+    else:
+        assert EMAIL not in json.dumps(_forwarded(stack)[key])

@@ -130,17 +130,13 @@ _MAX_KEY_CHARS = 128
 _INLINE_PARSE = 64 * 1024
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """An object with each key once: with duplicates, the guard would read one value
     and the upstream, given the raw bytes, perhaps another (issue #19 item 19)."""
     data = dict(pairs)
     if len(data) != len(pairs):
         twice = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
-        raise _DuplicateKey(f"duplicate key {twice!r}")
+        raise ValueError(f"duplicate key {twice!r}")
     return data
 
 

@@ -23,6 +23,9 @@ from assay.guard.verdict import SEVERITY, Verdict
 __all__ = ["StreamRewriter", "parse_sse", "sse_event"]
 
 _Key = tuple[int, str, int]  # choice index, field, tool-call index
+#: The delta fields a streamed answer keeps (the rest is dropped, being unguarded).
+_DELTA_KEYS = frozenset({"role", "content", "refusal", "reasoning_content", "tool_calls",
+                         "function_call"})
 #: A new stream's first chunk at least this long may run a check (the smallest window).
 _FIRST_CHECK = 16
 
@@ -133,6 +136,8 @@ class StreamRewriter:
                    default="allow")
 
     def _feed(self, index: int, delta: dict[str, Any]) -> bool:
+        for key in [k for k in delta if k not in _DELTA_KEYS]:
+            del delta[key]  # a field no checker reads is not released (audio, future fields)
         for (field, sub), slot in delta_slots(delta):
             checker = self._checker((index, field, sub))
             update = checker.feed(slot.text)

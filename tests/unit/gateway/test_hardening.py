@@ -432,3 +432,14 @@ def test_any_prompt_or_input_shape_is_a_400_or_forwarded_guarded(stack, value, e
         assert len(stack.upstream_app.state.received) == before
     else:
         assert EMAIL not in json.dumps(_forwarded(stack)[key])
+
+
+def test_unknown_answer_fields_are_guarded_or_dropped(stack) -> None:  # type: ignore[no-untyped-def]
+    stack.upstream_app.state.messages = [{"content": "ok", "audio": {"transcript": FAKE_API_KEY}}]
+    with pytest.raises(openai.BadRequestError):
+        _client(stack).chat.completions.create(model=MODEL, messages=[USER_HI])
+    from assay.gateway.streaming import StreamRewriter
+
+    rewriter = StreamRewriter(lambda: None)  # type: ignore[arg-type,return-value]
+    event = {"choices": [{"index": 0, "delta": {"audio": {"transcript": FAKE_API_KEY}}}]}
+    assert rewriter.process(event) == [{"choices": [{"index": 0, "delta": {}}]}]

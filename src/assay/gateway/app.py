@@ -701,20 +701,27 @@ def _stream_error(decision: Decision | None, message: str | None = None) -> byte
 async def _guard_texts(
     gateway: Gateway, call: _Call, body: dict[str, Any], key: str
 ) -> tuple[Decision, list[Slot], Payload] | Response:
-    """Completions' ``prompt`` and Embeddings' ``input``: check, record, block or rewrite."""
+    """Completions' ``prompt`` and Embeddings' ``input``: check each text (a list holds
+    independent prompts or documents), record one decision, block or rewrite."""
     try:
         slots = text_list_slots(body, key)
     except BodyError as exc:
         return _error(str(exc), 400, "invalid_request")
-    text = joined(slots)
-    (decision,) = await gateway.checks(
-        call, lambda: [call.guard.check_input(text, system=call.binding.system)], 1
+    groups = [[slot] for slot in slots]
+    decisions = await gateway.checks(
+        call, functools.partial(_check_texts, call, slots), len(groups)
     )
+    decision = combined(decisions, call.guard_ms)
     gateway.record(call, "input", decision, request_body=body)
     if decision.action == "block":
         return _blocked(decision, "request", call.guard_ms)
-    changed = _rewrite([slots], [decision])
+    changed = _rewrite(groups, decisions)
     return decision, slots, body if changed else call.raw_body
+
+
+def _check_texts(call: _Call, slots: list[Slot]) -> list[Decision]:
+    """One decision per text; runs in the pool."""
+    return [call.guard.check_input(slot.text, system=call.binding.system) for slot in slots]
 
 
 async def _completions(request: Request) -> Response:

@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from assay.drift import DriftMonitor
 from assay.errors import AssayError
-from assay.gateway.evidence import DecisionRecorder
+from assay.gateway.evidence import DecisionRecorder, body_bytes
 from assay.gateway.fields import (
     BodyError,
     Slot,
@@ -244,6 +244,14 @@ class Gateway:
         """Evidence for one decision; the request's span collects it too."""
         call.decisions.append(decision)
         self.recorder.record(call.binding, direction, decision, request_body=request_body)
+
+    async def record_request(self, call: _Call, decision: Decision, body: dict[str, Any]) -> None:
+        """Evidence for the input decision with the request's digest; a large body is
+        serialised in the pool (``json.dumps`` of 10 MB held the event loop ~0.1 s)."""
+        dump = functools.partial(body_bytes, body)
+        raw = dump() if len(call.raw_body) < _INLINE_PARSE else await self.runner.call(dump)
+        call.decisions.append(decision)
+        self.recorder.record(call.binding, "input", decision, request_json=raw)
 
     async def checks(
         self, call: _Call, work: Callable[[], list[Decision]], count: int
@@ -457,7 +465,7 @@ async def _guard_messages(
         call, functools.partial(_check_messages, call, checked), len(checked)
     )
     decision = combined(decisions, call.guard_ms)
-    gateway.record(call, "input", decision, request_body=body)
+    await gateway.record_request(call, decision, body)
     if decision.action == "block":
         gateway.observe(call, [decision], sum(len(joined(g)) for g, _ in checked), 0)
         return _blocked(decision, "request", call.guard_ms)
@@ -712,7 +720,7 @@ async def _guard_texts(
         call, functools.partial(_check_texts, call, slots), len(groups)
     )
     decision = combined(decisions, call.guard_ms)
-    gateway.record(call, "input", decision, request_body=body)
+    await gateway.record_request(call, decision, body)
     if decision.action == "block":
         return _blocked(decision, "request", call.guard_ms)
     changed = _rewrite(groups, decisions)

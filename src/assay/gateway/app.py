@@ -332,11 +332,15 @@ class Gateway:
         return headers
 
 
-def _completion(upstream: Reply) -> tuple[dict[str, Any], list[Any]] | Response:
-    """The upstream's JSON and its choices; its error passed through, or a 502 if unreadable."""
+async def _completion(
+    gateway: Gateway, upstream: Reply
+) -> tuple[dict[str, Any], list[Any]] | Response:
+    """The upstream's JSON and its choices; its error passed through, or a 502 if unreadable.
+    A large answer is parsed in the pool."""
     if upstream.status >= 400:
         return _passthrough(upstream.status, upstream.headers, upstream.content)
-    data = _parse_json(upstream.content)
+    parse = functools.partial(_parse_json, upstream.content)
+    data = parse() if len(upstream.content) < _INLINE_PARSE else await gateway.runner.call(parse)
     choices = data.get("choices") if isinstance(data, dict) else None
     if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
         return _bad_upstream()
@@ -501,7 +505,7 @@ async def _chat_once(
     upstream = await _post(gateway, call, "/v1/chat/completions", body)
     if isinstance(upstream, Response):
         return upstream
-    parsed = _completion(upstream)
+    parsed = await _completion(gateway, upstream)
     if isinstance(parsed, Response):
         return parsed
     data, choices = parsed
@@ -744,7 +748,7 @@ async def _completions(request: Request) -> Response:
     upstream = await _post(gateway, call, "/v1/completions", payload)
     if isinstance(upstream, Response):
         return upstream
-    parsed = _completion(upstream)
+    parsed = await _completion(gateway, upstream)
     if isinstance(parsed, Response):
         return parsed
     data, choices = parsed

@@ -37,7 +37,7 @@ _REDACTED = "[REDACTED]"
 
 
 class BodyError(ValueError):
-    """A request body whose text fields cannot be guarded (answered with HTTP 400)."""
+    """A body whose text fields cannot be guarded (a request: HTTP 400; an answer: 502)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -443,3 +443,23 @@ def test_unknown_answer_fields_are_guarded_or_dropped(stack) -> None:  # type: i
     rewriter = StreamRewriter(lambda: None)  # type: ignore[arg-type,return-value]
     event = {"choices": [{"index": 0, "delta": {"audio": {"transcript": FAKE_API_KEY}}}]}
     assert rewriter.process(event) == [{"choices": [{"index": 0, "delta": {}}]}]
+
+
+@pytest.mark.parametrize("mode", ["buffer", "windowed"])
+def test_a_stream_past_its_guard_deadline_ends_in_an_error(stack, mode: str) -> None:  # type: ignore[no-untyped-def]
+    stack.gateway.runner.timeout = 0.3
+    stack.guard.delay = 2.0
+    stack.guard.stream = StreamSettings(mode=mode, window=16, overlap=12)
+    stack.upstream_app.state.messages = [{"content": "a slow answer that takes the guard long"}]
+    received = ""
+    start = time.perf_counter()
+    with pytest.raises(openai.APIError):  # noqa: PT012
+        stream = _client(stack).chat.completions.create(
+            model=MODEL, messages=[USER_HI], stream=True)
+        for chunk in stream:
+            received += "".join(c.delta.content or "" for c in chunk.choices)
+    assert time.perf_counter() - start < 1.5 and "slow" not in received
+    stack.gateway.recorder.flush()
+    errors = [e.decoded()["summary"] for e in stack.workspace.ledger.iter_entries()
+              if "deadline" in str(e.decoded()["summary"].get("error"))]
+    assert errors and errors[-1]["decision"] == "block"

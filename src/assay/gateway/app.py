@@ -64,7 +64,7 @@ from assay.gateway.runner import GuardRunner, GuardTimeout
 from assay.gateway.streaming import StreamRewriter, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
-from assay.guard.verdict import drift_signals
+from assay.guard.verdict import Verdict, drift_signals
 from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
@@ -588,11 +588,14 @@ async def _chat_stream(
     )
 
 
-def _stream_decision(rewriter: StreamRewriter, error: str | None = None) -> Decision:
-    """The one output decision of a stream (every text stream's verdict combined)."""
-    decisions = [decision_of(v, text, v.total_ms) for v, text in rewriter.verdicts()]
+def _stream_decision(
+    verdicts: list[tuple[Verdict, str]], error: str | None = None
+) -> Decision:
+    """The one output decision of a stream (every text stream's verdict combined). After
+    a deadline the rewriter is not read (its step may still run): the error decides."""
     if error is not None:
-        decisions.append(Decision("block", "", (), 0.0, error))
+        return Decision("block", "", (), 0.0, error)
+    decisions = [decision_of(v, text, v.total_ms) for v, text in verdicts]
     return combined(decisions, sum(d.guard_ms for d in decisions))
 
 
@@ -631,12 +634,13 @@ async def _buffered_stream(
         return _bad_upstream()
     except GuardTimeout as exc:
         out, error = [], str(exc)
-    decision = _stream_decision(rewriter, error)
+    verdicts = rewriter.verdicts() if error is None else []
+    decision = _stream_decision(verdicts, error)
     if error is not None and call.guard.on_error != "block":
-        decision = Decision("allow", "", decision.findings, decision.guard_ms, error)
+        decision = Decision("allow", "", (), 0.0, error)
     call.guard_ms += decision.guard_ms
     gateway.record(call, "output", decision)
-    gateway.observe(call, [decision], len(prompt), sum(len(t) for _, t in rewriter.verdicts()))
+    gateway.observe(call, [decision], len(prompt), sum(len(t) for _, t in verdicts))
     headers = _decision_headers(worst([decision, Decision(input_action, "")]).action,
                                 call.guard_ms)
     body = [sse_event(e) for e in out] if decision.action == "redact" else original
@@ -681,10 +685,11 @@ async def _released(
         error = str(exc)
     finally:
         upstream.close()
-    final = _stream_decision(rewriter, error)
+    verdicts = rewriter.verdicts() if error is None else []
+    final = _stream_decision(verdicts, error)
     gateway.record(call, "output", final)
     call.guard_ms += final.guard_ms
-    gateway.observe(call, [final], len(prompt), sum(len(t) for _, t in rewriter.verdicts()))
+    gateway.observe(call, [final], len(prompt), sum(len(t) for _, t in verdicts))
     if final.action == "block":
         yield _stream_error(final)
         return

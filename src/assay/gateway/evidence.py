@@ -24,7 +24,7 @@ from assay.ledger import Evidence, Subject
 from assay.ledger.writer import WriterProcess
 from assay.workspace import Workspace
 
-__all__ = ["DecisionRecorder", "digest_key"]
+__all__ = ["DecisionRecorder", "body_bytes", "digest_key"]
 
 
 def digest_key(root: Path) -> bytes:
@@ -43,6 +43,11 @@ def digest_key(root: Path) -> bytes:
         return secret
 
 
+def body_bytes(body: dict[str, Any]) -> bytes:
+    """The bytes a request's digest (and stored payload) is taken over."""
+    return json.dumps(body, sort_keys=True).encode()
+
+
 class DecisionRecorder:
     """Turns each gateway decision into ``assay.dev/guard-decision/v1`` evidence."""
 
@@ -57,7 +62,10 @@ class DecisionRecorder:
         direction: str,
         decision: Decision,
         request_body: dict[str, Any] | None = None,
+        request_json: bytes | None = None,
     ) -> None:
+        """Submit the decision's entry; ``request_json`` is :func:`body_bytes` of the
+        body when the caller serialised it already (off the event loop)."""
         summary: dict[str, Any] = {
             "direction": direction,
             "decision": decision.action,
@@ -71,8 +79,10 @@ class DecisionRecorder:
         if decision.error:
             summary["error"] = decision.error[:200]
         payload = None
-        if request_body is not None:
-            raw = json.dumps(request_body, sort_keys=True).encode()
+        if request_json is None and request_body is not None:
+            request_json = body_bytes(request_body)
+        if request_json is not None:
+            raw = request_json
             summary["request_digest"] = hmac.new(self._key, raw, hashlib.sha256).hexdigest()
             payload = raw if self.store_content else None
         self.writer.submit(

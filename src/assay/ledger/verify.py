@@ -93,6 +93,15 @@ class CompactRange:
         self.size = 0
         self._peaks: list[bytes] = []  # complete subtree roots, largest first
 
+    @classmethod
+    def resume(cls, size: int, peaks: Sequence[bytes]) -> CompactRange:
+        """The range of a tree of ``size`` leaves from its complete subtrees, largest first."""
+        if len(peaks) != size.bit_count():
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} complete subtrees")
+        resumed = cls()
+        resumed.size, resumed._peaks = size, list(peaks)
+        return resumed
+
     def append(self, leaf_hash: bytes) -> None:
         self._peaks.append(leaf_hash)
         self.size += 1

@@ -357,13 +357,24 @@ def _check_extends(previous: str, current: Any, verifier: Verifier, proof: Path 
     old = verify_checkpoint(previous, verifier)
     if old.tree_size == current.tree_size and old.root_hash == current.root_hash:
         return
+    if current.tree_size < old.tree_size:
+        raise AssayError(
+            f"refusing to cosign: the log rolled back from size {old.tree_size} to "
+            f"{current.tree_size} since the last cosignature"
+        )
+    if current.tree_size == old.tree_size:
+        raise AssayError(
+            f"refusing to cosign: the log forked (a different root at size {old.tree_size})"
+        )
     if proof is None:
         raise AssayError("the checkpoint grew since the last cosignature: pass --proof")
-    nodes = [bytes.fromhex(h) for h in _read_text(proof).split()]
+    text = _read_text(proof)
     try:
-        verify_extension(old, current, nodes)
+        verify_extension(old, current, [bytes.fromhex(h) for h in text.split()])
     except ProofError as exc:
         raise AssayError(f"refusing to cosign: the log is not append-only ({exc})") from exc
+    except ValueError as exc:
+        raise AssayError(f"refusing to cosign: {proof} is not a hex proof ({exc})") from exc
 
 
 @app.command("cosign")

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import AssayError, UsageError
 from assay.ledger.blobs import BlobStore, salted_digest
 from assay.ledger.evidence import (
     Evidence,
@@ -350,6 +350,10 @@ class Ledger:
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 consistency proof between two tree sizes."""
+        if not 0 <= old_size <= new_size:
+            raise UsageError(
+                f"cannot prove {old_size} -> {new_size}: give the older (smaller) size first"
+            )
         with self.store.session() as session:
             if new_size > _size(session):
                 raise AssayError(f"the log has fewer than {new_size} entries")

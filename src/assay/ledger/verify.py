@@ -172,6 +172,8 @@ class LogVerifier:
             return None
         size = checkpoint.tree_size
         if size == 0:
+            if checkpoint.root_hash != EMPTY_ROOT:
+                self.problems.append("checkpoint at size 0: its root is not the empty tree's")
             return checkpoint
         root = self._roots.get(size)
         if root is None and size == self._range.size:

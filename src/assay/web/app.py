@@ -45,6 +45,7 @@ _SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
+_HSTS = "max-age=31536000"
 
 
 def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI:
@@ -78,6 +79,8 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
         response: Response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.app.state.secure_cookies:  # served over TLS (RFC 6797 §7.2: HTTPS only)
+            response.headers.setdefault("strict-transport-security", _HSTS)
         if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
             "content-type", ""
         ):
@@ -89,6 +92,14 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def _without_paths(request: Request, message: str) -> str:
+    """An error message with the workspace's location replaced: never shown to clients."""
+    root = request.app.state.workspace.root
+    for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
+        message = message.replace(path, "<workspace>")
+    return message
 
 
 def _install_handlers(app: FastAPI) -> None:
@@ -105,17 +116,18 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, exc: AssayError) -> Response:
+        message = _without_paths(request, str(exc))
         if _is_api(request):
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return pages.error_page(request, 400, str(exc))
+            return JSONResponse({"error": message}, status_code=400)
+        return pages.error_page(request, 400, message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = _without_paths(request, str(exc.detail))
         if _is_api(request):
-            return JSONResponse(
-                {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-            )
-        return pages.error_page(request, exc.status_code, str(exc.detail))
+            status, headers = exc.status_code, exc.headers
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return pages.error_page(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -235,15 +235,12 @@ def _claim_is_stale(path: Path) -> bool:
 _Item = tuple[str | None, Evidence]
 
 
-def _append_once(ledger: Ledger, batch: Sequence[_Item]) -> int:
+def _append_once(ledger: Ledger, batch: Sequence[_Item], attempts: int = 3) -> int:
     """Append the items whose ids are not recorded yet, recording them atomically."""
-    while True:
-        with ledger.store.session() as session:
-            ids = [item_id for item_id, _ in batch if item_id]
-            done = set(
-                session.scalars(select(SpilledItem.item_id).where(SpilledItem.item_id.in_(ids)))
-            )
-        todo = [(item_id, item) for item_id, item in batch if item_id not in done or not item_id]
+    for _ in range(attempts):
+        todo = _not_replayed(ledger, batch)
+        if not todo:
+            return 0
 
         def record(session: Session, todo: Sequence[_Item] = todo) -> None:
             last = session.scalar(select(func.max(LedgerEntry.seq)))
@@ -252,13 +249,27 @@ def _append_once(ledger: Ledger, batch: Sequence[_Item]) -> int:
             if rows:
                 session.execute(insert(SpilledItem), rows)
 
-        if not todo:
-            return 0
         try:
             ledger.append([item for _, item in todo], also=record)
         except IntegrityError:
             continue  # another process replayed some of them meanwhile: filter again
         return len(todo)
+    raise AssayError("spilled evidence could not be replayed: its ids keep clashing")
+
+
+def _not_replayed(ledger: Ledger, batch: Sequence[_Item]) -> list[_Item]:
+    """The items of ``batch`` whose ids are not recorded (each id once; no id: always)."""
+    ids = [item_id for item_id, _ in batch if item_id]
+    with ledger.store.session() as session:
+        seen = set(session.scalars(select(SpilledItem.item_id).where(SpilledItem.item_id.in_(ids))))
+    todo: list[_Item] = []
+    for item_id, item in batch:
+        if item_id and item_id in seen:
+            continue
+        if item_id:
+            seen.add(item_id)
+        todo.append((item_id, item))
+    return todo
 
 
 def _read_spill(path: Path) -> list[_Item]:

@@ -178,3 +178,16 @@ def test_verify_reports_stranded_spill_files_and_replay_spill_appends_them(
     assert run(["--workspace", str(workspace.root), "ledger", "replay-spill"]) == 0
     assert "Replayed 3 spilled item(s)" in capsys.readouterr().out
     assert _numbers(workspace) == list(range(5))
+
+
+def test_a_line_repeated_in_one_spill_file_is_appended_once(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from assay.ledger.batcher import SpillFile
+
+    spill = tmp_path / "spill"
+    spill_file = SpillFile(spill)
+    spill_file.write([_ev(i) for i in range(3)])
+    spill_file.path.write_text(spill_file.path.read_text() * 2)
+    assert replay_spill(workspace.ledger, spill) == 3
+    assert _numbers(workspace) == [0, 1, 2]

@@ -541,6 +541,8 @@ def _recomputed_root(session: Session, old: Checkpoint, size: int) -> bytes:
             .order_by(LedgerEntry.seq)
             .limit(_READ_CHUNK)
         ).all()
+        if not rows:
+            raise _refuse(f"entries {position}..{size - 1} are missing")
         for seq, entry in rows:
             if seq != tree.size:
                 raise _refuse(f"entry {tree.size} is missing")

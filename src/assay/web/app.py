@@ -29,6 +29,7 @@ from assay.web import (
     pages_redteam,
     pages_soa,
 )
+from assay.web.rendering import public_message
 from assay.web.security import LoginThrottle, NotAuthenticated
 from assay.workspace import Workspace
 
@@ -94,14 +95,6 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _without_paths(request: Request, message: str) -> str:
-    """An error message with the workspace's location replaced: never shown to clients."""
-    root = request.app.state.workspace.root
-    for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
-        message = message.replace(path, "<workspace>")
-    return message
-
-
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, _exc: NotAuthenticated) -> Response:
@@ -116,14 +109,14 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, exc: AssayError) -> Response:
-        message = _without_paths(request, str(exc))
+        message = public_message(request, str(exc))
         if _is_api(request):
             return JSONResponse({"error": message}, status_code=400)
         return pages.error_page(request, 400, message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        message = _without_paths(request, str(exc.detail))
+        message = public_message(request, str(exc.detail))
         if _is_api(request):
             status, headers = exc.status_code, exc.headers
             return JSONResponse({"error": message}, status_code=status, headers=headers)

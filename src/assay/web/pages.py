@@ -22,7 +22,7 @@ from assay.reports import FORMATS
 from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
 from assay.web.auth import ROLES, Permission, Principal
-from assay.web.rendering import NOTICES
+from assay.web.rendering import NOTICES, public_context
 from assay.web.security import COOKIE_NAME, require
 from assay.web.svg import bar_chart
 from assay.workspace import Workspace
@@ -58,7 +58,7 @@ def _render(
             "principal": principal,
             "Permission": Permission,
             "notice": NOTICES.get(request.query_params.get("notice", "")),
-            **context,
+            **public_context(request, context),
         },
         status_code=status_code,
     )

@@ -7,12 +7,14 @@ import threading
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from assay.cli.main import run
 from assay.errors import AssayError
 from assay.web import accounts, create_app
+from assay.web.pages import error_page
 from assay.web.security import LoginThrottle
 from assay.workspace import Workspace
 
@@ -119,3 +121,13 @@ def test_errors_never_reveal_the_workspace_path(app: FastAPI, workspace: Workspa
         assert "&lt;workspace&gt;/policies/x.yaml" in response.text or (
             "<workspace>/policies/x.yaml" in response.text
         )
+
+
+def test_page_errors_never_reveal_the_workspace_path(app: FastAPI, workspace: Workspace) -> None:
+    def scan_failed(request: Request) -> HTMLResponse:  # as a failed background scan shows it
+        return error_page(request, 500, f"OSError: cannot write {workspace.root}/scans/r1")
+
+    app.add_api_route("/scan-failed", scan_failed)
+    response = TestClient(app).get("/scan-failed")
+    assert str(workspace.root) not in response.text
+    assert "&lt;workspace&gt;/scans/r1" in response.text

@@ -187,3 +187,35 @@ def verify(path: str, log_key: str) -> dict[str, object]:
         proof = [bytes.fromhex(h) for h in data["proof"]]
         check_consistency(old_size, size, old_root, root, proof)
     return {"tree_size": size, "seqs": seqs, "filters": manifest["filters"]}
+
+
+def check_assessment_citations(results: dict[str, object], log_key: str) -> list[tuple[int, str]]:
+    """Prove every verified observation of an OSCAL assessment-results report.
+
+    Returns ``(ledger-seq, leaf-hash)`` of each citation proven against the
+    checkpoint embedded in the report's back-matter.
+    """
+    key = parse_key(log_key)
+    document = results["assessment-results"]
+    assert isinstance(document, dict)
+    embedded = [
+        r["base64"]["value"] for r in document["back-matter"]["resources"] if "base64" in r
+    ]
+    if len(embedded) != 1:
+        raise Invalid("the report embeds no checkpoint")
+    note = base64.b64decode(embedded[0]).decode()
+    size, root = parse_checkpoint(open_note(note, key), key[0])
+    proven = []
+    for result in document["results"]:
+        for observation in result.get("observations", []):
+            props = {p["name"]: p["value"] for p in observation["props"]}
+            if props["verified"] != "true":
+                continue
+            if int(props["tree-size"]) != size:
+                raise Invalid("citation proven against another checkpoint")
+            text = props["inclusion-proof"]
+            path = [] if text.startswith("(") else [bytes.fromhex(h) for h in text.split(",")]
+            seq, leaf = int(props["ledger-seq"]), props["leaf-hash"]
+            check_inclusion(bytes.fromhex(leaf), seq, size, path, root)
+            proven.append((seq, leaf))
+    return proven

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
@@ -109,3 +110,30 @@ def test_the_format_document_names_every_member_of_an_exported_pack(
         assert f"`{generic}`" in doc, name
     for field in manifest:
         assert f'"{field}"' in doc, field
+
+
+def test_assessment_results_citations_are_proven_as_documented(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from assay import catalogs
+    from assay.aims import add_system
+    from assay.reports.bundle import report_files
+
+    add_system(workspace.store, workspace.ledger, system_id="bot", name="Bot", owner="me",
+               actor="t")  # fmt: skip
+    workspace.ledger.append([Evidence(
+        "assay.dev/redteam-run/v1", "ci", {"attempts": 100, "succeeded": 0},
+        Subject("bot", "1"), controls=("iso42001:A.6.2.4",))])  # fmt: skip
+    workspace.ledger.checkpoint()
+    reports = report_files(workspace, catalogs.framework("iso42001"), "bot", formats=["oscal-ar"])
+    pack = tmp_path / "pack.zip"
+    export_pack(workspace.ledger, pack, extra_files=reports)
+    key = str(workspace.ledger.signer.verifier)
+    independent.verify(str(pack), key)
+    with zipfile.ZipFile(pack) as archive:
+        results = json.loads(archive.read("reports/oscal-ar-iso42001-bot.json"))
+        entries = archive.read("entries.jsonl").splitlines()
+    proven = independent.check_assessment_citations(results, key)
+    assert len(proven) >= 2  # the red-team run and the register change that added the system
+    for seq, leaf in proven:
+        assert hashlib.sha256(b"\x00" + entries[seq]).hexdigest() == leaf

@@ -17,6 +17,7 @@ from assay.catalogs import load_custom_frameworks
 from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
+from assay.ledger.batcher import SpillStatus, replay_spill, spill_status
 from assay.ledger.keys import generate_key_files, load_signer, load_verifier
 from assay.ledger.note import (
     COSIGNATURE_TYPE,
@@ -227,6 +228,7 @@ def verify(
     policy = witness_policy(witness, quorum)
     with workspace() as ws:
         report = ws.ledger.verify()
+        spills = spill_status(ws.spill_dir)
         if policy.quorum:
             note = ws.ledger.latest_cosigned()
             try:
@@ -243,9 +245,15 @@ def verify(
                 "checkpoints": report.checkpoints,
                 "unsigned_tail": report.unsigned_tail,
                 "problems": report.problems,
+                "spill": {
+                    "pending": [p.name for p in spills.pending],
+                    "stranded": [p.name for p in spills.stranded],
+                    "unreadable": [p.name for p in spills.unreadable],
+                },
             }
         )
     else:
+        _print_spills(spills)
         for problem in report.problems:
             console.print(f"FAIL {problem}", markup=False)
         status = "OK" if report.ok else "FAILED"
@@ -259,6 +267,36 @@ def verify(
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_spills(spills: SpillStatus) -> None:
+    waiting = len(spills.pending) + len(spills.stranded)
+    if waiting:
+        console.print(
+            f"NOTE {waiting} spill file(s) of evidence not yet in the ledger "
+            f"({len(spills.stranded)} left by a process that died mid-replay): "
+            "run `assay ledger replay-spill`",
+            markup=False,
+        )
+    if spills.unreadable:
+        console.print(
+            f"NOTE {len(spills.unreadable)} file(s) of unreadable spill lines kept for inspection",
+            markup=False,
+        )
+
+
+@app.command("replay-spill")
+def replay_spill_command() -> None:
+    """Append spilled evidence now, including files a crashed replay left claimed.
+
+    Safe to run at any time: each spilled item is appended once, however often
+    it is replayed.
+
+    Example: assay ledger replay-spill
+    """
+    with workspace() as ws:
+        count = replay_spill(ws.ledger, ws.spill_dir)
+    console.print(f"Replayed {count} spilled item(s) into the ledger")
 
 
 @app.command("erase")
@@ -357,13 +395,24 @@ def _check_extends(previous: str, current: Any, verifier: Verifier, proof: Path 
     old = verify_checkpoint(previous, verifier)
     if old.tree_size == current.tree_size and old.root_hash == current.root_hash:
         return
+    if current.tree_size < old.tree_size:
+        raise AssayError(
+            f"refusing to cosign: the log rolled back from size {old.tree_size} to "
+            f"{current.tree_size} since the last cosignature"
+        )
+    if current.tree_size == old.tree_size:
+        raise AssayError(
+            f"refusing to cosign: the log forked (a different root at size {old.tree_size})"
+        )
     if proof is None:
         raise AssayError("the checkpoint grew since the last cosignature: pass --proof")
-    nodes = [bytes.fromhex(h) for h in _read_text(proof).split()]
+    text = _read_text(proof)
     try:
-        verify_extension(old, current, nodes)
+        verify_extension(old, current, [bytes.fromhex(h) for h in text.split()])
     except ProofError as exc:
         raise AssayError(f"refusing to cosign: the log is not append-only ({exc})") from exc
+    except ValueError as exc:
+        raise AssayError(f"refusing to cosign: {proof} is not a hex proof ({exc})") from exc
 
 
 @app.command("cosign")

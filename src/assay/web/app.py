@@ -29,6 +29,7 @@ from assay.web import (
     pages_redteam,
     pages_soa,
 )
+from assay.web.rendering import public_message
 from assay.web.security import LoginThrottle, NotAuthenticated
 from assay.workspace import Workspace
 
@@ -45,6 +46,7 @@ _SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
+_HSTS = "max-age=31536000"
 
 
 def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI:
@@ -78,6 +80,8 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
         response: Response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.app.state.secure_cookies:  # served over TLS (RFC 6797 §7.2: HTTPS only)
+            response.headers.setdefault("strict-transport-security", _HSTS)
         if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
             "content-type", ""
         ):
@@ -105,17 +109,18 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, exc: AssayError) -> Response:
+        message = public_message(request, str(exc))
         if _is_api(request):
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return pages.error_page(request, 400, str(exc))
+            return JSONResponse({"error": message}, status_code=400)
+        return pages.error_page(request, 400, message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = public_message(request, str(exc.detail))
         if _is_api(request):
-            return JSONResponse(
-                {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-            )
-        return pages.error_page(request, exc.status_code, str(exc.detail))
+            status, headers = exc.status_code, exc.headers
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return pages.error_page(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

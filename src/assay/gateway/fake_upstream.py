@@ -17,7 +17,8 @@ gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
 may itself contain commas).
 
 For tests it also records the last request bodies it received
-(``app.state.received``), and answers chat completions with scripted
+(``app.state.received``) and their ``x-request-id`` headers (``app.state.request_ids``),
+and answers chat completions with scripted
 assistant messages when ``app.state.messages`` is set — one choice per message,
 with any of ``content``, ``refusal``, ``reasoning_content`` and ``tool_calls``;
 streamed, each text field arrives in 8-character deltas and the choices'
@@ -115,6 +116,7 @@ def _reply(
 
 async def _chat(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -235,6 +237,7 @@ async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[byte
 
 async def _completions(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -256,6 +259,7 @@ async def _completions(request: Request) -> Response:
 
 async def _embeddings(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -296,5 +300,6 @@ def create_fake_upstream() -> Starlette:
     app.state.bot = DemoChatbot()
     app.state.rng = random.Random(0)  # noqa: S311 -- stall times, reproducible run to run
     app.state.received = collections.deque(maxlen=16)  # the last request bodies (tests)
+    app.state.request_ids = collections.deque(maxlen=16)  # their x-request-id headers
     app.state.messages = None  # scripted answers (tests); see the module docstring
     return app

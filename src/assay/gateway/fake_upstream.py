@@ -9,6 +9,7 @@ to misbehave per request with headers:
   drawn uniformly from that range, from a seeded generator, as a model's
   answer time varies);
 * ``x-fake-die-after: N`` — stream N chunks, then drop the connection;
+* ``x-fake-pace: SECONDS`` — wait that long before each streamed chunk (a slow stream);
 * ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests).
 
 The same directives work inside the model name, so they pass through a
@@ -80,7 +81,7 @@ def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
     for item in filter(None, suffix.split(",")):
         name, _, value = item.partition("=")
         found[name.strip()] = value.strip()
-    for name in ("status", "stall", "die-after", "reply"):
+    for name in ("status", "stall", "die-after", "pace", "reply"):
         header = request.headers.get(f"x-fake-{name}")
         if header is not None:
             found[name] = header
@@ -128,9 +129,11 @@ async def _chat(request: Request) -> Response:
     prompt = " ".join(str(m.get("content", "")) for m in messages)
     ident = "chatcmpl-" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if body.get("stream"):
-        die_after = _directives(request, body).get("die-after")
+        directives = _directives(request, body)
+        die_after = directives.get("die-after")
+        pace = float(directives.get("pace") or 0)
         return StreamingResponse(
-            _chat_stream(ident, reply, int(die_after) if die_after else None),
+            _chat_stream(ident, reply, int(die_after) if die_after else None, pace),
             media_type="text/event-stream",
         )
     return JSONResponse(
@@ -151,7 +154,9 @@ async def _chat(request: Request) -> Response:
     )
 
 
-async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIterator[bytes]:
+async def _chat_stream(
+    ident: str, reply: str, die_after: int | None, pace: float = 0.0
+) -> AsyncIterator[bytes]:
     created = int(time.time())
 
     def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -169,7 +174,7 @@ async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIt
         if die_after is not None and n >= die_after:
             raise ConnectionResetError("fake upstream dropped the stream")
         yield event({"content": piece})
-        await asyncio.sleep(0)
+        await asyncio.sleep(pace)
     yield event({}, "stop")
     yield b"data: [DONE]\n\n"
 

@@ -84,5 +84,4 @@ def configure_logging(log_format: str = "text", level: int = logging.INFO) -> No
             logger.removeHandler(old)
     handler._assay_ops = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
+    logger.setLevel(level)  # records still propagate: the root logger has no handler here

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,3 +192,40 @@ def test_every_metric_appears_after_one_guarded_request(metered: Stack) -> None:
 def scraped_names(text: str) -> set[str]:
     """Metric family names in a scrape (its ``# TYPE`` lines)."""
     return {line.split(" ")[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+
+
+def test_cli_metrics_log_format_and_drain_reach_the_workers(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import gc
+
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from assay.cli.gateway import app as gateway_cli
+    from assay.gateway.server import LOG_FORMAT_ENV, app_from_env, settings_to_env
+
+    started: dict[str, object] = {}
+    monkeypatch.setenv("ASSAY_HOME", str(workspace.root))
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: started.update(options))
+    for name in [*settings_to_env(workspace.root, GatewaySettings()), LOG_FORMAT_ENV,
+                 "ASSAY_GATEWAY_HEADER_TIMEOUT"]:
+        if name != "ASSAY_HOME":
+            monkeypatch.setenv(name, "")  # restored after the test
+    monkeypatch.setattr(logging.getLogger("assay"), "handlers", [])
+    out = CliRunner().invoke(gateway_cli, ["--policy", "off", "--metrics", "--log-format",
+                                           "json", "--drain-timeout", "5"])
+    assert out.exit_code == 0, out.output
+    assert started["timeout_graceful_shutdown"] == 5
+    assert os.environ[LOG_FORMAT_ENV] == "json"
+    try:
+        gateway = app_from_env().state.gateway
+        try:
+            assert gateway.settings.metrics is True
+        finally:
+            asyncio.run(gateway.close())
+    finally:
+        gc.unfreeze()
+    refused = CliRunner().invoke(gateway_cli, ["--log-format", "xml"])
+    assert refused.exit_code == 2 and "log-format" in refused.output

@@ -5,7 +5,7 @@ Shared by the gateway (:mod:`assay.gateway.observe`) and the dashboard
 identifiers, decisions, counts and timings.
 """
 
-from assay.ops.health import Check, health_routes, store_reachable
+from assay.ops.health import Check, health_routes, schema_current, store_reachable
 from assay.ops.logs import LOG_FORMATS, configure_logging, request_id
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "configure_logging",
     "health_routes",
     "request_id",
+    "schema_current",
     "store_reachable",
 ]

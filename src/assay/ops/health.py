@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from assay.errors import AssayError
 from assay.store import Store
 
-__all__ = ["Check", "health_routes", "readiness", "store_reachable"]
+__all__ = ["Check", "health_routes", "readiness", "schema_current", "store_reachable"]
 
 #: None when ready, else why not (one short line).
 Check = Callable[[], str | None]
@@ -66,6 +67,20 @@ def store_reachable(store: Store) -> Check:
     def check() -> str | None:
         with store.session() as session:
             session.execute(text("SELECT 1"))
+        return None
+
+    return check
+
+
+def schema_current(store: Store) -> Check:
+    """A check that the store's schema is the one this Assay needs (no URL in the reason:
+    the probe is unauthenticated)."""
+
+    def check() -> str | None:
+        try:
+            store.check_schema()
+        except AssayError:
+            return "schema not current: run `assay db upgrade` (or upgrade Assay)"
         return None
 
     return check

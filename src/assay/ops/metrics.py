@@ -131,24 +131,27 @@ class LedgerCollector(Collector):
 
 
 class EvidenceCollector(Collector):
-    """The evidence writer's queue, its spills, and spill files waiting to be replayed."""
+    """The evidence writer's queue and spills (when this process has a writer), and the
+    spill files waiting to be replayed into the ledger."""
 
-    def __init__(self, queue_depth: Callable[[], int], spilled: Callable[[], int],
-                 spill_dir: Path) -> None:
+    def __init__(self, spill_dir: Path, queue_depth: Callable[[], int] | None = None,
+                 spilled: Callable[[], int] | None = None) -> None:
+        self._spill_dir = spill_dir
         self._queue_depth = queue_depth
         self._spilled = spilled
-        self._spill_dir = spill_dir
 
     def collect(self) -> Iterable[Metric]:
-        yield GaugeMetricFamily(
-            "assay_evidence_queue_depth",
-            "Evidence entries submitted but not yet handed to the writer process.",
-            value=self._queue_depth(),
-        )
-        yield CounterMetricFamily(
-            "assay_evidence_spilled", "Evidence entries spilled to disk by this process.",
-            value=self._spilled(),
-        )
+        if self._queue_depth is not None:
+            yield GaugeMetricFamily(
+                "assay_evidence_queue_depth",
+                "Evidence entries submitted but not yet taken by the writer process.",
+                value=self._queue_depth(),
+            )
+        if self._spilled is not None:
+            yield CounterMetricFamily(
+                "assay_evidence_spilled", "Evidence entries spilled to disk by this process.",
+                value=self._spilled(),
+            )
         try:
             files = sum(1 for _ in self._spill_dir.glob("*.jsonl"))
         except OSError:

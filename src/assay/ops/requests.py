@@ -62,7 +62,10 @@ def route_of(scope: Scope) -> str:
     """The matched route's template (bounded label values), or ``unmatched``."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    if path:
+        return str(path)
+    # FastAPI does not record its plain Starlette routes (these three) in the scope
+    return str(scope.get("path")) if scope.get("path") in QUIET_ROUTES else "unmatched"
 
 
 class RequestObserver:

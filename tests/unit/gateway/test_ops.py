@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+import yaml
 
 from assay.gateway import GatewaySettings, create_fake_upstream, create_gateway
 from assay.gateway.app import Gateway
@@ -187,6 +189,26 @@ def test_every_metric_appears_after_one_guarded_request(metered: Stack) -> None:
     assert 'assay_gateway_streams_total{outcome="completed"} 1.0' in text
     assert 'error_type="500"' in text
     assert "Hi" not in text and metered.key not in text
+    assert dashboard_metrics() <= names  # every metric the Grafana dashboard names exists
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "ops"
+
+
+def dashboard_metrics() -> set[str]:
+    """Metric families the Grafana dashboard's queries name (histograms by family)."""
+    dashboard = json.loads((DOCS / "grafana-dashboard.json").read_text())
+    exprs = [re.sub(r"\{[^}]*\}|\bby \([^)]*\)", "", t["expr"])  # label names out
+             for p in dashboard["panels"] for t in p["targets"]]
+    found = {re.sub(r"_(bucket|sum|count)$", "", name) for expr in exprs
+             for name in re.findall(r"\b(?:assay|http_server|gen_ai)_[a-z_]+", expr)}
+    return found
+
+
+def test_the_sample_docs_parse_and_name_only_gateway_metrics() -> None:
+    config = yaml.safe_load((DOCS / "prometheus.yml").read_text())
+    assert {job["metrics_path"] for job in config["scrape_configs"]} == {"/metrics"}
+    assert dashboard_metrics() and dashboard_metrics() <= GATEWAY_METRICS
 
 
 def scraped_names(text: str) -> set[str]:

@@ -666,10 +666,10 @@ async def _buffered_stream(
     headers = _decision_headers(worst([decision, Decision(input_action, "")]).action,
                                 call.guard_ms)
     body = [sse_event(e) for e in out] if decision.action == "redact" else original
-    call.stream_outcome = "guard_timeout" if error is not None else "completed"
     if decision.action == "block":
         body = [_stream_error(decision)]
-        call.stream_outcome = "guard_timeout" if error is not None else "blocked"
+    call.stream_outcome = ("guard_timeout" if error is not None
+                           else "blocked" if decision.action == "block" else "completed")
 
     async def replay() -> AsyncIterator[bytes]:
         for event in body:

@@ -251,3 +251,26 @@ def test_cli_metrics_log_format_and_drain_reach_the_workers(
         gc.unfreeze()
     refused = CliRunner().invoke(gateway_cli, ["--log-format", "xml"])
     assert refused.exit_code == 2 and "log-format" in refused.output
+
+
+@pytest.mark.parametrize("mode", ["windowed", "buffer"])
+def test_a_blocked_stream_is_logged_as_blocked(
+    stack: Stack, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    from assay.guard.policy import StreamSettings
+
+    stack.guard.stream = StreamSettings(mode=mode)  # type: ignore[arg-type]
+    caplog.set_level(logging.INFO, logger="assay.access")
+    body = {"model": f"{MODEL}:reply=the key is sk-demo-{'A' * 24}", "stream": True,
+            "messages": [{"role": "user", "content": "Hi"}]}
+    with httpx.stream("POST", f"{stack.url}/chat/completions", json=body,
+                      headers={"authorization": f"Bearer {stack.key}"}) as response:
+        text = response.read().decode()
+    assert "content_filter" in text and "[DONE]" not in text
+    deadline = time.monotonic() + 5
+    while not [r for r in caplog.records if r.name == "assay.access"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    record = next(r for r in caplog.records if r.name == "assay.access")
+    assert record.fields["stream"] == "blocked"  # type: ignore[attr-defined]
+    assert record.fields["decision"] == "block"  # type: ignore[attr-defined]

@@ -94,7 +94,10 @@ class RequestObserver:
             nonlocal status, completed
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                headers = list(message.get("headers", ()))
+                # an id the app passed through (the upstream's own) keeps its value under
+                # another name: a response carries one x-request-id, this request's
+                headers = [(b"x-upstream-request-id" if k.lower() == b"x-request-id" else k, v)
+                           for k, v in message.get("headers", ())]
                 headers.append((b"x-request-id", info.request_id.encode()))
                 message = {**message, "headers": headers}
             elif message["type"] == "http.response.body" and not message.get("more_body"):

@@ -174,8 +174,12 @@ class DriftCollector(Collector):
             "Drift level per AI system and signal: 0 ok, 1 warn, 2 alert, 3 critical.",
             labels=["assay_system", "assay_signal"],
         )
-        for system, state in self._status().get("systems", {}).items():
-            for signal, level in state.get("levels", {}).items():
+        try:
+            systems = dict(self._status().get("systems", {}))
+        except Exception:  # the monitor's state is read while its evaluator runs: skip once
+            systems = {}
+        for system, state in systems.items():
+            for signal, level in dict(state.get("levels", {})).items():
                 family.add_metric([system, signal], _LEVELS.get(str(level), 0))
         yield family
 

@@ -34,7 +34,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
@@ -55,6 +55,7 @@ __all__ = [
     "HttpMetrics",
     "LedgerCollector",
     "metrics_route",
+    "process_exited",
     "registry_with",
     "scrape",
 ]
@@ -216,3 +217,10 @@ def registry_with(collectors: Iterable[Collector]) -> CollectorRegistry:
             registry.register(collector)
     return registry
 
+
+
+def process_exited() -> None:
+    """In multiprocess mode, drop this worker's live gauges (requests in progress) from
+    the sum: a worker that stopped serves nothing."""
+    if os.environ.get(MULTIPROC_ENV):
+        mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

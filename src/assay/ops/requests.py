@@ -58,6 +58,19 @@ def current_request_id() -> str | None:
 Describe = Callable[[Scope, RequestInfo, int, bool], Mapping[str, Any]]
 
 
+def _on_shutdown(send: Send) -> Send:
+    """``send`` that tells the metrics this worker is gone once the app has shut down."""
+
+    async def observed(message: Message) -> None:
+        await send(message)
+        if message["type"] == "lifespan.shutdown.complete":
+            from assay.ops.metrics import process_exited
+
+            process_exited()
+
+    return observed
+
+
 def route_of(scope: Scope) -> str:
     """The matched route's template (bounded label values), or ``unmatched``."""
     route = scope.get("route")
@@ -78,6 +91,9 @@ class RequestObserver:
         self.describe = describe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self.http is not None:
+            await self.app(scope, receive, _on_shutdown(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

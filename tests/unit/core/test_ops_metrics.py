@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from assay.ledger import Evidence, Subject
@@ -43,3 +46,26 @@ def test_ledger_size_checkpoint_age_and_spill_files(workspace: Workspace) -> Non
     workspace.spill_dir.mkdir(parents=True, exist_ok=True)
     (workspace.spill_dir / "1-2.jsonl").write_text("")
     assert "assay_evidence_spill_files 1.0" in _scrape(EvidenceCollector(workspace.spill_dir))
+
+
+def test_a_worker_that_shut_down_leaves_the_live_gauges(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from assay.ops import metrics
+    from assay.ops.requests import RequestObserver
+
+    gone: list[int] = []
+    monkeypatch.setattr(metrics, "mark_process_dead", gone.append)
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, str(tmp_path))
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def send(_message: Any) -> None:
+        return None
+
+    observer = RequestObserver(app, http=object())
+    asyncio.run(observer({"type": "lifespan"}, None, send))  # type: ignore[arg-type]
+    assert gone == [os.getpid()]

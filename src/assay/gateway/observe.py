@@ -10,6 +10,7 @@ reads a text the guard checks.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -50,8 +51,8 @@ class GatewayMetrics:
 
         writer = gateway.recorder.writer
         self.collectors = [
-            EvidenceCollector(lambda: writer.queue_depth, lambda: writer.spilled,
-                              gateway.workspace.spill_dir),
+            EvidenceCollector(gateway.workspace.spill_dir, lambda: writer.queue_depth,
+                              lambda: writer.spilled),
             LedgerCollector(gateway.workspace.store),
             DriftCollector(gateway.drift.status),
         ]
@@ -100,6 +101,7 @@ class GatewayMetrics:
             self.validator.labels(name).observe(ms / 1000)
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:/@+\- ]")
 _OPERATION = {"/v1/chat/completions": "chat", "/v1/completions": "text_completion",
               "/v1/embeddings": "embeddings", "/v1/models": "models"}
 
@@ -175,6 +177,9 @@ def readiness_checks(gateway: Gateway) -> Mapping[str, Check]:
 
 
 def _describe(metrics: GatewayMetrics | None) -> Describe:
+    """The gateway's fields of a finished request's log line; with metrics on, the request
+    is counted on the way (system, decision, guard time, tokens, stream outcome)."""
+
     def describe(scope: Scope, info: RequestInfo, status: int, completed: bool
                  ) -> dict[str, Any]:
         call: _Call | None = scope.get("state", {}).get("assay_call")
@@ -187,7 +192,7 @@ def _describe(metrics: GatewayMetrics | None) -> Describe:
         if call is not None:
             decision = worst(call.decisions).action if call.decisions else ""
             system = call.binding.system
-            fields.update(system=system, key_name=call.binding.name, model=call.model[:100],
+            fields.update(system=system, key_name=call.binding.name, model=_plain(call.model),
                           decision=decision, guard_ms=round(call.guard_ms, 2))
             if call.stream_outcome is not None or call.streamed:
                 outcome = call.stream_outcome or ("completed" if completed else "disconnected")
@@ -202,6 +207,11 @@ def _describe(metrics: GatewayMetrics | None) -> Describe:
         return fields
 
     return describe
+
+
+def _plain(value: str, limit: int = 100) -> str:
+    """A client-chosen string made safe for a text log line (no line breaks, no controls)."""
+    return _UNSAFE.sub("?", value[:limit])
 
 
 def _tokens(metrics: GatewayMetrics, route: str, usage: dict[str, Any] | None) -> None:

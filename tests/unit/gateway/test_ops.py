@@ -152,6 +152,7 @@ def test_one_json_log_line_per_request_without_content_or_key(
     assert data["key_name"] == "tests" and data["request_id"]
     assert {"duration_ms", "guard_ms", "upstream_ms"} <= set(data)
     assert "example.com" not in line and stack.key not in line and "mail" not in line
+    assert data["model"] == MODEL
 
 
 def test_stream_outcome_is_logged_when_the_stream_ends(

@@ -22,3 +22,11 @@ def test_one_request_id_per_response() -> None:
     assert response.headers.get_list("x-request-id") == ["mine"]
     assert response.headers["x-upstream-request-id"] == "upstream-1"
     assert response.text == "mine"  # the handler sees the id through the context variable
+
+
+def test_a_client_chosen_model_name_cannot_forge_log_lines() -> None:
+    from assay.gateway.observe import _plain
+
+    assert _plain("gpt-4o-mini") == "gpt-4o-mini"
+    assert _plain("x\nlevel=error forged") == "x?level?error forged"
+    assert len(_plain("m" * 500)) == 100

@@ -43,6 +43,16 @@ def serve(
             "for several. Without it those headers are ignored."
         ),
     ] = None,
+    metrics: Annotated[
+        bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")
+    ] = "text",
+    drain_timeout: Annotated[
+        int,
+        typer.Option(min=0, help="On SIGTERM, seconds requests in flight may take to finish."),
+    ] = 30,
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1).
 
@@ -51,23 +61,30 @@ def serve(
     _web()
     import uvicorn
 
+    from assay.ops.logs import LOG_FORMATS, configure_logging
+    from assay.ops.serving import drain_on_sigterm
     from assay.web import create_app
 
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--log-format")
+    configure_logging(log_format)
     workspace = open_ws()
-    app = create_app(workspace, secure_cookies=tls_cert is not None)
+    app = create_app(workspace, secure_cookies=tls_cert is not None, metrics=metrics)
     scheme = "https" if tls_cert else "http"
     console.print(f"Assay dashboard on {scheme}://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            ssl_certfile=tls_cert,
-            ssl_keyfile=tls_key,
-            proxy_headers=bool(trusted_proxy),
-            forwarded_allow_ips=_forwarded_allow_ips(trusted_proxy),
-        )
+        with drain_on_sigterm():
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                ssl_certfile=tls_cert,
+                ssl_keyfile=tls_key,
+                timeout_graceful_shutdown=drain_timeout,
+                proxy_headers=bool(trusted_proxy),
+                forwarded_allow_ips=_forwarded_allow_ips(trusted_proxy),
+            )
     finally:
         workspace.close()
 

@@ -63,6 +63,7 @@ class DecisionRecorder:
         decision: Decision,
         request_body: dict[str, Any] | None = None,
         request_json: bytes | None = None,
+        request_id: str | None = None,
     ) -> None:
         """Submit the decision's entry; ``request_json`` is :func:`body_bytes` of the
         body when the caller serialised it already (off the event loop)."""
@@ -76,6 +77,8 @@ class DecisionRecorder:
             ],
             "gateway_key": binding.name,
         }
+        if request_id:
+            summary["request_id"] = request_id
         if decision.error:
             summary["error"] = decision.error[:200]
         payload = None

@@ -21,6 +21,7 @@ from assay.web import (
     api_activity,
     api_aims,
     api_readiness,
+    ops,
     pages,
     pages_activity,
     pages_aims,
@@ -49,8 +50,11 @@ _SECURITY_HEADERS = {
 _HSTS = "max-age=31536000"
 
 
-def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI:
-    """The ASGI app for ``workspace``; ``secure_cookies`` when served over TLS."""
+def create_app(
+    workspace: Workspace, *, secure_cookies: bool = False, metrics: bool = False
+) -> FastAPI:
+    """The ASGI app for ``workspace``; ``secure_cookies`` when served over TLS; ``metrics``
+    serves ``/metrics`` (``/healthz`` and ``/readyz`` are always there)."""
     app = FastAPI(
         title="Assay API",
         version="1",
@@ -74,6 +78,7 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
     app.include_router(pages_readiness.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_handlers(app)
+    ops.instrument(app, workspace, metrics=metrics)  # health, readiness, metrics, request logs
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -108,8 +108,8 @@ def _models(model_dir: Path | None) -> Finding:
     from assay.validators.linear import MODEL_DIR
 
     directory = model_dir or MODEL_DIR
-    expected = sorted({card.with_suffix(".npz") for card in directory.glob("*.md")}
-                      | set(directory.glob("*.npz")))
+    expected = sorted({card.with_suffix(".npz") for card in directory.glob("*.md")
+                       if card.stem != "guard_encoder"} | set(directory.glob("*.npz")))
     missing = [p.name for p in expected if not p.is_file()]
     if not expected or missing:
         return Finding("models", "fail",
@@ -118,7 +118,24 @@ def _models(model_dir: Path | None) -> Finding:
     for path in expected:
         with np.load(path, allow_pickle=False) as data:
             data.files  # noqa: B018 - reading the index checks the archive
-    return Finding("models", "ok", f"{len(expected)} model files in {directory}")
+    encoder = _encoder(directory)
+    if encoder is not None:
+        return encoder
+    return Finding("models", "ok", f"{len(expected) + 1} model files in {directory} "
+                   "(the guard encoder's SHA-256 checked)")
+
+
+def _encoder(directory: Path) -> Finding | None:
+    """The guard encoder loads and its SHA-256 matches its card (None when it does)."""
+    from assay.errors import AssayError
+    from assay.validators.encoder import EncoderModel
+
+    try:
+        EncoderModel(directory / "guard_encoder.onnx", directory / "guard_encoder.json")
+    except AssayError as exc:
+        return Finding("models", "fail", str(exc).split(";")[0],
+                       "reinstall Assay, or rebuild the models with `make models`")
+    return None
 
 
 def _policy(policy: str) -> Finding:

@@ -23,6 +23,7 @@ from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
 from assay.guard.verdict import Verdict
 from assay.ops.health import Check, health_routes, store_reachable
 from assay.ops.requests import Describe, RequestInfo, RequestObserver, current
+from assay.validators.encoder import loaded_model_file
 from assay.validators.linear import loaded_model_files
 
 if TYPE_CHECKING:
@@ -162,7 +163,8 @@ def readiness_checks(gateway: Gateway) -> Mapping[str, Check]:
         return None if gateway.settings.policy in gateway.loaded_policies else "not loaded"
 
     def models() -> str | None:
-        missing = sorted(p.name for p in loaded_model_files() if not p.is_file())
+        files = loaded_model_files() + [p for p in [loaded_model_file()] if p is not None]
+        missing = sorted(p.name for p in files if not p.is_file())
         return f"missing model file {', '.join(missing)}" if missing else None
 
     def writer() -> str | None:

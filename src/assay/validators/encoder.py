@@ -43,7 +43,7 @@ from assay.validators.linear import views
 from assay.validators.normalize import normalize
 
 __all__ = ["MODEL_FILE", "STRIDE", "TASKS", "WINDOW", "EncoderModel", "EncoderValidator",
-           "get_encoder", "windows"]
+           "get_encoder", "loaded_model_file", "windows"]
 
 _MODELS = Path(__file__).parent / "models"
 MODEL_FILE = _MODELS / "guard_encoder.onnx"
@@ -238,6 +238,11 @@ def _sigmoid(z: float) -> float:
 
 _MODEL: EncoderModel | None = None
 _MODEL_LOCK = threading.Lock()
+
+
+def loaded_model_file() -> Path | None:
+    """The encoder file this process loaded, if any (readiness checks it is still there)."""
+    return MODEL_FILE if _MODEL is not None else None
 
 
 def get_encoder() -> EncoderModel:

@@ -80,10 +80,15 @@ def resident_mb() -> float:
     import subprocess
 
     src = str(ROOT / "src")
-    code = (f"import resource, sys; sys.path.insert(0, {src!r})\n"
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across fork and execve, so a
+    # child of this (large) process would report the parent's peak.
+    code = (f"import sys; sys.path.insert(0, {src!r})\n"
             "from assay.guard import Guard\n"
-            "Guard.default().check_input('How do I reset my password?')\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "g = Guard.default()\n"
+            "g.check_input('How do I reset my password?')\n"
+            "g.check_input('word ' * 2000)\n"
+            "status = open('/proc/self/status').read()\n"
+            "print(status.split('VmHWM:')[1].split()[0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     return round(int(out.strip().splitlines()[-1]) / 1024, 1)

@@ -19,7 +19,7 @@ from assay.aims import _records as records
 from assay.aims.inventory import get_system
 from assay.aims.roles import list_roles
 from assay.catalogs import resolve
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict
 from assay.ledger import Ledger
 from assay.store import Store
 
@@ -172,7 +172,7 @@ def plan_audit(
         records.get(store, PROGRAMME_SPEC, str(fields["programme"]))
     found = conflicts(store, auditor, systems)
     if found and not independence_statement:
-        raise AssayError(
+        raise Conflict(
             f"audit {rid}: auditor {auditor} is not independent ({'; '.join(found)}); "
             "choose another auditor or record the safeguard with --independence-statement"
         )
@@ -215,7 +215,7 @@ def add_finding(
     """Record a finding; the audit moves to in-progress."""
     audit = records.get(store, AUDIT_SPEC, audit_id)
     if audit.status == "completed":
-        raise AssayError(f"audit {audit_id} is completed; findings can no longer be added")
+        raise Conflict(f"audit {audit_id} is completed; findings can no longer be added")
     rid = records.next_id(store, FINDING_SPEC)
     finding = records.validate(
         FINDING_SPEC,
@@ -244,7 +244,7 @@ def complete_audit(
     """Complete an audit: its report becomes ``internal-audit`` evidence."""
     audit = records.get(store, AUDIT_SPEC, audit_id)
     if audit.status == "completed":
-        raise AssayError(f"audit {audit_id} is already completed")
+        raise Conflict(f"audit {audit_id} is already completed")
     done = audit.data.model_copy(
         update={"completed_at": datetime.now(UTC), "conclusion": conclusion}
     )

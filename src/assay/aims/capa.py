@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay.aims import _records as records
 from assay.aims.audit import FINDING_SPEC
 from assay.aims.settings import four_eyes
-from assay.errors import AssayError
+from assay.errors import Conflict, NotFound
 from assay.ledger import Ledger
 from assay.store import Store
 
@@ -146,7 +146,7 @@ def plan_open_capa(
     if source == "finding":
         finding = records.get(store, FINDING_SPEC, source_ref)
         if finding.data.capa:
-            raise AssayError(
+            raise Conflict(
                 f"finding {source_ref} already has corrective action {finding.data.capa}"
             )
         system = system or finding.system
@@ -191,7 +191,7 @@ def _save(
 ) -> records.Record[Capa]:
     current = get_capa(store, capa_id)
     if current.status == "closed":
-        raise AssayError(f"corrective action {capa_id} is closed")
+        raise Conflict(f"corrective action {capa_id} is closed")
     capa = records.merged(SPEC, current, changes)
     return records.update(
         store, ledger, SPEC, capa_id, actor=actor, action=action, data=capa, status=status_of(capa)
@@ -242,7 +242,7 @@ def complete_action(
     current = get_capa(store, capa_id).data
     ids = [a.id for a in current.actions]
     if action_id not in ids:
-        raise AssayError(
+        raise NotFound(
             f"corrective action {capa_id}: no action {action_id!r}; "
             f"allowed values: {', '.join(ids)}"
         )
@@ -260,7 +260,7 @@ def check_effectiveness(
     """Record whether the actions worked; needs every action done first."""
     current = get_capa(store, capa_id).data
     if not current.actions or not all(a.done_at for a in current.actions):
-        raise AssayError(
+        raise Conflict(
             f"corrective action {capa_id}: complete every action before checking effectiveness"
         )
     check = {"effective": effective, "by": actor, "at": datetime.now(UTC).isoformat(), "note": note}
@@ -279,7 +279,7 @@ def close(store: Store, ledger: Ledger, capa_id: str, *, actor: str) -> records.
     if capa.effectiveness is None or not capa.effectiveness.effective:
         missing.append("an effective effectiveness check (`assay capa verify --effective`)")
     if missing:
-        raise AssayError(f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}")
+        raise Conflict(f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}")
     records.check_four_eyes(store, SPEC, capa_id, actor, required=four_eyes(store, "capa"))
     closed = capa.model_copy(update={"closed_at": datetime.now(UTC)})
     changes: list[records.Planned[Any]] = [

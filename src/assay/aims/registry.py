@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from assay.aims import _records as records
 from assay.aims import audit, capa, impact, objectives, policy, review, risk, roles, soa
-from assay.errors import AssayError
+from assay.errors import Conflict, NotFound
 from assay.ledger.evidence import parse_entry
 from assay.store import LedgerEntry, Store
 
@@ -44,7 +44,7 @@ def spec_for(register: str) -> records.Spec[Any]:
     try:
         return REGISTERS[register]
     except KeyError:
-        raise AssayError(
+        raise NotFound(
             f"unknown register {register!r}; registers: ai-system, {', '.join(REGISTERS)}"
         ) from None
 
@@ -67,8 +67,8 @@ def delete_record(store: Store, register: str, record_id: str) -> None:
         records.get(store, spec_for(register), record_id)
     refs = evidence_refs(store, register, record_id)
     shown = ", ".join(str(s) for s in refs[:5]) + (" ..." if len(refs) > 5 else "")
-    raise AssayError(
+    raise Conflict(
         f"{register} {record_id} is referenced by {len(refs)} ledger entr"
-        f"{'y' if len(refs) == 1 else 'ies'} ({shown}) and records are never deleted: "
-        f"archive it instead with `assay aims archive {register} {record_id}`"
+        f"{'y' if len(refs) == 1 else 'ies'} ({shown}) and records are never deleted",
+        hint=f"archive it instead with `assay aims archive {register} {record_id}`",
     )

@@ -32,7 +32,7 @@ from assay.aims.objectives import SPEC as OBJECTIVE_SPEC
 from assay.aims.objectives import evaluate, list_objectives, plan_add_objective
 from assay.aims.risk import list_risks, rating, scale
 from assay.catalogs import evidence_types, frameworks
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
 from assay.ledger.evidence import format_time, parse_entry
 from assay.store import LedgerEntry, Store
@@ -313,7 +313,7 @@ def prepare(
         )
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held; prepare a new one")
+        raise Conflict(f"management review {review_id} was already held; prepare a new one")
     review = current.data.model_copy(update={"pack": pack, "prepared_at": now})
     return records.update(
         store, ledger, SPEC, review_id, actor=actor, action="prepare", data=review
@@ -335,7 +335,7 @@ def decide(
     """Record a decision; ``capa`` opens a corrective action, ``objective`` sets one."""
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held; decisions are final")
+        raise Conflict(f"management review {review_id} was already held; decisions are final")
     changes: list[records.Planned[Any]] = []
     ref = None
     if kind == "capa":
@@ -345,7 +345,7 @@ def decide(
         ref = changes[0].record.id
     elif kind == "objective":
         if not objective:
-            raise AssayError(
+            raise Invalid(
                 f"management review {review_id}: an objective decision needs "
                 "--target-op and --target"
             )
@@ -382,9 +382,9 @@ def hold(
     """Record that the review was held: management-review evidence for readiness."""
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held")
+        raise Conflict(f"management review {review_id} was already held")
     if not chair or not attendees:
-        raise AssayError(f"management review {review_id}: record the --chair and the --attendee(s)")
+        raise Invalid(f"management review {review_id}: record the --chair and the --attendee(s)")
     review = current.data.model_copy(
         update={
             "chair": chair,

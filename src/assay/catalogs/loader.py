@@ -31,7 +31,7 @@ from assay.catalogs.model import (
     Requirement,
     parse_ref,
 )
-from assay.errors import AssayError
+from assay.errors import AssayError, NotFound
 
 __all__ = [
     "BUILTIN_FRAMEWORKS",
@@ -319,14 +319,14 @@ def _lookup(ref: str, frameworks: Mapping[str, Framework]) -> Requirement:
     framework_id, requirement_id = parse_ref(ref)
     fw = frameworks.get(framework_id)
     if fw is None:
-        raise AssayError(
+        raise NotFound(
             f"unknown framework '{framework_id}' in '{ref}'; "
             f"known frameworks: {', '.join(sorted(frameworks))}."
         )
     requirement = fw.get(requirement_id)
     if requirement is None:
         hint = _suggest(requirement_id, (r.id for r in fw.requirements))
-        raise AssayError(
+        raise NotFound(
             f"unknown requirement '{requirement_id}' in framework '{framework_id}'{hint}"
         )
     return requirement

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import Conflict, NotFound, VerificationFailed
 from assay.ledger.blobs import BlobStore, salted_digest
 from assay.ledger.evidence import (
     Evidence,
@@ -233,8 +233,9 @@ class Ledger:
         with self.store.session() as session:
             row = session.get(LedgerCheckpoint, tree_size)
             if row is None:
-                raise AssayError(
-                    f"no checkpoint at tree size {tree_size}: list them with `assay ledger tail`"
+                raise NotFound(
+                    f"no checkpoint at tree size {tree_size}",
+                    hint="list them with `assay ledger tail`",
                 )
             cosigs = session.scalars(
                 select(LedgerCosignature.line)
@@ -249,10 +250,10 @@ class Ledger:
         checkpoint = parse_checkpoint_body(body)
         signed = self.checkpoint_at(checkpoint.tree_size)
         if open_note(signed)[0] != body:
-            raise AssayError("the cosigned checkpoint is not one this log signed")
+            raise VerificationFailed("the cosigned checkpoint is not one this log signed")
         matching = [line for line in lines if line.name == witness]
         if not matching:
-            raise AssayError(f"the note carries no signature line by {witness}")
+            raise VerificationFailed(f"the note carries no signature line by {witness}")
         with self.store.session() as session:
             for line in matching:
                 session.add(
@@ -275,7 +276,7 @@ class Ledger:
         with self.store.session() as session:
             row = session.get(LedgerEntry, seq)
             if row is None:
-                raise AssayError(f"no ledger entry {seq}: the log has {_size(session)} entries")
+                raise NotFound(f"no ledger entry {seq}: the log has {_size(session)} entries")
             return StoredEntry(row.seq, row.entry, row.leaf_hash)
 
     def iter_entries(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry]:
@@ -300,12 +301,12 @@ class Ledger:
         """Inclusion proof of entry ``seq`` against a signed checkpoint."""
         note = self.latest_checkpoint() if tree_size is None else self.checkpoint_at(tree_size)
         if note is None:
-            raise AssayError("no checkpoint yet: run `assay ledger checkpoint` first")
+            raise NotFound("no checkpoint yet", hint="run `assay ledger checkpoint` first")
         size = parse_checkpoint_body(open_note(note)[0]).tree_size
         if not 0 <= seq < size:
-            raise AssayError(
-                f"entry {seq} is not covered by the checkpoint at size {size}: "
-                "run `assay ledger checkpoint` and try again"
+            raise Conflict(
+                f"entry {seq} is not covered by the checkpoint at size {size}",
+                hint="run `assay ledger checkpoint` and try again",
             )
         with self.store.session() as session:
             reader = _reader(session, lambda r: (r(0, seq), inclusion_proof(r, seq, size)))
@@ -317,7 +318,7 @@ class Ledger:
         """RFC 9162 consistency proof between two tree sizes."""
         with self.store.session() as session:
             if new_size > _size(session):
-                raise AssayError(f"the log has fewer than {new_size} entries")
+                raise NotFound(f"the log has fewer than {new_size} entries")
             reader = _reader(session, lambda r: consistency_proof(r, old_size, new_size))
             return consistency_proof(reader, old_size, new_size)
 
@@ -328,7 +329,7 @@ class Ledger:
         entry = self.get(seq).decoded()
         payload = entry.get("payload")
         if not isinstance(payload, dict):
-            raise AssayError(f"entry {seq} has no payload to erase")
+            raise Conflict(f"entry {seq} has no payload to erase")
         digest, salt_id = str(payload["digest"]), str(payload["salt_id"])
         with self.store.session() as session:
             session.execute(
@@ -518,9 +519,9 @@ def _fetch(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int,
         found.update({(int(level), int(idx)): bytes(node) for level, idx, node in rows})
     missing = set(keys) - set(found)
     if missing:
-        raise AssayError(
-            f"the ledger's tree nodes are incomplete ({len(missing)} missing): "
-            "run `assay ledger verify` to find the damage"
+        raise VerificationFailed(
+            f"the ledger's tree nodes are incomplete ({len(missing)} missing)",
+            hint="run `assay ledger verify` to find the damage",
         )
     return found
 

@@ -27,7 +27,7 @@ from assay.aims import (
     soa,
     update_system,
 )
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict
 from assay.ledger import Evidence, Subject
 from assay.store import LedgerEntry
 from assay.workspace import Workspace
@@ -190,8 +190,9 @@ def test_delete_is_refused_and_archive_keeps_history(ws: Workspace) -> None:
         {"activity": "Accept risks", "accountable": "ciso", "responsible": ["risk-team"]},
         actor="a",
     )
-    with pytest.raises(AssayError, match=r"referenced by 1 ledger entry.*archive it instead"):
+    with pytest.raises(Conflict, match=r"referenced by 1 ledger entry") as refused:
         registry.delete_record(ws.store, "role", made.id)
+    assert refused.value.hint == f"archive it instead with `assay aims archive role {made.id}`"
     records.archive(ws.store, ws.ledger, roles.SPEC, made.id, actor="a")
     assert roles.list_roles(ws.store) == []
     assert [v.action for v in records.history(ws.store, roles.SPEC, made.id)] == [

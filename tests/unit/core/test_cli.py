@@ -121,7 +121,7 @@ def test_systems_round_trip_as_json(workspace_dir: Path) -> None:
     listed = json.loads(_assay("systems", "list", "--json", ws=workspace_dir).stdout)
     assert [s["id"] for s in listed] == ["support-bot"]
     bad = _assay("systems", "add", "Bad Id", "--name", "x", "--owner", "y", ws=workspace_dir)
-    assert bad.returncode == 1 and "invalid" in bad.stderr
+    assert bad.returncode == 2 and "invalid" in bad.stderr  # Invalid: exit 2
     tail = json.loads(_assay("ledger", "tail", "--json", ws=workspace_dir).stdout)
     assert tail["entries"][0]["type"] == "assay.dev/aims-change/v1"
     assert tail["entries"][0]["actor"] == "tester"

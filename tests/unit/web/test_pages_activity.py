@@ -74,7 +74,7 @@ def test_report_is_served_sandboxed_without_scripts(
 def test_scan_refuses_unknown_system_family_and_run_paths(clients: Clients) -> None:
     engineer, csrf = clients["engineer"]
     unknown = engineer.post("/redteam/scans", data={"csrf_token": csrf, "system": "nope"})
-    assert unknown.status_code == 400 and "nope" in unknown.text
+    assert unknown.status_code == 404 and "nope" in unknown.text
     family = engineer.post(
         "/redteam/scans", data={"csrf_token": csrf, "system": "bot", "families": ["x"]}
     )

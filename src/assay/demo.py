@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from assay.errors import AssayError
+from assay.ledger.evidence import REDTEAM_RUN
 
 __all__ = ["DemoOptions", "DemoReport", "run_demo"]
 
@@ -218,7 +219,7 @@ class _Demo:
             "--system",
             SYSTEM,
             "--evidence-type",
-            "assay.dev/redteam-run/v1",
+            REDTEAM_RUN,
             "--numerator",
             "groups.jailbreak.succeeded",
             "--denominator",

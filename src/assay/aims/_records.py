@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger, Subject
-from assay.ledger.evidence import canonical_json
+from assay.ledger.evidence import AIMS_CHANGE, canonical_json
 from assay.store import AimsRecordRow, AimsRecordVersion, AISystem, Store
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "validate",
 ]
 
-AIMS_CHANGE = "assay.dev/aims-change/v1"
 M = TypeVar("M", bound=BaseModel)
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

@@ -21,6 +21,7 @@ from assay.aims.roles import list_roles
 from assay.catalogs import resolve
 from assay.errors import AssayError, Conflict
 from assay.ledger import Ledger
+from assay.ledger.evidence import INTERNAL_AUDIT
 from assay.store import Store
 
 __all__ = [
@@ -121,7 +122,7 @@ AUDIT_SPEC = records.Spec(
     prefix="AUD",
     label="audit",
     controls=("iso42001:9.2.1", "iso42001:9.2.2"),
-    approval_type="assay.dev/internal-audit/v1",
+    approval_type=INTERNAL_AUDIT,
     figures=lambda a: {"independent": a.independence.independent, "systems": len(a.systems)},
 )
 FINDING_SPEC = records.Spec(

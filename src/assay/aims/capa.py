@@ -21,6 +21,7 @@ from assay.aims.audit import FINDING_SPEC
 from assay.aims.settings import four_eyes
 from assay.errors import Conflict, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import CAPA
 from assay.store import Store
 
 __all__ = [
@@ -96,7 +97,7 @@ SPEC = records.Spec(
     prefix="CAPA",
     label="corrective action",
     controls=("iso42001:10.2",),
-    approval_type="assay.dev/capa/v1",
+    approval_type=CAPA,
     figures=_figures,
 )
 

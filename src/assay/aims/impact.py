@@ -20,6 +20,7 @@ from assay.aims import _records as records
 from assay.aims.settings import four_eyes
 from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
+from assay.ledger.evidence import IMPACT_ASSESSMENT
 from assay.store import Store
 
 __all__ = [
@@ -98,7 +99,7 @@ SPEC = records.Spec(
     prefix="IA",
     label="impact assessment",
     controls=("iso42001:6.1.4", "iso42001:8.4", "iso42001:A.5.2", "iso42001:A.5.4"),
-    approval_type="assay.dev/impact-assessment/v1",
+    approval_type=IMPACT_ASSESSMENT,
     figures=lambda a: {
         "answered": len(a.answers),
         "severity": a.severity,

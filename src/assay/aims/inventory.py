@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger, Subject
-from assay.ledger.evidence import canonical_json
+from assay.ledger.evidence import AIMS_CHANGE, canonical_json
 from assay.store import AISystem, Store
 
 __all__ = [
@@ -208,7 +208,7 @@ def _change(
     summary: dict[str, Any] = {"register": "ai-system", "action": action, "record": system.id}
     summary.update(extra or {})
     return Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         subject=Subject(system.id),
         controls=_CONTROLS,

@@ -21,6 +21,7 @@ from assay.aims.settings import four_eyes, get_setting, set_setting
 from assay.catalogs import resolve
 from assay.errors import AssayError, Conflict, Invalid, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import RISK_ASSESSMENT
 from assay.store import Store
 
 __all__ = [
@@ -127,7 +128,7 @@ SPEC = records.Spec(
     prefix="R",
     label="risk",
     controls=("iso42001:6.1.2", "iso42001:8.2", "iso42001:8.3"),
-    approval_type="assay.dev/risk-assessment/v1",
+    approval_type=RISK_ASSESSMENT,
     figures=_figures,
 )
 

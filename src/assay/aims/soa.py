@@ -27,6 +27,7 @@ from assay.aims.settings import four_eyes
 from assay.catalogs import Requirement, evidence_for, framework
 from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import SOA
 from assay.store import Store
 
 __all__ = [
@@ -175,7 +176,7 @@ SPEC = records.Spec(
     prefix="SOA",
     label="Statement of Applicability",
     controls=("iso42001:6.1.3",),
-    approval_type="assay.dev/soa/v1",
+    approval_type=SOA,
     figures=_figures,
 )
 

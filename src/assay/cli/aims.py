@@ -243,4 +243,4 @@ def delete(
     Example: assay aims delete risk R-004   (explains what refers to it)
     """
     with workspace() as ws:
-        registry.delete_record(ws.store, register, record_id)
+        registry.delete_record(ws.store, ws.ledger, register, record_id)

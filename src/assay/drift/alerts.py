@@ -21,6 +21,7 @@ import httpx
 from assay.errors import AssayError
 from assay.ledger import Evidence, Ledger, Subject
 from assay.ledger.batcher import EvidenceQueue
+from assay.ledger.evidence import DRIFT_ALERT
 
 __all__ = [
     "ALERT_CONTROLS",
@@ -35,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger("assay.drift")
 
-ALERT_TYPE = "assay.dev/drift-alert/v1"
+ALERT_TYPE = DRIFT_ALERT
 ALERT_CONTROLS = (
     "iso42001:A.6.2.6",
     "eu-ai-act:Art.72(2)",

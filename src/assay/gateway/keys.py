@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from assay.errors import AssayError
 from assay.ledger import Evidence, Ledger, Subject
+from assay.ledger.evidence import AIMS_CHANGE
 from assay.store import Store
 from assay.store.accounts import GatewayKey
 
@@ -112,7 +113,7 @@ def create_key(
         session.add(row)
 
     change = Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         subject=Subject(system),
         controls=("iso42001:A.6.2.6",),
@@ -159,7 +160,7 @@ def revoke_key(store: Store, ledger: Ledger, *, key_id: int, actor: str) -> None
         row.revoked_at = datetime.now(UTC)
 
     change = Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         summary={"register": "gateway-key", "action": "revoke", "record": str(key_id)},
     )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from assay.catalogs import evidence_types
 from assay.ledger import Evidence, Subject
+from assay.ledger.evidence import REDTEAM_RUN
 from assay.redteam.attacks import FAMILIES
 from assay.redteam.results import JAILBREAK_FAMILIES, Gate, RunResult
 
@@ -33,7 +34,7 @@ __all__ = [
     "run_summary",
 ]
 
-EVIDENCE_TYPE = "assay.dev/redteam-run/v1"
+EVIDENCE_TYPE = REDTEAM_RUN
 
 
 def run_controls(result: RunResult) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger
+from assay.ledger.evidence import AIMS_CHANGE
 from assay.store import Store
 from assay.store.accounts import ApiToken, User, WebSession
 from assay.web.auth import ROLES, SCOPES, Principal, permissions_for
@@ -70,7 +71,7 @@ def _digest(secret: str) -> str:
 
 def _change(actor: str, action: str, record: str, summary: dict[str, object]) -> Evidence:
     return Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         controls=("iso42001:A.3.2",),
         summary={"register": "access", "action": action, "record": record, **summary},

@@ -15,12 +15,9 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from assay.drift import ALERT_TYPE, ReferenceStore
 from assay.guard.evidence import DecisionSummary
-from assay.ledger.evidence import GUARD_DECISION, format_time, parse_entry
-from assay.store import LedgerEntry
+from assay.ledger.evidence import GUARD_DECISION, format_time
 from assay.workspace import Workspace
 
 __all__ = [
@@ -51,14 +48,10 @@ def percentile(values: list[float], q: float) -> float | None:
 def _entries(
     ws: Workspace, entry_type: str, since: str | None, system: str | None, limit: int
 ) -> list[tuple[int, dict[str, Any]]]:
-    query = select(LedgerEntry.seq, LedgerEntry.entry).where(LedgerEntry.type == entry_type)
-    if since:
-        query = query.where(LedgerEntry.observed_at >= since)
-    if system:
-        query = query.where(LedgerEntry.system == system)
-    with ws.store.session() as session:
-        rows = session.execute(query.order_by(LedgerEntry.seq.desc()).limit(limit)).all()
-    return [(seq, parse_entry(raw)) for seq, raw in rows]
+    found = ws.ledger.entries(
+        entry_type, system=system or None, since=since, newest_first=True, limit=limit
+    )
+    return [(stored.seq, stored.decoded()) for stored in found]
 
 
 def _latency(values: list[float]) -> dict[str, float | None]:

@@ -16,10 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from assay.errors import AssayError
-from assay.ledger.evidence import parse_entry
+from assay.ledger.evidence import REDTEAM_RUN
 from assay.redteam import (
     DemoTarget,
     RunResult,
@@ -33,12 +31,11 @@ from assay.redteam import (
     render,
 )
 from assay.redteam import select as select_attacks
-from assay.store import LedgerEntry
 from assay.workspace import Workspace
 
 __all__ = ["RUN_ID_PATTERN", "RUN_TYPE", "ScanJobs", "run_detail", "runs"]
 
-RUN_TYPE = "assay.dev/redteam-run/v1"
+RUN_TYPE = REDTEAM_RUN
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 MAX_RUNNING = 2
 log = logging.getLogger("assay.web")
@@ -50,17 +47,11 @@ def _root(ws: Workspace) -> Path:
 
 def _evidence(ws: Workspace) -> dict[str, dict[str, Any]]:
     """Red-team run evidence by run ID (newest entry wins)."""
-    with ws.store.session() as session:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry)
-            .where(LedgerEntry.type == RUN_TYPE)
-            .order_by(LedgerEntry.seq)
-        ).all()
     out: dict[str, dict[str, Any]] = {}
-    for seq, raw in rows:
-        entry = parse_entry(raw)
-        run_id = str((entry.get("summary") or {}).get("run_id") or f"entry-{seq}")
-        out[run_id] = {"seq": seq, **entry}
+    for stored in ws.ledger.entries(RUN_TYPE):
+        entry = stored.decoded()
+        run_id = str((entry.get("summary") or {}).get("run_id") or f"entry-{stored.seq}")
+        out[run_id] = {"seq": stored.seq, **entry}
     return out
 
 

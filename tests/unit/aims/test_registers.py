@@ -191,7 +191,7 @@ def test_delete_is_refused_and_archive_keeps_history(ws: Workspace) -> None:
         actor="a",
     )
     with pytest.raises(Conflict, match=r"referenced by 1 ledger entry") as refused:
-        registry.delete_record(ws.store, "role", made.id)
+        registry.delete_record(ws.store, ws.ledger, "role", made.id)
     assert refused.value.hint == f"archive it instead with `assay aims archive role {made.id}`"
     records.archive(ws.store, ws.ledger, roles.SPEC, made.id, actor="a")
     assert roles.list_roles(ws.store) == []
@@ -202,7 +202,7 @@ def test_delete_is_refused_and_archive_keeps_history(ws: Workspace) -> None:
     with pytest.raises(AssayError, match="archived"):
         roles.update_role(ws.store, ws.ledger, made.id, {"accountable": "cto"}, actor="a")
     with pytest.raises(AssayError, match="registers: ai-system"):
-        registry.delete_record(ws.store, "nope", "x")
+        registry.delete_record(ws.store, ws.ledger, "nope", "x")
 
 
 def test_policy_revisions_and_approval(ws: Workspace) -> None:

@@ -9,12 +9,13 @@ fails open by accident. :class:`NoGuard` passes everything (guard off).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from assay.guard.verdict import SEVERITY
+from assay.guard import Guard
+from assay.guard.verdict import SEVERITY, Verdict
 from assay.validators import CheckContext
 
 #: Where a guarded input comes from (see :attr:`CheckContext.origin`); None: infer.
@@ -104,15 +105,12 @@ class NoGuard:
 class PolicyGuard:
     """A policy-driven guard (``assay.guard.Guard``) behind the gateway's port."""
 
-    def __init__(self, guard: Any) -> None:
+    def __init__(self, guard: Guard) -> None:
         self._guard = guard
         policy = guard.policy
-        self.on_error: str = getattr(policy, "on_error", "block")
-        stream = getattr(policy, "stream", None)
+        self.on_error: str = policy.on_error
         self.stream = StreamSettings(
-            mode=getattr(stream, "mode", "buffer"),
-            window=int(getattr(stream, "window", 256)),
-            overlap=int(getattr(stream, "overlap", 64)),
+            mode=policy.stream.mode, window=policy.stream.window, overlap=policy.stream.overlap
         )
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
@@ -125,7 +123,7 @@ class PolicyGuard:
         ctx = CheckContext(prompt=prompt, system_prompt=system_prompt)
         return self._run(lambda: self._guard.check_output(text, prompt=prompt, ctx=ctx), text)
 
-    def _run(self, check: Any, text: str) -> Decision:
+    def _run(self, check: Callable[[], Verdict], text: str) -> Decision:
         start = time.perf_counter()
         try:
             verdict = check()
@@ -134,7 +132,7 @@ class PolicyGuard:
             action = "block" if self.on_error == "block" else "allow"
             return Decision(action, text, (), elapsed, f"{type(exc).__name__}: {exc}")
         elapsed = (time.perf_counter() - start) * 1000
-        action = str(getattr(verdict.action, "value", verdict.action))
+        action = verdict.action
         findings = tuple(
             {
                 "validator": f.validator,
@@ -145,17 +143,14 @@ class PolicyGuard:
             for f in verdict.findings
         )
         forwarded = verdict.redacted_text if action == "redact" and verdict.redacted_text else text
-        error = getattr(verdict, "error", None)
         ran = tuple(key for key in verdict.timings_ms if key != "normalize")
-        return Decision(action, forwarded, findings, elapsed, error, ran)
+        return Decision(action, forwarded, findings, elapsed, verdict.error, ran)
 
 
 def load_guard(policy: str | None) -> GuardPort:
     """A guard for a policy file, the built-in default policy, or none ("off")."""
     if policy in (None, "off", "none"):
         return NoGuard()
-    from assay.guard import Guard
-
     if policy == "default":
         return PolicyGuard(Guard.default())
     return PolicyGuard(Guard.from_policy(Path(policy)))

@@ -34,6 +34,15 @@ def test_entries_filter_by_type_system_time_and_position(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(log, "_READ_CHUNK", 2)  # every read below spans several chunks
+    _check_entries(workspace)
+
+
+def test_entries_on_postgresql(pg_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log, "_READ_CHUNK", 2)
+    _check_entries(pg_workspace)
+
+
+def _check_entries(workspace: Workspace) -> None:
     _fill(workspace)
     ledger = workspace.ledger
     assert _seqs(ledger.entries()) == list(range(12))

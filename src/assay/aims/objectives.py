@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assay.aims import _records as records
-from assay.errors import AssayError
+from assay.errors import Conflict
 from assay.ledger import EVIDENCE_TYPES, Ledger
 from assay.store import Store
 
@@ -233,9 +233,10 @@ def record_measurement(
     """Add a manual measurement."""
     current = get_objective(store, objective_id)
     if current.data.metric.source != "manual":
-        raise AssayError(
-            f"objective {objective_id} is fed from {current.data.metric.evidence_type}; "
-            "run `assay objectives refresh` instead"
+        raise Conflict(
+            f"objective {objective_id} is fed from {current.data.metric.evidence_type} "
+            "evidence, not measured by hand",
+            hint="run `assay objectives refresh` instead",
         )
     point = Measurement(at=datetime.now(UTC), value=value, source="manual", by=actor)
     updated = _with(current.data, [point], current.data.last_seq)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.aims import _records as records
 from assay.aims.settings import four_eyes
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
 from assay.store import Store
 
@@ -88,7 +88,7 @@ def update_policy(
     current = get_policy(store, policy_id)
     managed = {"revision", "approved_by", "approved_at"} & set(changes)
     if managed:
-        raise AssayError(
+        raise Invalid(
             f"policy {policy_id}: field(s) {', '.join(sorted(managed))} are set by approval"
         )
     policy = records.merged(
@@ -110,7 +110,7 @@ def approve_policy(
     """Approve the current revision (who and when are recorded)."""
     current = get_policy(store, policy_id)
     if current.status == "approved":
-        raise AssayError(f"policy {policy_id} revision {current.data.revision} is already approved")
+        raise Conflict(f"policy {policy_id} revision {current.data.revision} is already approved")
     records.check_four_eyes(store, SPEC, policy_id, actor, required=four_eyes(store, "policy"))
     approved = current.data.model_copy(
         update={"approved_by": actor, "approved_at": datetime.now(UTC)}

@@ -308,8 +308,9 @@ def test_objectives_refresh_from_evidence_once(ws: Workspace) -> None:
     assert [m.value for m in updated.data.measurements] == [70.0, 30.0]
     assert updated.status == "on-track"
     assert objectives.refresh(s, lg, actor="a") == []
-    with pytest.raises(AssayError, match="refresh"):
+    with pytest.raises(Conflict, match="not measured by hand") as refused:
         objectives.record_measurement(s, lg, o.id, 1.0, actor="a")
+    assert refused.value.hint == "run `assay objectives refresh` instead"
 
 
 def test_review_pack_decisions_and_hold(ws: Workspace) -> None:

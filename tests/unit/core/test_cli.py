@@ -229,3 +229,19 @@ def test_witness_cosigns_and_quorum_is_enforced(workspace_dir: Path, tmp_path: P
         str(proof),
     )
     assert third.returncode == 0, third.stderr
+
+
+def test_error_kinds_have_their_exit_codes_and_the_cli_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = ["--workspace", str(tmp_path / "ws")]
+    assert run([*ws, "init"]) == 0
+    add = [*ws, "systems", "add", "bot", "--name", "Bot", "--owner", "me"]
+    assert run(add) == 0
+    capsys.readouterr()
+    assert run(add) == 5  # Conflict
+    assert "error: system 'bot' already exists: see `assay systems show`" in capsys.readouterr().err
+    assert run([*ws, "systems", "show", "ghost"]) == 4  # NotFound
+    assert "no AI system 'ghost': list them with `assay systems list`" in capsys.readouterr().err
+    assert run([*ws, "ledger", "prove", "0"]) == 4  # no checkpoint yet
+    assert "run `assay ledger checkpoint` first" in capsys.readouterr().err

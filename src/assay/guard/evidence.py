@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.guard.verdict import DecisionContext, Verdict
+from assay.errors import Invalid
+from assay.guard.verdict import ACTION_OF, DecisionContext, Verdict
 from assay.ledger import Evidence, Subject
 from assay.ledger.batcher import EvidenceQueue
 from assay.ledger.evidence import GUARD_DECISION
@@ -58,6 +59,7 @@ GUARD_CONTROLS: tuple[str, ...] = (
     "nist-ai-rmf:MANAGE-2.4",
 )
 MAX_FINDINGS = 50
+DIRECTIONS = ("input", "output")
 
 FindingFigures = tuple[str, float, str]
 """One finding as evidence keeps it: validator, score, label (never spans or text)."""
@@ -102,7 +104,8 @@ class DecisionSummary:
     gateway_key: str | None = None
 
     def as_summary(self) -> dict[str, Any]:
-        """The summary as written to the ledger."""
+        """The summary as written to the ledger, checked against the schema first."""
+        self.check()
         summary: dict[str, Any] = {
             "schema": SUMMARY_SCHEMA,
             "direction": self.direction,
@@ -123,6 +126,18 @@ class DecisionSummary:
             "gateway_key": self.gateway_key,
         }
         return summary | {k: v for k, v in optional.items() if v is not None}
+
+    def check(self) -> None:
+        """Refuse a summary outside schema 2 (raises :class:`~assay.errors.Invalid`)."""
+        problems = []
+        if self.direction not in DIRECTIONS:
+            problems.append(f"direction {self.direction!r} is not one of {DIRECTIONS}")
+        if self.action not in ACTION_OF:
+            problems.append(f"action {self.action!r} is not one of {ACTION_OF}")
+        if self.guard_ms is not None and not (math.isfinite(self.guard_ms) and self.guard_ms >= 0):
+            problems.append(f"guard_ms {self.guard_ms!r} is not a duration")
+        if problems:
+            raise Invalid("guard-decision summary: " + "; ".join(problems))
 
     @classmethod
     def read(cls, summary: Mapping[str, Any]) -> DecisionSummary:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from assay.errors import Invalid
 from assay.guard.evidence import (
     GUARD_CONTROLS,
     SUMMARY_SCHEMA,
@@ -51,3 +54,10 @@ def test_both_unversioned_shapes_read_as_action_and_latency() -> None:
 def test_text_digest_is_the_content_digest_of_the_text() -> None:
     assert content_digest(b"key", "héllo".encode())["hmac_sha256"] == text_digest(b"key", "héllo")
     assert text_digest(b"key", "\ud800")  # a lone surrogate is digested, not raised on
+
+
+def test_a_summary_outside_the_schema_is_refused_when_written() -> None:
+    with pytest.raises(Invalid, match=r"action 'maybe'.*guard_ms"):
+        guard_decision(DecisionSummary("input", "maybe", -1.0), system="bot", actor="t")
+    with pytest.raises(Invalid, match="direction"):
+        DecisionSummary("sideways", "allow", 1.0).as_summary()

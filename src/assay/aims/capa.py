@@ -272,15 +272,18 @@ def close(store: Store, ledger: Ledger, capa_id: str, *, actor: str) -> records.
     """Close after an effective check; closes the originating finding too."""
     current = get_capa(store, capa_id)
     capa = current.data
-    missing: list[str] = []
+    missing: dict[str, str] = {}
     if not capa.root_cause:
-        missing.append("root cause (`assay capa analyse`)")
+        missing["root cause"] = "`assay capa analyse`"
     if not capa.actions or not all(a.done_at for a in capa.actions):
-        missing.append("every action done (`assay capa done`)")
+        missing["every action done"] = "`assay capa done`"
     if capa.effectiveness is None or not capa.effectiveness.effective:
-        missing.append("an effective effectiveness check (`assay capa verify --effective`)")
+        missing["an effective effectiveness check"] = "`assay capa verify --effective`"
     if missing:
-        raise Conflict(f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}")
+        raise Conflict(
+            f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}",
+            hint=f"run {', then '.join(missing.values())}",
+        )
     records.check_four_eyes(store, SPEC, capa_id, actor, required=four_eyes(store, "capa"))
     closed = capa.model_copy(update={"closed_at": datetime.now(UTC)})
     changes: list[records.Planned[Any]] = [

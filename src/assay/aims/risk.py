@@ -341,8 +341,8 @@ def accept_risk(
     risk = current.data
     if risk.treatment is None or risk.residual_likelihood is None or risk.residual_impact is None:
         raise Conflict(
-            f"risk {risk_id}: treat it and rate the residual risk before acceptance "
-            "(`assay risks treat` with --residual-likelihood and --residual-impact)"
+            f"risk {risk_id}: treat it and rate the residual risk before acceptance",
+            hint="`assay risks treat` with --residual-likelihood and --residual-impact",
         )
     if risk.acceptance is not None:
         raise Conflict(f"risk {risk_id} is already accepted by {risk.acceptance.by}")

@@ -14,7 +14,7 @@ from rich.table import Table
 from assay.cli._common import actor, console, open_ws, print_json, workspace
 from assay.drift import (
     BadEvent,
-    LedgerSink,
+    LedgerAlertSink,
     Reference,
     ReferenceStore,
     WindowSpec,
@@ -316,7 +316,7 @@ def replay_cmd(
             )
         sinks: list[AlertSink] = []
         if evidence and workspace is not None:
-            sinks.append(LedgerSink(workspace.ledger, actor=actor()))
+            sinks.append(LedgerAlertSink(workspace.ledger, actor=actor()))
         result = replay(_events(events), refs, sinks=sinks)
     finally:
         if workspace is not None:

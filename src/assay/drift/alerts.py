@@ -28,7 +28,7 @@ __all__ = [
     "ALERT_TYPE",
     "AlertSink",
     "DriftAlert",
-    "LedgerSink",
+    "LedgerAlertSink",
     "LogSink",
     "OtelSink",
     "WebhookSink",
@@ -135,7 +135,7 @@ class WebhookSink:
         self._client.close()
 
 
-class LedgerSink:
+class LedgerAlertSink:
     """``assay.dev/drift-alert/v1`` evidence through an evidence queue or ``Ledger.append``."""
 
     def __init__(self, target: EvidenceQueue | Ledger, *, actor: str = "drift-monitor") -> None:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay.redteam.detectors import Verdict, refusal_score
+from assay.redteam.detectors import Detection, refusal_score
 from assay.redteam.targets import Message, Response
 
 __all__ = [
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Sender = Callable[[list[Message]], Awaitable[Response]]
-Judge = Callable[[str], Verdict]
+Judge = Callable[[str], Detection]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Exchange:
 class IterativeResult:
     """The best verdict an iterative attack reached and how it got there."""
 
-    verdict: Verdict
+    verdict: Detection
     transcript: list[Exchange] = field(default_factory=list)
     attacker_fallbacks: int = 0
 
@@ -229,7 +229,7 @@ async def pair(
     send: Sender, attacker: Attacker, objective: str, judge: Judge, iterations: int = 5
 ) -> IterativeResult:
     """PAIR: refine one prompt until the judge says the attack succeeded or iterations run out."""
-    result = IterativeResult(Verdict(False, 0.0, "pair", "no attempt"))
+    result = IterativeResult(Detection(False, 0.0, "pair", "no attempt"))
     for _ in range(max(1, iterations)):
         prompt = await _propose(attacker, objective, result.transcript, 0, result)
         reply = await send([{"role": "user", "content": prompt}])
@@ -262,7 +262,7 @@ async def tap(
     width: int = 3,
 ) -> IterativeResult:
     """TAP: breadth-limited tree search over attacker rewrites with off-topic pruning."""
-    result = IterativeResult(Verdict(False, 0.0, "tap", "no attempt"))
+    result = IterativeResult(Detection(False, 0.0, "tap", "no attempt"))
     leaves: list[list[Exchange]] = [[]]
     for _ in range(max(1, depth)):
         scored: list[tuple[float, list[Exchange]]] = []
@@ -299,7 +299,7 @@ async def crescendo(
     can_backtrack: bool = True,
 ) -> IterativeResult:
     """Crescendo: escalate over turns; a refused turn is dropped and retried (backtracking)."""
-    result = IterativeResult(Verdict(False, 0.0, "crescendo", "no attempt"))
+    result = IterativeResult(Detection(False, 0.0, "crescendo", "no attempt"))
     conversation: list[Message] = []
     history: list[Exchange] = []
     backtracks = 0

@@ -10,7 +10,6 @@ under ``<workspace>/drift/status/``, the active references, and
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from assay.drift import ALERT_TYPE, ReferenceStore
 from assay.guard.evidence import DecisionSummary
 from assay.ledger.evidence import GUARD_DECISION, format_time
+from assay.validators.metrics import percentile
 from assay.workspace import Workspace
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "MAX_DECISIONS",
     "drift_view",
     "guard_activity",
-    "percentile",
     "recent_alerts",
 ]
 
@@ -34,15 +33,6 @@ GUARD_TYPE = GUARD_DECISION
 LEVELS = ("ok", "warn", "alert", "critical")
 MAX_DECISIONS = 200_000
 """Newest decisions read per request; older ones in the period are reported as skipped."""
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100) of unsorted values; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def _entries(

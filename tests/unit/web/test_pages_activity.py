@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from assay.guard.evidence import GUARD_CONTROLS, DecisionSummary, guard_decision
 from assay.ledger import Evidence, Subject
 from assay.ledger.evidence import GUARD_DECISION
-from assay.web.activity import percentile
+from assay.validators.metrics import percentile
 from assay.web.pages_redteam import REPORT_CSP
 from assay.workspace import Workspace
 

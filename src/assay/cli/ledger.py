@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,14 +16,13 @@ from assay.catalogs import load_custom_frameworks
 from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
+from assay.ledger import witness as witness_protocol
 from assay.ledger.keys import generate_key_files, load_signer, load_verifier
 from assay.ledger.note import (
     COSIGNATURE_TYPE,
     NoteError,
-    Verifier,
-    cosign_checkpoint,
 )
-from assay.ledger.verify import ProofError, WitnessPolicy, verify_checkpoint, verify_extension
+from assay.ledger.verify import WitnessPolicy, verify_checkpoint
 
 __all__ = ["app", "witness_policy"]
 
@@ -340,30 +338,14 @@ def witness(
     """
     signer = load_signer(key, name, COSIGNATURE_TYPE)
     note = _read_text(checkpoint_file)
-    verifier = load_verifier(log_key)
-    try:
-        current = verify_checkpoint(note, verifier)
-    except NoteError as exc:
-        raise AssayError(f"refusing to cosign: {exc}") from exc
-    if state is not None and state.exists():
-        _check_extends(_read_text(state), current, verifier, proof)
-    line = cosign_checkpoint(note, signer, int(time.time()))
+    previous = _read_text(state) if state is not None and state.exists() else None
+    nodes = [bytes.fromhex(h) for h in _read_text(proof).split()] if proof else None
+    line = witness_protocol.cosign(
+        note, signer, load_verifier(log_key), previous=previous, proof=nodes
+    )
     if state is not None:
         state.write_text(note, encoding="utf-8")
     sys.stdout.write(note + line + "\n")
-
-
-def _check_extends(previous: str, current: Any, verifier: Verifier, proof: Path | None) -> None:
-    old = verify_checkpoint(previous, verifier)
-    if old.tree_size == current.tree_size and old.root_hash == current.root_hash:
-        return
-    if proof is None:
-        raise AssayError("the checkpoint grew since the last cosignature: pass --proof")
-    nodes = [bytes.fromhex(h) for h in _read_text(proof).split()]
-    try:
-        verify_extension(old, current, nodes)
-    except ProofError as exc:
-        raise AssayError(f"refusing to cosign: the log is not append-only ({exc})") from exc
 
 
 @app.command("cosign")

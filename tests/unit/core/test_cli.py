@@ -209,7 +209,7 @@ def test_witness_cosigns_and_quorum_is_enforced(workspace_dir: Path, tmp_path: P
         "--state",
         str(tmp_path / "w.state"),
     )
-    assert again.returncode == 1 and "--proof" in again.stderr
+    assert again.returncode == 2 and "--proof" in again.stderr  # Invalid: a proof is needed
     proof = tmp_path / "proof.txt"
     proof.write_text(_assay("ledger", "consistency", "1", "2", ws=workspace_dir).stdout)
     third = _assay(

@@ -126,6 +126,8 @@ def test_guard_activity_reads_every_decision_shape(
     assert data["by_action"] == {"redact": 1, "block": 1, "allow": 1}
     assert data["latency_ms"]["p50"] == 4.0 and data["latency_ms"]["max"] == 5.0
     assert data["controls"] == {ref: 1 for ref in GUARD_CONTROLS}
+    page = client.get("/guard?days=1").text
+    assert "Controls evidenced" in page and "iso42001:A.6.2.8" in page and "4.00 ms" in page
     alerts = client.get("/api/v1/alerts").json()
     assert [a["detail"] for a in alerts if a["kind"] == "guard block"] == ["output: secrets"]
 

@@ -30,7 +30,7 @@ __all__ = [
     "GRADES",
     "PROGRAMME_SPEC",
     "Audit",
-    "Finding",
+    "AuditFinding",
     "Independence",
     "Programme",
     "add_finding",
@@ -93,7 +93,7 @@ class Audit(BaseModel):
         return _refs(refs)
 
 
-class Finding(BaseModel):
+class AuditFinding(BaseModel):
     """A graded audit finding."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -127,7 +127,7 @@ AUDIT_SPEC = records.Spec(
 )
 FINDING_SPEC = records.Spec(
     register="finding",
-    model=Finding,
+    model=AuditFinding,
     prefix="F",
     label="finding",
     controls=("iso42001:9.2.1",),
@@ -194,7 +194,7 @@ def list_audits(store: Store) -> list[records.Record[Audit]]:
     return records.list_records(store, AUDIT_SPEC)
 
 
-def findings_for(store: Store, audit_id: str | None = None) -> list[records.Record[Finding]]:
+def findings_for(store: Store, audit_id: str | None = None) -> list[records.Record[AuditFinding]]:
     """Findings of one audit (or all)."""
     return [
         f
@@ -212,7 +212,7 @@ def add_finding(
     description: str,
     controls: tuple[str, ...] = (),
     actor: str,
-) -> records.Record[Finding]:
+) -> records.Record[AuditFinding]:
     """Record a finding; the audit moves to in-progress."""
     audit = records.get(store, AUDIT_SPEC, audit_id)
     if audit.status == "completed":

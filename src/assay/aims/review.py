@@ -49,8 +49,8 @@ __all__ = [
     "MONITORING_TYPES",
     "PACK_SECTIONS",
     "SPEC",
-    "Decision",
     "Review",
+    "ReviewDecision",
     "assemble_pack",
     "decide",
     "get_review",
@@ -69,7 +69,7 @@ MONITORING_TYPES = (
 )
 
 
-class Decision(BaseModel):
+class ReviewDecision(BaseModel):
     """A decision or action from the meeting, with what it created."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,7 +90,7 @@ class Review(BaseModel):
     attendees: tuple[str, ...] = ()
     pack: dict[str, Any] = Field(default_factory=dict)
     prepared_at: datetime | None = None
-    decisions: tuple[Decision, ...] = ()
+    decisions: tuple[ReviewDecision, ...] = ()
     held_at: datetime | None = None
     minutes: str = ""
 

@@ -46,3 +46,17 @@ def test_one_guard_decision_builder() -> None:
         and ("guard" in name or "gateway" in name)
     ]
     assert builders == ["guard/evidence.py"]
+
+
+def test_no_public_class_name_means_two_things() -> None:
+    """One name, one meaning: a public class name is defined in one package only."""
+    import ast
+
+    packages: dict[str, set[str]] = {}
+    for name, text in _modules():
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                packages.setdefault(node.name, set()).add(name.split("/")[0])
+    # StreamSettings goes when the two streaming guards become one (issue 18, first item).
+    shared = {n: sorted(p) for n, p in packages.items() if len(p) > 1 and n != "StreamSettings"}
+    assert shared == {}

@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assay.catalogs._yaml import LocDict, LocList, fail, read_yaml
 from assay.catalogs.conditions import Condition, ConditionError, parse
 from assay.catalogs.model import (
     FRAMEWORK_ID_PATTERN,
@@ -32,6 +31,7 @@ from assay.catalogs.model import (
     parse_ref,
 )
 from assay.errors import AssayError, NotFound
+from assay.yamlio import LocDict, LocList, fail, read_yaml
 
 __all__ = [
     "BUILTIN_FRAMEWORKS",

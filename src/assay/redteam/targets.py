@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from assay.errors import AssayError
 from assay.redteam.demo_target import (
@@ -41,6 +40,7 @@ from assay.redteam.demo_target import (
     SYSTEM_PROMPT,
     DemoChatbot,
 )
+from assay.yamlio import plain, read_yaml
 
 __all__ = [
     "CallableTarget",
@@ -620,10 +620,7 @@ def target_from_spec(
         return OpenAITarget(url, model, system_prompt=system_prompt, secrets=secrets)
     if kind == "http" and rest:
         path = Path(rest)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise AssayError(f"cannot read HTTP target file {path}: {exc}") from exc
+        data = plain(read_yaml(path, allow_empty=True))
         if not isinstance(data, Mapping):
             raise AssayError(f"{path}: expected a mapping with at least 'url'")
         cfg = HTTPConfig.from_mapping(data, str(path))

@@ -60,3 +60,10 @@ def test_no_public_class_name_means_two_things() -> None:
     # StreamSettings goes when the two streaming guards become one (issue 18, first item).
     shared = {n: sorted(p) for n, p in packages.items() if len(p) > 1 and n != "StreamSettings"}
     assert shared == {}
+
+
+def test_one_yaml_loader() -> None:
+    """Every YAML is read by assay.yamlio (lines in errors, duplicate keys refused)."""
+    pyyaml = re.compile(r"^import yaml", re.M)
+    offenders = [name for name, text in _modules("yamlio.py") if pyyaml.search(text)]
+    assert offenders == []

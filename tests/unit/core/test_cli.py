@@ -245,3 +245,18 @@ def test_error_kinds_have_their_exit_codes_and_the_cli_hint(
     assert "no AI system 'ghost': list them with `assay systems list`" in capsys.readouterr().err
     assert run([*ws, "ledger", "prove", "0"]) == 4  # no checkpoint yet
     assert "run `assay ledger checkpoint` first" in capsys.readouterr().err
+
+
+def test_the_demo_runs_through_the_cli_it_is_given(tmp_path: Path) -> None:
+    from assay.demo import DemoOptions, run_demo
+    from assay.errors import AssayError
+
+    typed: list[list[str]] = []
+
+    def refusing(args: list[str]) -> int:
+        typed.append(args)
+        return 5
+
+    with pytest.raises(AssayError, match="the demo step `assay systems add"):
+        run_demo(DemoOptions(root=tmp_path / "ws", serve=False, quiet=True), cli=refusing)
+    assert typed and typed[0][:3] == ["--workspace", str(tmp_path / "ws"), "systems"]

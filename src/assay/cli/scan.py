@@ -203,7 +203,8 @@ def _finish(
     if evidence:
         subject = system or str(result.meta.get("target_name"))
         seq = record_run(
-            open_ws(), result, actor=actor(), system=subject, version=version or "", gates=gates
+            open_ws().ledger, result, actor=actor(), system=subject, version=version or "",
+            gates=gates,
         )
         if not as_json:
             console.print(f"evidence: ledger entry {seq} (assay.dev/redteam-run/v1)", markup=False)

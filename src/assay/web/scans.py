@@ -188,7 +188,7 @@ class ScanJobs:
             result = asyncio.run(execute(store, target, options=options))
             store.write_file("report.json", render(result, "json"))
             store.write_file("report.html", render(result, "html"))
-            record_run(self.ws, result, actor=actor, system=system, version="")
+            record_run(self.ws.ledger, result, actor=actor, system=system, version="")
         except Exception as exc:  # shown on the run's page, never lost
             log.exception("scan %s failed", store.run_id)
             self.errors[store.run_id] = f"{type(exc).__name__}: {exc}"

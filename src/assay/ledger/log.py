@@ -291,11 +291,9 @@ class Ledger:
             return _stored(row)
 
     def iter_entries(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry]:
-        """Entries in sequence order, read in chunks (bounded memory)."""
-        for stored in self.entries(after=start - 1):
-            if end is not None and stored.seq >= end:
-                return
-            yield stored
+        """Entries ``start`` up to ``end`` (exclusive) in sequence order, read in chunks."""
+        limit = None if end is None else max(0, end - start)  # sequence numbers are dense
+        yield from self.entries(after=start - 1, limit=limit)
 
     def entries(
         self,

@@ -2,7 +2,7 @@
 
 Runs are read from the run store (``<workspace>/scans/``) and from the
 ``assay.dev/redteam-run/v1`` entries of the ledger, joined on the run ID. A
-demo scan started from the dashboard runs :func:`assay.redteam.execute` on a
+demo scan started from the dashboard runs :func:`assay.redteam.service.run` on a
 background thread against the built-in demo chatbot, then writes the JSON and
 HTML reports and the run's evidence with the web user as actor, as
 ``assay scan --target demo`` does.
@@ -10,7 +10,6 @@ HTML reports and the run's evidence with the web user as actor, as
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -24,11 +23,10 @@ from assay.redteam import (
     RunStore,
     ScanOptions,
     create_run,
-    execute,
     list_runs,
     load_corpus,
-    record_run,
     render,
+    service,
 )
 from assay.redteam import select as select_attacks
 from assay.workspace import Workspace
@@ -185,10 +183,10 @@ class ScanJobs:
         self, store: RunStore, target: DemoTarget, options: ScanOptions, system: str, actor: str
     ) -> None:
         try:
-            result = asyncio.run(execute(store, target, options=options))
-            store.write_file("report.json", render(result, "json"))
-            store.write_file("report.html", render(result, "html"))
-            record_run(self.ws.ledger, result, actor=actor, system=system, version="")
+            result = service.run(store, target, options=options)
+            service.conclude(
+                result, store, self.ws.ledger, formats=("json", "html"), actor=actor, system=system
+            )
         except Exception as exc:  # shown on the run's page, never lost
             log.exception("scan %s failed", store.run_id)
             self.errors[store.run_id] = f"{type(exc).__name__}: {exc}"

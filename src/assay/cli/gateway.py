@@ -55,6 +55,19 @@ def run(
     body_limit: Annotated[
         int, typer.Option(min=1, help="Largest request body in bytes (larger: 413).")
     ] = 10 * 1024 * 1024,
+    guard_timeout: Annotated[
+        float,
+        typer.Option(min=0.05, help="Seconds one guard step may take before on_error applies."),
+    ] = 2.0,
+    header_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for a request line and headers to arrive.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds for a request body to arrive (else 408).")
+    ] = 30.0,
+    guard_threads: Annotated[
+        int, typer.Option(min=1, help="Threads that run guard work (off the event loop).")
+    ] = 8,
     otlp_endpoint: Annotated[
         str | None,
         typer.Option(
@@ -74,6 +87,7 @@ def run(
     import uvicorn
 
     from assay.gateway.app import GatewaySettings
+    from assay.gateway.http_server import HEADER_TIMEOUT_ENV
     from assay.gateway.server import settings_to_env
 
     workspace = open_ws()  # fail fast with a clear error if there is no workspace
@@ -85,9 +99,13 @@ def run(
         store_content=store_content,
         upstream_timeout=upstream_timeout,
         body_limit=body_limit,
+        guard_timeout=guard_timeout,
+        guard_threads=guard_threads,
+        body_timeout=body_timeout,
         otlp_endpoint=otlp_endpoint,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))
+    os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
     console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")
     uvicorn.run(
         "assay.gateway.server:app_from_env",
@@ -96,6 +114,7 @@ def run(
         port=port,
         workers=workers,
         log_level="warning",
+        http="assay.gateway.http_server:HeadTimeoutProtocol",  # slow request heads dropped
     )
 
 

@@ -6,14 +6,23 @@ Embeddings and Models. A block answers the OpenAI error shape with
 ``[DONE]``. Upstream 429/5xx pass through with their headers. Every decision
 becomes ``assay.dev/guard-decision/v1`` evidence through the ledger batcher;
 the request path never waits on the database for it.
+
+Every text field a request or an answer carries is guarded
+(:mod:`assay.gateway.fields`); what goes upstream is either the bytes as received
+(nothing changed) or the checked data re-encoded, never the original of a text
+the guard rewrote. Guard work runs in a thread pool under a hard deadline
+(:mod:`assay.gateway.runner`), so no single request holds the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,20 +33,38 @@ from starlette.routing import Route
 
 from assay.drift import DriftMonitor
 from assay.errors import AssayError
-from assay.gateway.evidence import DecisionRecorder
+from assay.gateway.evidence import DecisionRecorder, body_bytes
+from assay.gateway.fields import (
+    BodyError,
+    Slot,
+    choice_slots,
+    joined,
+    message_slots,
+    redacted_texts,
+    text_list_slots,
+)
 from assay.gateway.guarding import (
     Decision,
     GuardPort,
     Origin,
     combined,
+    decision_of,
     load_guard,
+    open_stream,
     worst,
 )
-from assay.gateway.keys import KeyBinding, find_key, list_keys, resolve_credential
-from assay.gateway.streaming import StreamGuard, parse_sse, sse_event
+from assay.gateway.keys import (
+    KEY_PREFIX,
+    KeyBinding,
+    find_key,
+    list_keys,
+    resolve_credential,
+)
+from assay.gateway.runner import GuardRunner, GuardTimeout
+from assay.gateway.streaming import StreamRewriter, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
-from assay.guard.verdict import drift_signals
+from assay.guard.verdict import Verdict, drift_signals
 from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
@@ -69,11 +96,15 @@ class GatewaySettings:
     upstream: str = "http://127.0.0.1:8001"
     upstream_credential: str | None = None
     body_limit: int = 10 * 1024 * 1024
+    body_timeout: float = 30.0  # seconds for the whole request body to arrive (else 408)
     upstream_timeout: float = 60.0
     key_cache_seconds: float = 1.0
+    key_cache_size: int = 4096  # keys (known or not) held in the cache at most
     store_content: bool = False
     record_drift_events: bool = False
     otlp_endpoint: str | None = None
+    guard_timeout: float = 2.0  # hard deadline of one guard step (input, output, stream event)
+    guard_threads: int = 8  # the guard's thread pool
 
 
 @dataclass
@@ -91,6 +122,36 @@ class _Call:
     started: float = field(default_factory=time.perf_counter)
     raw_body: bytes = b""  # the request as received: forwarded as is when nothing changed
     guard_ms: float = 0.0
+
+
+#: Longer bearer tokens are refused unread (keys are ``agw_`` and 43 characters).
+_MAX_KEY_CHARS = 128
+#: Bodies smaller than this are parsed on the event loop (a thread hop costs more).
+_INLINE_PARSE = 64 * 1024
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object with each key once: with duplicates, the guard would read one value
+    and the upstream, given the raw bytes, perhaps another (issue #19 item 19)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        twice = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        raise ValueError(f"duplicate key {twice!r}")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259)")
+
+
+def _parse_json(raw: bytes) -> Any:
+    """The parsed body, or a string saying why it is not a JSON text we forward."""
+    try:
+        return json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except RecursionError:
+        return "nested too deeply"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return str(exc)
 
 
 def _error(
@@ -115,6 +176,7 @@ class Gateway:
         self._keys: dict[str, tuple[float, KeyBinding | None]] = {}
         self.upstream = Upstream(settings.upstream_timeout)
         self.telemetry = Telemetry(settings.otlp_endpoint)
+        self.runner = GuardRunner(settings.guard_threads, settings.guard_timeout)
 
     def use_guard(self, policy: str, guard: GuardPort) -> None:
         """Serve ``policy`` with an already-built guard (embedding, tests)."""
@@ -122,14 +184,17 @@ class Gateway:
 
     def warm(self) -> None:
         """Build now every guard a live key can ask for, so that the first requests do not
-        pay for loading models. A policy that fails to load is reported on its requests."""
+        pay for loading models. A policy that fails to load stops the start (issue #19
+        item 19): a gateway that would answer every request with a 500 must not serve."""
         policies = {self.settings.policy} | {
             str(k["policy"]) for k in list_keys(self.workspace.store)
             if k["policy"] and not k["revoked"]
         }
-        for policy in policies:
-            with contextlib.suppress(AssayError, ImportError):
+        for policy in sorted(policies, key=str):
+            try:
                 self.guard_for(policy)
+            except ImportError as exc:
+                raise AssayError(f"policy {policy}: {exc}") from exc
 
     def guard_for(self, policy: str | None) -> GuardPort:
         if policy not in self._guards:
@@ -137,12 +202,20 @@ class Gateway:
         return self._guards[policy]
 
     def binding(self, key: str) -> KeyBinding | None:
+        """The key's binding, cached ``key_cache_seconds``; the cache holds at most
+        ``key_cache_size`` keys, oldest out first, and a string that cannot be a key is
+        refused before any lookup, so unknown keys cannot grow it (issue #19 item 11)."""
+        if not key.startswith(KEY_PREFIX) or len(key) > _MAX_KEY_CHARS:
+            return None
         now = time.monotonic()
         cached = self._keys.get(key)
         if cached is not None and now - cached[0] < self.settings.key_cache_seconds:
             return cached[1]
         found = find_key(self.workspace.store, key)
+        self._keys.pop(key, None)
         self._keys[key] = (now, found)
+        while len(self._keys) > self.settings.key_cache_size:
+            del self._keys[next(iter(self._keys))]  # dicts keep insertion order
         return found
 
     def observe(
@@ -172,7 +245,30 @@ class Gateway:
         call.decisions.append(decision)
         self.recorder.record(call.binding, direction, decision, request_body=request_body)
 
+    async def record_request(self, call: _Call, decision: Decision, body: dict[str, Any]) -> None:
+        """Evidence for the input decision with the request's digest; a large body is
+        serialised in the pool (``json.dumps`` of 10 MB held the event loop ~0.1 s)."""
+        dump = functools.partial(body_bytes, body)
+        raw = dump() if len(call.raw_body) < _INLINE_PARSE else await self.runner.call(dump)
+        call.decisions.append(decision)
+        self.recorder.record(call.binding, "input", decision, request_json=raw)
+
+    async def checks(
+        self, call: _Call, work: Callable[[], list[Decision]], count: int
+    ) -> list[Decision]:
+        """``count`` decisions from ``work`` run off the event loop; when the deadline
+        passes, ``count`` decisions that follow the policy's ``on_error``."""
+        try:
+            decisions = await self.runner.run(work)
+        except GuardTimeout as exc:
+            action = "block" if call.guard.on_error == "block" else "allow"
+            call.guard_ms += self.runner.timeout * 1000
+            return [Decision(action, "", (), 0.0, str(exc))] * count
+        call.guard_ms += sum(d.guard_ms for d in decisions)
+        return decisions
+
     async def close(self) -> None:
+        self.runner.close()
         self.telemetry.close()
         await self.upstream.close()
         self.drift.close()
@@ -208,19 +304,26 @@ class Gateway:
         if declared and declared.isdigit() and int(declared) > self.settings.body_limit:
             return _error(f"request body over {self.settings.body_limit} bytes", 413, "too_large")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.settings.body_limit:
-                return _error(
-                    f"request body over {self.settings.body_limit} bytes", 413, "too_large"
-                )
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _error(f"request body is not valid JSON: {exc}", 400, "invalid_json")
+            async with asyncio.timeout(self.settings.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > self.settings.body_limit:
+                        return _error(
+                            f"request body over {self.settings.body_limit} bytes", 413,
+                            "too_large",
+                        )
+        except TimeoutError:
+            return _error(f"request body not received within {self.settings.body_timeout:g} s",
+                          408, "body_timeout")
+        raw = bytes(body)
+        parse = functools.partial(_parse_json, raw)
+        data = parse() if len(raw) < _INLINE_PARSE else await self.runner.call(parse)
+        if isinstance(data, str):
+            return _error(f"request body is not valid JSON: {data}", 400, "invalid_json")
         if not isinstance(data, dict):
             return _error("request body must be a JSON object", 400, "invalid_json")
-        return data, bytes(body)
+        return data, raw
 
     def upstream_headers(self, call: _Call) -> dict[str, str]:
         headers = {"content-type": "application/json"}
@@ -229,26 +332,32 @@ class Gateway:
         return headers
 
 
-def _completion(upstream: Reply) -> tuple[dict[str, Any], list[Any]] | Response:
-    """The upstream's JSON and its choices; its error passed through, or a 502 if unreadable."""
+async def _completion(
+    gateway: Gateway, upstream: Reply
+) -> tuple[dict[str, Any], list[Any]] | Response:
+    """The upstream's JSON and its choices; its error passed through, or a 502 if unreadable.
+    A large answer is parsed in the pool."""
     if upstream.status >= 400:
         return _passthrough(upstream.status, upstream.headers, upstream.content)
-    try:
-        data = json.loads(upstream.content)
-        choices = data["choices"]
-    except (ValueError, KeyError, TypeError):
-        choices = None
-    if not isinstance(choices, list):
-        return _error(
-            "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
-        )
+    parse = functools.partial(_parse_json, upstream.content)
+    data = parse() if len(upstream.content) < _INLINE_PARSE else await gateway.runner.call(parse)
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+        return _bad_upstream()
     return data, choices
 
 
+def _bad_upstream() -> JSONResponse:
+    return _error(
+        "the upstream answered with an unreadable body", 502, "bad_upstream", "server_error"
+    )
+
+
 def _json_response(data: Any, original: bytes, changed: bool) -> Response:
-    """The upstream's own bytes when the guard changed nothing (no re-encoding)."""
+    """The upstream's own bytes when the guard changed nothing (no re-encoding); else the
+    data re-encoded as ASCII JSON (a lone surrogate the upstream escaped stays escaped)."""
     if changed:
-        return JSONResponse(data)
+        return Response(json.dumps(data).encode(), media_type="application/json")
     return Response(original, media_type="application/json")
 
 
@@ -278,42 +387,32 @@ def _blocked(decision: Decision, where: str, guard_ms: float) -> JSONResponse:
     return response
 
 
-# -- message helpers ------------------------------------------------------------------
+# -- rewriting --------------------------------------------------------------------------
 
 
-def _message_text(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multi-part content: guard the text parts
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
-
-
-def _guard_messages(call: _Call, messages: list[Any]) -> tuple[Decision, list[Any], str]:
-    """Guard user and tool messages (the untrusted ones); redact in place; worst decision.
-
-    System messages are the application's own instructions: they are not checked
-    as input, but the output guard uses them to detect system-prompt leaks.
-    """
-    decisions: list[Decision] = []
-    guarded: list[Any] = []
-    prompt_parts: list[str] = []
-    for message in messages:
-        if not isinstance(message, dict) or message.get("role") in ("assistant", "system"):
-            guarded.append(message)
+def _rewrite(groups: Sequence[Sequence[Slot]], decisions: Sequence[Decision]) -> bool:
+    """Write each redacting decision into its group's slots; whether anything changed."""
+    changed = False
+    for slots, decision in zip(groups, decisions, strict=True):
+        if decision.action != "redact":
             continue
-        text = _message_text(message)
-        # tool and function results are content an attacker may have written into
-        origin: Origin = "document" if message.get("role") in ("tool", "function") else None
-        decision = call.guard.check_input(text, system=call.binding.system, origin=origin)
-        call.guard_ms += decision.guard_ms
-        decisions.append(decision)
-        if decision.action == "redact" and isinstance(message.get("content"), str):
-            message = {**message, "content": decision.text}
-        guarded.append(message)
-        prompt_parts.append(_message_text(message))
-    return combined(decisions, call.guard_ms), guarded, "\n".join(prompt_parts)
+        for slot, text in zip(slots, redacted_texts(slots, decision.redact_spans, decision.text),
+                              strict=True):
+            if text != slot.text:
+                slot.set(text)
+                changed = True
+    return changed
+
+
+def _choice_message(choice: dict[str, Any]) -> dict[str, Any]:
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise BodyError("a choice has no message object")
+    return message
+
+
+def _role(message: Any) -> Any:
+    return message.get("role") if isinstance(message, dict) else None
 
 
 # -- handlers -------------------------------------------------------------------------
@@ -338,25 +437,57 @@ async def _chat(request: Request) -> Response:
     if isinstance(begun, Response):
         return begun
     gateway, call, body = begun
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        return _error("'messages' must be a non-empty list", 400, "invalid_request")
-    call.system_prompt = (
-        "\n".join(
-            _message_text(m) for m in messages if isinstance(m, dict) and m.get("role") == "system"
-        )
-        or None
-    )
-    decision, guarded, prompt = _guard_messages(call, messages)
-    gateway.record(call, "input", decision, request_body=body)
-    if decision.action == "block":
-        gateway.observe(call, [decision], len(prompt), 0)
-        return _blocked(decision, "request", call.guard_ms)
-    changed = any(g is not m for g, m in zip(guarded, messages, strict=True))
-    payload = {**body, "messages": guarded} if changed else call.raw_body
+    guarded = await _guard_messages(gateway, call, body)
+    if isinstance(guarded, Response):
+        return guarded
+    decision, prompt, payload = guarded
     if body.get("stream"):
         return await _chat_stream(gateway, call, payload, prompt, decision.action)
     return await _chat_once(gateway, call, payload, prompt, decision)
+
+
+async def _guard_messages(
+    gateway: Gateway, call: _Call, body: dict[str, Any]
+) -> tuple[Decision, str, Payload] | Response:
+    """Check the untrusted messages; the decision, the prompt the output guard sees and
+    what to forward (the raw bytes, or the body with redactions written in)."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return _error("'messages' must be a non-empty list", 400, "invalid_request")
+    try:
+        slots = [message_slots(m) for m in messages]
+    except BodyError as exc:
+        return _error(str(exc), 400, "invalid_request")
+    roles = [_role(m) for m in messages]
+    call.system_prompt = "\n".join(
+        joined(g) for g, role in zip(slots, roles, strict=True) if role == "system"
+    ) or None
+    # system and assistant messages are the application's own; the rest is untrusted
+    checked = [(g, r) for g, r in zip(slots, roles, strict=True)
+               if r not in ("assistant", "system") and g]
+    decisions = await gateway.checks(
+        call, functools.partial(_check_messages, call, checked), len(checked)
+    )
+    decision = combined(decisions, call.guard_ms)
+    await gateway.record_request(call, decision, body)
+    if decision.action == "block":
+        gateway.observe(call, [decision], sum(len(joined(g)) for g, _ in checked), 0)
+        return _blocked(decision, "request", call.guard_ms)
+    changed = _rewrite([g for g, _ in checked], decisions)
+    prompt = "\n".join(joined(g) for g, _ in checked)
+    return decision, prompt, body if changed else call.raw_body
+
+
+def _check_messages(call: _Call, checked: list[tuple[list[Slot], Any]]) -> list[Decision]:
+    """One decision per untrusted message (its text fields joined); runs in the pool."""
+    decisions = []
+    for slots, role in checked:
+        # tool and function results are content an attacker may have written into
+        origin: Origin = "document" if role in ("tool", "function") else None
+        decisions.append(
+            call.guard.check_input(joined(slots), system=call.binding.system, origin=origin)
+        )
+    return decisions
 
 
 async def _post(gateway: Gateway, call: _Call, path: str, body: Payload) -> Reply | Response:
@@ -374,34 +505,59 @@ async def _chat_once(
     upstream = await _post(gateway, call, "/v1/chat/completions", body)
     if isinstance(upstream, Response):
         return upstream
-    parsed = _completion(upstream)
+    parsed = await _completion(gateway, upstream)
     if isinstance(parsed, Response):
         return parsed
     data, choices = parsed
     call.usage = data.get("usage") if isinstance(data.get("usage"), dict) else None
-    decisions = [input_decision]
-    output_len = 0
-    changed = False
-    for choice in choices:
-        message = choice.get("message") or {}
-        text = message.get("content") or ""
-        output_len += len(text)
-        decision = call.guard.check_output(
-            text, prompt=prompt, system=call.binding.system, system_prompt=call.system_prompt
-        )
-        call.guard_ms += decision.guard_ms
-        decisions.append(decision)
+    try:
+        groups = [choice_slots(_choice_message(c)) for c in choices]
+    except BodyError:
+        return _bad_upstream()
+    return await _guard_answer(gateway, call, data, groups, prompt, input_decision, upstream)
+
+
+async def _guard_answer(
+    gateway: Gateway,
+    call: _Call,
+    data: dict[str, Any],
+    groups: list[list[Slot]],
+    prompt: str,
+    input_decision: Decision,
+    upstream: Reply,
+) -> Response:
+    """Check every choice's texts; block, or answer with them (redacted where decided)."""
+    decisions = await gateway.checks(
+        call, functools.partial(_check_outputs, call, groups, prompt), len(groups)
+    )
+    for decision in decisions:
         gateway.record(call, "output", decision)
-        if decision.action == "block":
-            gateway.observe(call, decisions, len(prompt), output_len)
-            return _blocked(decision, "response", call.guard_ms)
-        if decision.action == "redact":
-            message["content"] = decision.text
+    output_len = sum(len(joined(g)) for g in groups)
+    gateway.observe(call, [input_decision, *decisions], len(prompt), output_len)
+    blocked = next((d for d in decisions if d.action == "block"), None)
+    if blocked is not None:
+        return _blocked(blocked, "response", call.guard_ms)
+    changed = _rewrite(groups, decisions)
+    for choice, decision in zip(data["choices"], decisions, strict=True):
+        if decision.action == "redact" and choice.get("logprobs") is not None:
+            choice["logprobs"] = None  # its tokens spell out the text before redaction
             changed = True
-    gateway.observe(call, decisions, len(prompt), output_len)
     response = _json_response(data, upstream.content, changed)
-    response.headers.update(_decision_headers(worst(decisions).action, call.guard_ms))
+    response.headers.update(
+        _decision_headers(worst([input_decision, *decisions]).action, call.guard_ms)
+    )
     return response
+
+
+def _check_outputs(call: _Call, groups: list[list[Slot]], prompt: str) -> list[Decision]:
+    """One decision per choice (every text field it returns, joined); runs in the pool."""
+    return [
+        call.guard.check_output(
+            joined(slots), prompt=prompt, system=call.binding.system,
+            system_prompt=call.system_prompt,
+        )
+        for slots in groups
+    ]
 
 
 async def _chat_stream(
@@ -417,27 +573,49 @@ async def _chat_stream(
         content = await upstream.read()
         upstream.close()
         return _passthrough(upstream.status, upstream.headers, content)
-    stream_guard = StreamGuard(
-        call.guard, prompt=prompt, system=call.binding.system, system_prompt=call.system_prompt
-    )
-    if stream_guard.settings.mode == "buffer":
-        return await _buffered_stream(gateway, call, upstream, stream_guard, input_action)
-    headers = _decision_headers(
-        f"{input_action}; output={stream_guard.settings.mode}", call.guard_ms
-    )
+    rewriter = StreamRewriter(functools.partial(
+        open_stream, call.guard, prompt=prompt, system=call.binding.system,
+        system_prompt=call.system_prompt,
+    ))
+    mode = call.guard.stream.mode
+    if mode == "buffer":
+        return await _buffered_stream(gateway, call, upstream, rewriter, input_action, prompt)
+    headers = _decision_headers(f"{input_action}; output={mode}", call.guard_ms)
     return StreamingResponse(
-        _released(gateway, call, upstream, stream_guard),
+        _released(gateway, call, upstream, rewriter, prompt),
         media_type="text/event-stream",
         headers=headers,
     )
+
+
+def _stream_decision(
+    verdicts: list[tuple[Verdict, str]], error: str | None = None
+) -> Decision:
+    """The one output decision of a stream (every text stream's verdict combined). After
+    a deadline the rewriter is not read (its step may still run): the error decides."""
+    if error is not None:
+        return Decision("block", "", (), 0.0, error)
+    decisions = [decision_of(v, text, v.total_ms) for v, text in verdicts]
+    return combined(decisions, sum(d.guard_ms for d in decisions))
+
+
+def _rewrite_all(rewriter: StreamRewriter, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Buffer mode: every event through the rewriter at once (one guard step)."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        out += rewriter.process(event)
+        if rewriter.blocked is not None:
+            return []
+    return out + rewriter.close()
 
 
 async def _buffered_stream(
     gateway: Gateway,
     call: _Call,
     upstream: StreamReply,
-    stream_guard: StreamGuard,
+    rewriter: StreamRewriter,
     input_action: str,
+    prompt: str,
 ) -> Response:
     """Buffer mode: read the whole output, check it, then release it or refuse it."""
     events: list[dict[str, Any]] = []
@@ -445,79 +623,77 @@ async def _buffered_stream(
         async for event in parse_sse(upstream.lines()):
             events.append(event)
     except UpstreamError as exc:
-        upstream.close()
         return _error(f"the upstream stream broke ({exc})", 502, "upstream_broken", "server_error")
-    upstream.close()
-    text = "".join(_delta(e) for e in events)
-    decision = call.guard.check_output(
-        text,
-        prompt=stream_guard.prompt,
-        system=call.binding.system,
-        system_prompt=call.system_prompt,
-    )
+    finally:
+        upstream.close()
+    original = [sse_event(e) for e in events]  # the upstream's events, before any rewrite
+    error = None
+    try:
+        out = await gateway.runner.run(functools.partial(_rewrite_all, rewriter, events))
+    except BodyError:
+        return _bad_upstream()
+    except GuardTimeout as exc:
+        out, error = [], str(exc)
+    verdicts = rewriter.verdicts() if error is None else []
+    decision = _stream_decision(verdicts, error)
+    if error is not None and call.guard.on_error != "block":
+        decision = Decision("allow", "", (), 0.0, error)
     call.guard_ms += decision.guard_ms
     gateway.record(call, "output", decision)
-    gateway.observe(call, [decision], len(stream_guard.prompt), len(text))
-    headers = _decision_headers(
-        worst([decision, Decision(input_action, "")]).action,
-        call.guard_ms,
-    )
+    gateway.observe(call, [decision], len(prompt), sum(len(t) for _, t in verdicts))
+    headers = _decision_headers(worst([decision, Decision(input_action, "")]).action,
+                                call.guard_ms)
+    body = [sse_event(e) for e in out] if decision.action == "redact" else original
+    if decision.action == "block":
+        body = [_stream_error(decision)]
 
     async def replay() -> AsyncIterator[bytes]:
-        if decision.action == "block":
-            yield _stream_error(decision)
-            return
-        if decision.action == "redact":
-            yield sse_event(_with_content(events[0] if events else {}, decision.text))
-        else:
-            for event in events:
-                yield sse_event(event)
-        yield b"data: [DONE]\n\n"
+        for event in body:
+            yield event
+        if decision.action != "block":
+            yield b"data: [DONE]\n\n"
 
     return StreamingResponse(replay(), media_type="text/event-stream", headers=headers)
 
 
 async def _released(
-    gateway: Gateway, call: _Call, upstream: StreamReply, stream_guard: StreamGuard
+    gateway: Gateway, call: _Call, upstream: StreamReply, rewriter: StreamRewriter, prompt: str
 ) -> AsyncIterator[bytes]:
-    """Windowed and flag modes: release text as the guard allows, stop on a block."""
-    template: dict[str, Any] = {}
+    """Windowed and flag modes: release text as the guard allows, stop on a block.
+
+    A guard step past its deadline ends the stream with an error event whatever
+    ``on_error`` says: the text the checkers hold cannot be released unchecked."""
+    error: str | None = None
     try:
         async for event in parse_sse(upstream.lines()):
-            template = template or event
-            for piece in stream_guard.feed(_delta(event)):
-                yield sse_event(_with_content(event, piece))
-            if stream_guard.blocked is not None:
-                gateway.record(call, "output", stream_guard.blocked)
-                yield _stream_error(stream_guard.blocked)
-                return
-        for piece in stream_guard.finish():
-            yield sse_event(_with_content(template, piece))
+            step = functools.partial(rewriter.process, event)
+            # a thread hop costs ~0.1 ms: only events that run a check leave the loop
+            for out in step() if rewriter.cheap(event) else await gateway.runner.run(step):
+                yield sse_event(out)
+            if rewriter.blocked is not None:
+                break
+        else:
+            for out in await gateway.runner.run(rewriter.close):
+                yield sse_event(out)
     except UpstreamError as exc:
         yield _stream_error(None, f"the upstream stream broke ({exc})")
         return
+    except BodyError:
+        yield _stream_error(None, "the upstream sent an unreadable event")
+        return
+    except GuardTimeout as exc:
+        error = str(exc)
     finally:
         upstream.close()
-    final = stream_guard.final_decision()
+    verdicts = rewriter.verdicts() if error is None else []
+    final = _stream_decision(verdicts, error)
     gateway.record(call, "output", final)
-    call.guard_ms += stream_guard.guard_ms
-    gateway.observe(call, [final], len(stream_guard.prompt), len(stream_guard.text))
-    if stream_guard.blocked is not None:
-        yield _stream_error(stream_guard.blocked)
+    call.guard_ms += final.guard_ms
+    gateway.observe(call, [final], len(prompt), sum(len(t) for _, t in verdicts))
+    if final.action == "block":
+        yield _stream_error(final)
         return
     yield b"data: [DONE]\n\n"
-
-
-def _delta(event: dict[str, Any]) -> str:
-    try:
-        return str(event["choices"][0]["delta"].get("content") or "")
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return ""
-
-
-def _with_content(event: dict[str, Any], text: str) -> dict[str, Any]:
-    choice = {"index": 0, "delta": {"content": text}, "finish_reason": None}
-    return {**event, "choices": [choice]}
 
 
 def _stream_error(decision: Decision | None, message: str | None = None) -> bytes:
@@ -539,41 +715,52 @@ def _stream_error(decision: Decision | None, message: str | None = None) -> byte
     )
 
 
+async def _guard_texts(
+    gateway: Gateway, call: _Call, body: dict[str, Any], key: str
+) -> tuple[Decision, list[Slot], Payload] | Response:
+    """Completions' ``prompt`` and Embeddings' ``input``: check each text (a list holds
+    independent prompts or documents), record one decision, block or rewrite."""
+    try:
+        slots = text_list_slots(body, key)
+    except BodyError as exc:
+        return _error(str(exc), 400, "invalid_request")
+    groups = [[slot] for slot in slots]
+    decisions = await gateway.checks(
+        call, functools.partial(_check_texts, call, slots), len(groups)
+    )
+    decision = combined(decisions, call.guard_ms)
+    await gateway.record_request(call, decision, body)
+    if decision.action == "block":
+        return _blocked(decision, "request", call.guard_ms)
+    changed = _rewrite(groups, decisions)
+    return decision, slots, body if changed else call.raw_body
+
+
+def _check_texts(call: _Call, slots: list[Slot]) -> list[Decision]:
+    """One decision per text; runs in the pool."""
+    return [call.guard.check_input(slot.text, system=call.binding.system) for slot in slots]
+
+
 async def _completions(request: Request) -> Response:
     begun = await _begin(request)
     if isinstance(begun, Response):
         return begun
     gateway, call, body = begun
-    prompt = body.get("prompt", "")
-    text = prompt if isinstance(prompt, str) else "\n".join(map(str, prompt))
-    decision = call.guard.check_input(text, system=call.binding.system)
-    call.guard_ms += decision.guard_ms
-    gateway.record(call, "input", decision, request_body=body)
-    if decision.action == "block":
-        return _blocked(decision, "request", call.guard_ms)
-    payload = {**body, "prompt": decision.text} if decision.action == "redact" else call.raw_body
+    guarded = await _guard_texts(gateway, call, body, "prompt")
+    if isinstance(guarded, Response):
+        return guarded
+    decision, slots, payload = guarded
     upstream = await _post(gateway, call, "/v1/completions", payload)
     if isinstance(upstream, Response):
         return upstream
-    parsed = _completion(upstream)
+    parsed = await _completion(gateway, upstream)
     if isinstance(parsed, Response):
         return parsed
     data, choices = parsed
-    changed = False
-    for choice in choices:
-        out = call.guard.check_output(
-            str(choice.get("text", "")), prompt=text, system=call.binding.system
-        )
-        call.guard_ms += out.guard_ms
-        gateway.record(call, "output", out)
-        if out.action == "block":
-            return _blocked(out, "response", call.guard_ms)
-        if out.action == "redact":
-            choice["text"] = out.text
-            changed = True
-    response = _json_response(data, upstream.content, changed)
-    response.headers.update(_decision_headers(decision.action, call.guard_ms))
-    return response
+    if not all(isinstance(c.get("text"), str) for c in choices):
+        return _bad_upstream()
+    groups = [[Slot(c, "text")] for c in choices]
+    return await _guard_answer(gateway, call, data, groups, joined(slots), decision, upstream)
 
 
 async def _embeddings(request: Request) -> Response:
@@ -581,21 +768,11 @@ async def _embeddings(request: Request) -> Response:
     if isinstance(begun, Response):
         return begun
     gateway, call, body = begun
-    inputs = body.get("input", "")
-    texts = (
-        [inputs]
-        if isinstance(inputs, str)
-        else [str(t) for t in inputs]
-        if isinstance(inputs, list)
-        else []
-    )
-    checked = [call.guard.check_input(text, system=call.binding.system) for text in texts]
-    call.guard_ms += sum(d.guard_ms for d in checked)
-    decision = worst(checked)
-    gateway.record(call, "input", decision, request_body=body)
-    if decision.action == "block":
-        return _blocked(decision, "request", call.guard_ms)
-    upstream = await _post(gateway, call, "/v1/embeddings", call.raw_body)
+    guarded = await _guard_texts(gateway, call, body, "input")
+    if isinstance(guarded, Response):
+        return guarded
+    decision, _, payload = guarded
+    upstream = await _post(gateway, call, "/v1/embeddings", payload)
     if isinstance(upstream, Response):
         return upstream
     response = _passthrough(upstream.status, upstream.headers, upstream.content)

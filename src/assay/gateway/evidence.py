@@ -23,7 +23,12 @@ from assay.ledger.keys import digest_key
 from assay.ledger.writer import WriterProcess
 from assay.workspace import Workspace
 
-__all__ = ["DecisionRecorder", "digest_key"]
+__all__ = ["DecisionRecorder", "body_bytes", "digest_key"]
+
+
+def body_bytes(body: dict[str, Any]) -> bytes:
+    """The bytes a request's digest (and stored payload) is taken over."""
+    return json.dumps(body, sort_keys=True).encode()
 
 
 class DecisionRecorder:
@@ -40,8 +45,13 @@ class DecisionRecorder:
         direction: str,
         decision: Decision,
         request_body: dict[str, Any] | None = None,
+        request_json: bytes | None = None,
     ) -> None:
-        raw = None if request_body is None else json.dumps(request_body, sort_keys=True).encode()
+        """Submit the decision's entry; ``request_json`` is :func:`body_bytes` of the
+        body when the caller serialised it already (off the event loop)."""
+        raw = request_json
+        if raw is None and request_body is not None:
+            raw = body_bytes(request_body)
         summary = DecisionSummary(
             direction=direction,
             action=decision.action,

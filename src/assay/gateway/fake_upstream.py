@@ -16,6 +16,13 @@ gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
 ``…:die-after=3`` (several joined with ``,``; ``reply=TEXT`` comes last and
 may itself contain commas).
 
+For tests it also records the last request bodies it received
+(``app.state.received``), and answers chat completions with scripted
+assistant messages when ``app.state.messages`` is set — one choice per message,
+with any of ``content``, ``refusal``, ``reasoning_content`` and ``tool_calls``;
+streamed, each text field arrives in 8-character deltas and the choices'
+events interleave.
+
 Spec: OpenAI Chat Completions, Completions, Embeddings and Models (the JSON
 and SSE shapes that the official ``openai`` client parses).
 """
@@ -23,6 +30,7 @@ and SSE shapes that the official ``openai`` client parses).
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import math
@@ -55,7 +63,7 @@ def _usage(prompt: str, reply: str) -> dict[str, int]:
 
 
 def _embedding(text: str) -> list[float]:
-    digest = hashlib.sha256(text.encode()).digest() * 2
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest() * 2
     vector = [(b - 127.5) / 127.5 for b in digest[:_EMBED_DIM]]
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     return [v / norm for v in vector]
@@ -106,13 +114,17 @@ def _reply(
 
 
 async def _chat(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
+    scripted = request.app.state.messages
+    if scripted is not None:
+        return _scripted(scripted, bool(body.get("stream")))
     messages = body.get("messages") or []
     reply = _reply(request, body, messages, request.app.state.bot)
     prompt = " ".join(str(m.get("content", "")) for m in messages)
-    ident = "chatcmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24]
+    ident = "chatcmpl-" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if body.get("stream"):
         die_after = _directives(request, body).get("die-after")
         return StreamingResponse(
@@ -160,16 +172,79 @@ async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIt
     yield b"data: [DONE]\n\n"
 
 
+def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:
+    """Answer with the scripted assistant messages, one choice each."""
+    if not stream:
+        choices = [{"index": i, "message": _message(m), "finish_reason": "stop",
+                    "logprobs": _logprobs(m)} for i, m in enumerate(messages)]
+        answer = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
+                  "model": MODEL, "choices": choices}
+        return Response(json.dumps(answer).encode(), media_type="application/json")
+    return StreamingResponse(_scripted_stream(messages), media_type="text/event-stream")
+
+
+def _message(scripted: Any) -> Any:
+    """A scripted message as the answer's message (``logprobs: true`` asks for token
+    log-probabilities of its content, on the choice)."""
+    if not isinstance(scripted, dict):
+        return scripted
+    return {"role": "assistant", **{k: v for k, v in scripted.items() if k != "logprobs"}}
+
+
+def _logprobs(scripted: Any, text: str | None = None) -> dict[str, Any] | None:
+    if not isinstance(scripted, dict) or not scripted.get("logprobs"):
+        return None
+    text = text if text is not None else str(scripted.get("content") or "")
+    return {"content": [{"token": piece, "logprob": -0.1, "bytes": None, "top_logprobs": []}
+                        for piece in chunk_text(text, 4)]}
+
+
+def _scripted_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
+    deltas: list[dict[str, Any]] = [{"role": "assistant"}]
+    for key in ("reasoning_content", "content", "refusal"):
+        if isinstance(message.get(key), str):
+            deltas += [{key: piece} for piece in chunk_text(message[key])]
+    for j, call in enumerate(message.get("tool_calls") or []):
+        function = call["function"]
+        deltas.append({"tool_calls": [{"index": j, "id": call.get("id", f"call_{j}"),
+                                       "type": "function", "function": {
+                                           "name": function["name"], "arguments": ""}}]})
+        deltas += [{"tool_calls": [{"index": j, "function": {"arguments": piece}}]}
+                   for piece in chunk_text(function["arguments"])]
+    return deltas
+
+
+async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[bytes]:
+    streams = [_scripted_deltas(m) for m in messages]
+    for n in range(max(map(len, streams)) + 1):
+        for i, deltas in enumerate(streams):
+            if n < len(deltas):
+                text = deltas[n].get("content")
+                choice = {"index": i, "delta": deltas[n], "finish_reason": None,
+                          "logprobs": _logprobs(messages[i], text) if text else None}
+            elif n == len(deltas):
+                reason = "tool_calls" if messages[i].get("tool_calls") else "stop"
+                choice = {"index": i, "delta": {}, "finish_reason": reason}
+            else:
+                continue
+            chunk = {"id": "chatcmpl-scripted", "object": "chat.completion.chunk",
+                     "created": 0, "model": MODEL, "choices": [choice]}
+            yield f"data: {json.dumps(chunk)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
+
+
 async def _completions(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
     prompt = body.get("prompt", "")
     prompt = prompt if isinstance(prompt, str) else " ".join(map(str, prompt))
     reply = _reply(request, body, [{"role": "user", "content": prompt}], request.app.state.bot)
+    digest = hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
     return JSONResponse(
         {
-            "id": "cmpl-" + hashlib.sha256(prompt.encode()).hexdigest()[:24],
+            "id": "cmpl-" + digest[:24],
             "object": "text_completion",
             "created": int(time.time()),
             "model": body.get("model", MODEL),
@@ -180,6 +255,7 @@ async def _completions(request: Request) -> Response:
 
 
 async def _embeddings(request: Request) -> Response:
+    request.app.state.received.append(await request.body())
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -219,4 +295,6 @@ def create_fake_upstream() -> Starlette:
     )
     app.state.bot = DemoChatbot()
     app.state.rng = random.Random(0)  # noqa: S311 -- stall times, reproducible run to run
+    app.state.received = collections.deque(maxlen=16)  # the last request bodies (tests)
+    app.state.messages = None  # scripted answers (tests); see the module docstring
     return app

@@ -12,11 +12,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from assay.guard import Guard
+from assay.guard.policy import StreamSettings
+from assay.guard.stream import StreamChecker
 from assay.guard.verdict import SEVERITY, Verdict
-from assay.validators import CheckContext
+from assay.validators import CheckContext, Finding
+
+if TYPE_CHECKING:
+    from assay.guard import Guard
 
 #: Where a guarded input comes from (see :attr:`CheckContext.origin`); None: infer.
 Origin = Literal["prompt", "document"] | None
@@ -27,8 +31,11 @@ __all__ = [
     "NoGuard",
     "PolicyGuard",
     "StreamSettings",
+    "as_verdict",
     "combined",
+    "decision_of",
     "load_guard",
+    "open_stream",
     "worst",
 ]
 
@@ -44,6 +51,7 @@ class Decision:
     guard_ms: float = 0.0
     error: str | None = None
     validators: tuple[str, ...] = ()  # the validators that ran (their scores are signals)
+    redact_spans: tuple[tuple[int, int], ...] = ()  # what a "redact" cuts (see Verdict)
 
     def worse(self, other: Decision) -> bool:
         return SEVERITY.get(self.action, 0) > SEVERITY.get(other.action, 0)
@@ -66,19 +74,40 @@ def combined(decisions: Sequence[Decision], guard_ms: float) -> Decision:
     return Decision(chosen.action, "", findings, guard_ms, chosen.error, ran)
 
 
-@dataclass(frozen=True)
-class StreamSettings:
-    """How streamed output is released (policy ``stream:``)."""
+def decision_of(verdict: Verdict, text: str, guard_ms: float) -> Decision:
+    """The gateway's decision for a guard verdict on ``text``."""
+    findings = tuple(
+        {
+            "validator": f.validator,
+            "score": round(f.score, 4),
+            "label": f.label,
+            "spans": [list(span) for span in f.spans],
+        }
+        for f in verdict.findings
+    )
+    forwarded = verdict.redacted_text if verdict.redacted_text is not None else text
+    ran = tuple(key for key in verdict.timings_ms if key != "normalize")
+    return Decision(verdict.action, forwarded, findings, guard_ms, verdict.error, ran,
+                    verdict.redact_spans)
 
-    mode: str = "buffer"  # buffer | windowed | flag
-    window: int = 256
-    overlap: int = 64
+
+def as_verdict(decision: Decision) -> Verdict:
+    """A port's decision as a guard verdict (what the stream checker combines)."""
+    findings = tuple(
+        Finding(str(f["validator"]), float(f["score"]), str(f["label"]),
+                tuple((int(a), int(b)) for a, b in f.get("spans", ())))
+        for f in decision.findings
+    )
+    redacted = decision.text if decision.action == "redact" else None
+    return Verdict(decision.action, findings, redacted, dict.fromkeys(decision.validators, 0.0),
+                   decision.guard_ms, decision.error, decision.redact_spans)
 
 
 class GuardPort(Protocol):
     """What the gateway needs from a guard."""
 
     stream: StreamSettings
+    on_error: str  # "block" or "allow": what a failed or overdue check becomes
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision: ...
 
@@ -92,6 +121,7 @@ class NoGuard:
     """Guard off: every text is allowed unchanged (for baselines and pass-through)."""
 
     stream: StreamSettings = field(default_factory=lambda: StreamSettings(mode="flag"))
+    on_error: str = "allow"
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         return Decision("allow", text)
@@ -107,11 +137,8 @@ class PolicyGuard:
 
     def __init__(self, guard: Guard) -> None:
         self._guard = guard
-        policy = guard.policy
-        self.on_error: str = policy.on_error
-        self.stream = StreamSettings(
-            mode=policy.stream.mode, window=policy.stream.window, overlap=policy.stream.overlap
-        )
+        self.on_error: str = guard.policy.on_error
+        self.stream: StreamSettings = guard.policy.stream
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         ctx = CheckContext(origin=origin) if origin is not None else None
@@ -131,26 +158,29 @@ class PolicyGuard:
             elapsed = (time.perf_counter() - start) * 1000
             action = "block" if self.on_error == "block" else "allow"
             return Decision(action, text, (), elapsed, f"{type(exc).__name__}: {exc}")
-        elapsed = (time.perf_counter() - start) * 1000
-        action = verdict.action
-        findings = tuple(
-            {
-                "validator": f.validator,
-                "score": round(f.score, 4),
-                "label": f.label,
-                "spans": [list(span) for span in f.spans],
-            }
-            for f in verdict.findings
+        return decision_of(verdict, text, (time.perf_counter() - start) * 1000)
+
+
+def open_stream(
+    port: GuardPort, *, prompt: str, system: str, system_prompt: str | None = None
+) -> StreamChecker:
+    """The guard's :class:`~assay.guard.StreamChecker` for one streamed text, driven through
+    ``port`` (each window is one ``check_output``): the one streaming guard (issue #18)."""
+
+    def check(text: str) -> Verdict:
+        return as_verdict(
+            port.check_output(text, prompt=prompt, system=system, system_prompt=system_prompt)
         )
-        forwarded = verdict.redacted_text if action == "redact" and verdict.redacted_text else text
-        ran = tuple(key for key in verdict.timings_ms if key != "normalize")
-        return Decision(action, forwarded, findings, elapsed, verdict.error, ran)
+
+    return StreamChecker(check, port.stream)
 
 
 def load_guard(policy: str | None) -> GuardPort:
     """A guard for a policy file, the built-in default policy, or none ("off")."""
     if policy in (None, "off", "none"):
         return NoGuard()
+    from assay.guard import Guard
+
     if policy == "default":
         return PolicyGuard(Guard.default())
     return PolicyGuard(Guard.from_policy(Path(policy)))

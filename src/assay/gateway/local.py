@@ -24,10 +24,10 @@ def free_port() -> int:
 class LocalServer:
     """uvicorn in a daemon thread; ``stop()`` runs the app's shutdown."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, http: str = "auto") -> None:
         self.port = port or free_port()
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on"
+            app, host="127.0.0.1", port=self.port, log_level="error", lifespan="on", http=http
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

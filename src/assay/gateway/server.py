@@ -28,6 +28,9 @@ def settings_to_env(workspace: Path, settings: GatewaySettings) -> dict[str, str
         f"{ENV_PREFIX}UPSTREAM": settings.upstream,
         f"{ENV_PREFIX}BODY_LIMIT": str(settings.body_limit),
         f"{ENV_PREFIX}TIMEOUT": str(settings.upstream_timeout),
+        f"{ENV_PREFIX}GUARD_TIMEOUT": str(settings.guard_timeout),
+        f"{ENV_PREFIX}BODY_TIMEOUT": str(settings.body_timeout),
+        f"{ENV_PREFIX}GUARD_THREADS": str(settings.guard_threads),
         f"{ENV_PREFIX}STORE_CONTENT": "1" if settings.store_content else "0",
     }
     if settings.upstream_credential:
@@ -46,12 +49,22 @@ def app_from_env() -> Starlette:
         upstream_credential=get(f"{ENV_PREFIX}UPSTREAM_CREDENTIAL"),
         body_limit=int(get(f"{ENV_PREFIX}BODY_LIMIT", str(10 * 1024 * 1024))),
         upstream_timeout=float(get(f"{ENV_PREFIX}TIMEOUT", "60")),
+        guard_timeout=float(get(f"{ENV_PREFIX}GUARD_TIMEOUT", "2")),
+        body_timeout=float(get(f"{ENV_PREFIX}BODY_TIMEOUT", "30")),
+        guard_threads=int(get(f"{ENV_PREFIX}GUARD_THREADS", "8")),
         store_content=get(f"{ENV_PREFIX}STORE_CONTENT") == "1",
         otlp_endpoint=get(f"{ENV_PREFIX}OTLP_ENDPOINT"),
     )
     workspace = open_workspace(Path(get("ASSAY_HOME", ".assay")).resolve())
     app = create_gateway(workspace, settings)
-    app.state.gateway.warm()
+    gateway = app.state.gateway
+    try:
+        gateway.warm()  # a policy that does not load stops the start
+    except Exception:
+        gateway.runner.close()
+        gateway.drift.close()
+        gateway.recorder.close()
+        raise
     settle_heap()
     return app
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from assay.validators import CheckContext, Finding, Validator, get_validator, no
 if TYPE_CHECKING:
     from assay.guard.stream import StreamChecker
 
-__all__ = ["DecisionSink", "DriftHook", "Guard", "ValidatorFactory"]
+__all__ = ["DEADLINE", "DecisionSink", "DriftHook", "Guard", "ValidatorFactory"]
 
 log = logging.getLogger("assay.guard")
 
@@ -41,6 +42,9 @@ DecisionSink = Callable[[Verdict, DecisionContext], None]
 DriftHook = Callable[[dict[str, Any]], None]
 ValidatorFactory = Callable[[Rule], Validator]
 _BLOCK = SEVERITY["block"]
+#: A ``time.perf_counter()`` instant after which a check stops before its next validator
+#: and follows ``on_error`` (set by callers with a hard deadline, e.g. the gateway).
+DEADLINE: ContextVar[float | None] = ContextVar("assay_guard_deadline", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +137,30 @@ class Guard:
         """:meth:`check_output` in a worker thread."""
         return await asyncio.to_thread(self.check_output, text, prompt, ctx)
 
-    def stream(self, prompt: str | None = None, ctx: CheckContext | None = None) -> StreamChecker:
-        """A :class:`StreamChecker` for one streamed response, using the policy's ``stream``."""
+    def stream(self, prompt: str | None = None, ctx: CheckContext | None = None, *,
+               mode: str | None = None, window: int | None = None,
+               overlap: int | None = None) -> StreamChecker:
+        """A :class:`StreamChecker` for one streamed response.
+
+        It uses the policy's ``stream`` settings unless ``mode``, ``window`` or
+        ``overlap`` override them; its one decision goes to ``on_decision``.
+        """
         from assay.guard.stream import StreamChecker
 
-        return StreamChecker(self, prompt=prompt, ctx=ctx)
+        if prompt is not None:
+            ctx = CheckContext(prompt=prompt) if ctx is None else replace(ctx, prompt=prompt)
+        changes = {k: v for k, v in (("mode", mode), ("window", window), ("overlap", overlap))
+                   if v is not None}
+        settings = self.policy.stream.model_copy(update=changes)
+
+        def check(text: str) -> Verdict:
+            return self.evaluate("output", text, ctx)
+
+        def on_end(verdict: Verdict, text: str) -> None:
+            self.emit(verdict, DecisionContext("output", text, self.policy, self.system,
+                                               time.time(), ctx, stream=True))
+
+        return StreamChecker(check, settings, on_end=on_end)
 
     # -- internals shared with the stream checker --------------------------------
 
@@ -189,8 +212,12 @@ class Guard:
         normalize(text)  # once; every validator reuses the cached result
         timings["normalize"] = (clock() - t) * 1000
         remaining = sum(len(tier) for tier in tiers)
+        deadline = DEADLINE.get()
         for tier in tiers:
             for step in tier:
+                if deadline is not None and clock() > deadline:
+                    return self._failed(start, timings, findings, f"deadline passed before "
+                                        f"{step.key} ({remaining} validators skipped)")
                 remaining -= 1
                 t = clock()
                 try:
@@ -230,7 +257,8 @@ class Guard:
         redacted = redact(text, spans) if action == "redact" else None
         total = (time.perf_counter() - start) * 1000
         return Verdict(action, tuple(findings), redacted, timings, total,
-                       "; ".join(errors) if errors else None)
+                       "; ".join(errors) if errors else None,
+                       tuple(sorted(spans)) if action == "redact" else ())
 
     def _drift_event(self, verdict: Verdict, decision: DecisionContext) -> dict[str, Any]:
         """A drift event (assay.drift.events schema); scores below threshold read as 0."""

@@ -1,15 +1,21 @@
 """Guarding streamed output: release safe text early without leaking a split secret.
 
-Modes (policy ``stream.mode``):
+This is the one streaming guard of the project: the library's ``guard.stream()``
+and the gateway (through its guard port) both drive it. Modes (policy
+``stream.mode``, default ``windowed``):
 
 * ``buffer`` — hold everything, check once at the end, release all (or the
   redacted text) — safest, no early bytes.
-* ``windowed`` — once ``window`` characters are pending, check them with the
-  last ``overlap`` released characters as context, release all but the last
-  ``overlap`` characters and hold those back. An entity of up to ``overlap``
-  characters that straddles a chunk boundary is therefore always checked whole
-  before any of it is released; an entity to redact that crosses the release
-  point is held back until it is complete.
+* ``windowed`` — each time ``window`` new characters are pending, check them
+  with the last ``overlap`` released characters as context, release all but
+  the last ``overlap`` characters and hold those back. The release point never
+  falls inside a run of non-whitespace characters (up to ``MAX_HELD``
+  characters), so a token longer than the window — a 1,172-character JWT — is
+  checked whole before any of it leaves. An entity of up to ``overlap``
+  characters that straddles a chunk boundary is always checked whole too; an
+  entity to redact that crosses the release point is held back until complete.
+  Only the spans of findings whose rule's action is ``redact`` are cut (a
+  warn-only finding never removes text).
 * ``flag`` — release every chunk at once and check the same windows after the
   fact; a block stops further release but cannot recall what was sent.
 
@@ -19,14 +25,22 @@ the first block, so a response is one piece of evidence, not one per window.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from assay.guard.engine import Guard
-from assay.guard.verdict import ACTION_OF, SEVERITY, DecisionContext, Verdict
-from assay.validators import CheckContext, Finding, redact
+from assay.guard.policy import StreamSettings
+from assay.guard.verdict import ACTION_OF, SEVERITY, Verdict
+from assay.validators import Finding, redact
 
-__all__ = ["StreamChecker", "StreamUpdate"]
+__all__ = ["MAX_HELD", "StreamChecker", "StreamUpdate", "WindowCheck"]
+
+#: Checks one window of output text (no decision emitted).
+WindowCheck = Callable[[str], Verdict]
+#: Receives the stream's one verdict and its whole text.
+StreamEnd = Callable[[Verdict, str], None]
+#: The longest whitespace-free run held back whole in windowed mode (the secrets
+#: validator's longest credential, a JWT, is under 13,400 characters).
+MAX_HELD = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +58,31 @@ class StreamUpdate:
 
 
 class StreamChecker:
-    """Feed response chunks in order; send each update's ``text`` on to the client."""
+    """Feed response chunks in order; send each update's ``text`` on to the client.
 
-    def __init__(self, guard: Guard, *, prompt: str | None = None,
-                 ctx: CheckContext | None = None, mode: str | None = None,
-                 window: int | None = None, overlap: int | None = None) -> None:
-        settings = guard.policy.stream
-        self.guard = guard
-        self.mode = mode or settings.mode
-        self.window = window if window is not None else settings.window
-        self.overlap = overlap if overlap is not None else settings.overlap
-        if self.mode not in ("buffer", "windowed", "flag"):
-            raise ValueError(f"stream mode {self.mode!r} is not buffer, windowed or flag")
-        if not 0 <= self.overlap < self.window:
+    ``check`` runs the output rules on one window; ``on_end`` receives the one
+    decision of the stream. Build one with :meth:`assay.guard.Guard.stream`.
+    """
+
+    def __init__(self, check: WindowCheck, settings: StreamSettings, *,
+                 on_end: StreamEnd | None = None) -> None:
+        if settings.mode not in ("buffer", "windowed", "flag"):
+            raise ValueError(f"stream mode {settings.mode!r} is not buffer, windowed or flag")
+        if not 0 <= settings.overlap < settings.window:
             raise ValueError("stream overlap must be >= 0 and smaller than the window")
-        if prompt is not None:
-            ctx = CheckContext(prompt=prompt) if ctx is None else replace(ctx, prompt=prompt)
-        self.ctx = ctx
-        self._redacting = {r.validator for r in guard.policy.output if r.action == "redact"}
+        self.check = check
+        self.mode = settings.mode
+        self.window = settings.window
+        self.overlap = settings.overlap
+        self.on_end = on_end
         self._parts: list[str] = []
         self._released: list[str] = []
         self._pending = ""
+        self._due = self.window  # check once _pending is this long
         self._base = 0  # stream offset of _pending[0]
         self._context = ""
         self._findings: dict[tuple[str, str, tuple[tuple[int, int], ...]], Finding] = {}
+        self._redact_spans: list[tuple[int, int]] = []
         self._timings: dict[str, float] = {}
         self._total_ms = 0.0
         self._errors: list[str] = []
@@ -81,13 +96,25 @@ class StreamChecker:
         return ACTION_OF[self._worst]
 
     @property
+    def text(self) -> str:
+        """Everything fed so far."""
+        return "".join(self._parts)
+
+    @property
     def verdict(self) -> Verdict:
         """The combined verdict so far (spans are offsets into the whole stream)."""
         findings = sorted(self._findings.values(), key=lambda f: (f.spans[:1], f.validator))
         redacted = ("".join(self._released) if self.action == "redact" and self.mode != "flag"
                     else None)
         return Verdict(self.action, tuple(findings), redacted, dict(self._timings),
-                       self._total_ms, "; ".join(self._errors) if self._errors else None)
+                       self._total_ms, "; ".join(self._errors) if self._errors else None,
+                       tuple(self._redact_spans) if self.action == "redact" else ())
+
+    def checks_on(self, size: int) -> bool:
+        """Whether feeding ``size`` more characters would run a check (a caller may then
+        feed cheap chunks inline and move only checking ones off its event loop)."""
+        return (not self._done and self.mode != "buffer"
+                and len(self._pending) + size >= self._due)
 
     def feed(self, chunk: str) -> StreamUpdate:
         """Add ``chunk``; returns the text now safe to release."""
@@ -95,13 +122,13 @@ class StreamChecker:
             return StreamUpdate("", self.action)
         self._parts.append(chunk)
         self._pending += chunk
-        if self.mode == "buffer" or len(self._pending) < self.window:
+        if self.mode == "buffer" or len(self._pending) < self._due:
             released = chunk if self.mode == "flag" else ""
             self._released.append(released)
             return StreamUpdate(released, self.action)
         verdict, released = self._check(final=False)
         if self.mode == "flag":
-            released = chunk if verdict is None or not verdict.blocked else ""
+            released = chunk if not verdict.blocked else ""
         self._released.append(released)
         return StreamUpdate(released, self.action, verdict)
 
@@ -125,29 +152,41 @@ class StreamChecker:
 
     def _check(self, *, final: bool) -> tuple[Verdict, str]:
         lead = len(self._context)
-        text = self._context + self._pending
-        verdict = self.guard.evaluate("output", text, self.ctx)
+        verdict = self.check(self._context + self._pending)
         self._absorb(verdict, self._base - lead)
         if verdict.blocked:
             self._emit()
             return verdict, ""
         pending = self._pending
-        spans = [(max(s - lead, 0), e - lead) for f in verdict.findings
-                 if f.validator in self._redacting for s, e in f.spans if e - lead > 0]
-        cut = len(pending) if final else len(pending) - self.overlap
+        spans = [(max(s - lead, 0), e - lead) for s, e in verdict.redact_spans if e - lead > 0]
+        cut = len(pending) if final else self._cut(pending, spans)
+        segment = pending[:cut]
+        inside = [(s, min(e, cut)) for s, e in spans if s < cut]
+        released = redact(segment, inside) if inside and self.mode != "flag" else segment
+        self._redact_spans.extend((self._base + s, self._base + e) for s, e in inside)
+        self._context = (self._context + segment)[-self.overlap:] if self.overlap else ""
+        self._pending = pending[cut:]
+        self._base += cut
+        self._due = len(self._pending) + self.window
+        return verdict, released
+
+    def _cut(self, pending: str, spans: list[tuple[int, int]]) -> int:
+        """Where to stop releasing: ``overlap`` characters back, then back out of a
+        whitespace-free run and out of any entity to redact that crosses the cut."""
+        cut = len(pending) - self.overlap
+        floor = max(0, cut - MAX_HELD)
+        while cut > floor and not pending[cut - 1].isspace() and (
+                cut == len(pending) or not pending[cut].isspace()):
+            cut -= 1
+        if cut == floor and floor > 0:
+            cut = len(pending) - self.overlap  # a run longer than MAX_HELD: cut inside it
         moved = True
-        while moved and self.mode == "windowed":  # hold back an entity that crosses the cut
+        while moved:  # hold back an entity to redact that crosses the cut
             moved = False
             for s, e in spans:
                 if s < cut < e:
                     cut, moved = s, True
-        segment = pending[:cut]
-        inside = [(s, min(e, cut)) for s, e in spans if s < cut]
-        released = redact(segment, inside) if inside and self.mode != "flag" else segment
-        self._context = (self._context + segment)[-self.overlap:] if self.overlap else ""
-        self._pending = pending[cut:]
-        self._base += cut
-        return verdict, released
+        return cut
 
     def _absorb(self, verdict: Verdict, offset: int) -> None:
         self._worst = max(self._worst, SEVERITY[verdict.action])
@@ -173,7 +212,5 @@ class StreamChecker:
         if self._emitted:
             return
         self._emitted = True
-        text = "".join(self._parts)
-        self.guard.emit(self.verdict, DecisionContext("output", text, self.guard.policy,
-                                                      self.guard.system, time.time(), self.ctx,
-                                                      stream=True))
+        if self.on_end is not None:
+            self.on_end(self.verdict, self.text)

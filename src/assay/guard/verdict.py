@@ -28,7 +28,10 @@ class Verdict:
 
     ``action`` is "allow", "warn", "redact" or "block"; ``redacted_text`` is set
     only for "redact"; ``timings_ms`` has one entry per validator that ran
-    (plus "normalize"); ``error`` says why ``on_error`` was applied, if it was.
+    (plus "normalize"); ``error`` says why ``on_error`` was applied, if it was;
+    ``redact_spans`` are the spans of the findings whose rule's action is "redact"
+    (so a caller that rewrites text in pieces, such as a stream or a multi-part
+    message, cuts exactly what the policy asked for and nothing a warn-only rule saw).
     """
 
     action: str
@@ -37,6 +40,7 @@ class Verdict:
     timings_ms: dict[str, float] = field(default_factory=dict)
     total_ms: float = 0.0
     error: str | None = None
+    redact_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def blocked(self) -> bool:

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assay.ledger._members import Member, MemberError, printable, read_members
 from assay.ledger.merkle import (
     EMPTY_ROOT,
     ProofError,
@@ -217,63 +218,93 @@ class PackReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def add(self, problem: str) -> None:
+        """Record a problem, control characters escaped (names come from the pack)."""
+        self.problems.append(printable(problem))
+
+
+#: The members the verifier parses (every other member is only hashed).
+_PARSED = frozenset({"manifest.json", "manifest.sig", "checkpoint.txt", "entries.jsonl",
+                     "proofs.jsonl", "consistency.json"})
+#: What parsing a damaged member may raise; each is reported with the member's name.
+_DAMAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def _parsed(name: str) -> bool:
+    return name in _PARSED or name.startswith("payloads/")
+
 
 def verify_pack(
     path: str, log_key: Verifier, policy: WitnessPolicy = WitnessPolicy()
 ) -> PackReport:
-    """Verify an audit pack with the log's public key alone (no workspace, no network)."""
+    """Verify an audit pack with the log's public key alone (no workspace, no network).
+
+    A damaged or crafted pack yields problems naming the file at fault, never an
+    exception (issue #19 item 16); see :mod:`assay.ledger._members` for duplicate
+    names, zip bombs and escaped names.
+    """
     report = PackReport()
     try:
-        archive = zipfile.ZipFile(path)
+        with zipfile.ZipFile(path) as archive:
+            members = read_members(archive, _parsed)
     except (OSError, zipfile.BadZipFile) as exc:
-        report.problems.append(f"{path}: not a readable zip file ({exc})")
+        report.add(f"{path}: not a readable zip file ({exc})")
         return report
-    with archive:
-        files = {info.filename: archive.read(info) for info in archive.infolist()}
-    manifest = _check_manifest(files, log_key, report)
-    if manifest is None:
+    except MemberError as exc:
+        report.add(str(exc))
+        return report
+    files = {name: m.content for name, m in members.items() if m.content is not None}
+    if _check_manifest(members, files, log_key, report) is None:
         return report
     checkpoint = _check_pack_checkpoint(files, log_key, policy, report)
     if checkpoint is None:
         return report
-    _check_pack_entries(files, checkpoint, report)
-    _check_pack_consistency(files, checkpoint, log_key, report)
+    for name, check in (("entries.jsonl", _check_pack_entries),
+                        ("consistency.json", _check_pack_consistency)):
+        try:
+            check(files, checkpoint, log_key, report)
+        except _DAMAGE as exc:
+            report.add(f"{name}: damaged ({type(exc).__name__}: {exc})")
     return report
 
 
 def _check_manifest(
-    files: dict[str, bytes], log_key: Verifier, report: PackReport
+    members: dict[str, Member], files: dict[str, bytes], log_key: Verifier, report: PackReport
 ) -> dict[str, object] | None:
     for required in ("manifest.json", "manifest.sig"):
         if required not in files:
-            report.problems.append(f"{required}: missing from the pack")
+            report.add(f"{required}: missing from the pack")
             return None
     try:
         text = verify_note(files["manifest.sig"].decode(), log_key)
     except (NoteError, UnicodeDecodeError) as exc:
-        report.problems.append(f"manifest.sig: {exc} (is the pack from another log?)")
+        report.add(f"manifest.sig: {exc} (is the pack from another log?)")
         return None
-    digest = hashlib.sha256(files["manifest.json"]).hexdigest()
-    if text != f"{MANIFEST_NOTE_HEADER}\n{log_key.name}\nsha256:{digest}\n":
-        report.problems.append("manifest.json: modified after it was signed")
+    signed = members["manifest.json"].sha256
+    if text != f"{MANIFEST_NOTE_HEADER}\n{log_key.name}\nsha256:{signed}\n":
+        report.add("manifest.json: modified after it was signed")
         return None
-    manifest = json.loads(files["manifest.json"])
+    try:
+        manifest = json.loads(files["manifest.json"])
+        listed = {str(k): str(v) for k, v in manifest.get("files", {}).items()}
+    except _DAMAGE as exc:
+        report.add(f"manifest.json: damaged ({exc})")
+        return None
     if manifest.get("format") != PACK_FORMAT:
-        report.problems.append(f"manifest.json: unknown format {manifest.get('format')!r}")
+        report.add(f"manifest.json: unknown format {manifest.get('format')!r}")
         return None
-    report.origin = str(manifest.get("origin"))
-    listed: dict[str, str] = manifest.get("files", {})
-    for name, content in files.items():
+    report.origin = printable(str(manifest.get("origin")))
+    for name, member in members.items():
         if name in ("manifest.json", "manifest.sig"):
             continue
         expected = listed.get(name)
         if expected is None:
-            report.problems.append(f"{name}: not listed in the manifest (added after export)")
-        elif hashlib.sha256(content).hexdigest() != expected:
-            report.problems.append(f"{name}: content does not match the manifest hash")
+            report.add(f"{name}: not listed in the manifest (added after export)")
+        elif member.sha256 != expected:
+            report.add(f"{name}: content does not match the manifest hash")
     for name in listed:
-        if name not in files:
-            report.problems.append(f"{name}: listed in the manifest but missing")
+        if name not in members:
+            report.add(f"{name}: listed in the manifest but missing")
     report.files = len(listed)
     return dict(manifest)
 
@@ -284,39 +315,55 @@ def _check_pack_checkpoint(
     try:
         checkpoint = verify_checkpoint(files["checkpoint.txt"].decode(), log_key, policy)
     except (KeyError, NoteError, UnicodeDecodeError) as exc:
-        report.problems.append(f"checkpoint.txt: {exc}")
+        report.add(f"checkpoint.txt: {exc}")
+        return None
+    except _DAMAGE as exc:
+        report.add(f"checkpoint.txt: damaged ({exc})")
         return None
     report.tree_size = checkpoint.tree_size
     return checkpoint
 
 
 def _check_pack_entries(
-    files: dict[str, bytes], checkpoint: Checkpoint, report: PackReport
+    files: dict[str, bytes], checkpoint: Checkpoint, _key: Verifier, report: PackReport
 ) -> None:
     entries = files.get("entries.jsonl", b"").splitlines()
     proofs = files.get("proofs.jsonl", b"").splitlines()
     if len(entries) != len(proofs):
-        report.problems.append("proofs.jsonl: not one proof per entry in entries.jsonl")
+        report.add("proofs.jsonl: not one proof per entry in entries.jsonl")
         return
-    salts = json.loads(files.get("payloads/salts.json", b"{}"))
+    try:
+        salts = json.loads(files.get("payloads/salts.json", b"{}"))
+        salts = {str(k): str(v) for k, v in salts.items()}
+    except _DAMAGE as exc:
+        report.add(f"payloads/salts.json: damaged ({exc})")
+        salts = {}
     for line, (entry, proof_line) in enumerate(zip(entries, proofs, strict=True), start=1):
-        proof = json.loads(proof_line)
-        seq = int(proof["seq"])
         try:
-            verify_entry_inclusion(
-                entry,
-                seq,
-                checkpoint.tree_size,
-                [bytes.fromhex(h) for h in proof["path"]],
-                checkpoint.root_hash,
-            )
-        except (ProofError, ValueError) as exc:
-            report.problems.append(f"entries.jsonl line {line} (entry {seq}): {exc}")
-            continue
-        report.entries += 1
-        payload = json.loads(entry).get("payload")
-        if isinstance(payload, dict):
-            _check_payload(files, salts, payload, seq, report)
+            _check_pack_entry(files, salts, checkpoint, entry, proof_line, line, report)
+        except _DAMAGE as exc:
+            report.add(f"entries.jsonl/proofs.jsonl line {line}: damaged ({exc})")
+
+
+def _check_pack_entry(files: dict[str, bytes], salts: dict[str, str], checkpoint: Checkpoint,
+                      entry: bytes, proof_line: bytes, line: int, report: PackReport) -> None:
+    proof = json.loads(proof_line)
+    seq = int(proof["seq"])
+    try:
+        verify_entry_inclusion(
+            entry,
+            seq,
+            checkpoint.tree_size,
+            [bytes.fromhex(h) for h in proof["path"]],
+            checkpoint.root_hash,
+        )
+    except (ProofError, ValueError) as exc:
+        report.add(f"entries.jsonl line {line} (entry {seq}): {exc}")
+        return
+    report.entries += 1
+    payload = json.loads(entry).get("payload")
+    if isinstance(payload, dict):
+        _check_payload(files, salts, payload, seq, report)
 
 
 def _check_payload(
@@ -330,9 +377,13 @@ def _check_payload(
     name = f"payloads/{digest.removeprefix('sha256:')}"
     if name not in files:
         return  # not exported (or erased): the entry alone is still proven
-    salt = bytes.fromhex(salts.get(digest, ""))
+    try:
+        salt = bytes.fromhex(salts.get(digest, ""))
+    except ValueError:
+        report.add(f"payloads/salts.json: the salt of {digest} is not hex")
+        return
     if "sha256:" + hashlib.sha256(salt + files[name]).hexdigest() != digest:
-        report.problems.append(f"{name}: does not match the digest in entry {seq}")
+        report.add(f"{name}: does not match the digest in entry {seq}")
     else:
         report.payloads += 1
 
@@ -347,4 +398,4 @@ def _check_pack_consistency(
         old = verify_checkpoint(str(data["old_checkpoint"]), log_key)
         verify_extension(old, checkpoint, [bytes.fromhex(h) for h in data["proof"]])
     except (NoteError, ProofError, KeyError, ValueError) as exc:
-        report.problems.append(f"consistency.json: {exc}")
+        report.add(f"consistency.json: {exc}")

@@ -52,6 +52,19 @@ def _evidence(item: ItemStatus) -> str:
     )
 
 
+#: A text cell starting with one of these is read as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _literal(value: Any) -> Any:
+    """``value``, with text that a spreadsheet would run as a formula quoted (a leading
+    apostrophe, OWASP "CSV injection"): a justification ``=HYPERLINK(…)`` stays text
+    (issue #19 item 13). Numbers and other values are unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _sheet(book: Any, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
     styles = _openpyxl()[1]
     sheet = book.create_sheet(title)
@@ -59,7 +72,7 @@ def _sheet(book: Any, title: str, header: Sequence[str], rows: Sequence[Sequence
     for cell in sheet[1]:
         cell.font = styles.Font(bold=True)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_literal(value) for value in row])
     sheet.freeze_panes = "A2"
     for index, name in enumerate(header, start=1):
         letter = sheet.cell(row=1, column=index).column_letter

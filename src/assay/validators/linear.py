@@ -70,7 +70,25 @@ def views(text: str) -> tuple[str, ...]:
             out.append(leet)
     for payload in decode_payloads(text):
         out.append(normalize(payload.decoded).text)
+    if _looks_reversed(text):
+        out.append(text[::-1])
     return tuple(out)
+
+
+_COMMON = frozenset({"the", "and", "you", "all", "your", "to", "of", "is", "it", "this", "that",
+                     "for", "in", "with", "are", "be", "me", "my", "now", "what"})
+_REVERSED_COMMON = frozenset(w[::-1] for w in _COMMON)
+_WORD_RE = re.compile(r"[a-z]+")
+#: Reversal is judged on the head of a text (bounded work on long inputs).
+_REVERSAL_SAMPLE = 4000
+
+
+def _looks_reversed(text: str) -> bool:
+    """Whether ``text`` reads as English written backwards ("snoitcurtsni suoiverp lla
+    erongI", issue #19 item 19): more reversed common words than common words, at least 3."""
+    words = _WORD_RE.findall(text[:_REVERSAL_SAMPLE].lower())
+    backwards = sum(w in _REVERSED_COMMON for w in words)
+    return backwards >= 3 and backwards > sum(w in _COMMON for w in words)
 
 
 #: Stop scanning further views once a view is this confident (early exit).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 __all__ = ["CONFUSABLES", "INVISIBLE_RE", "NormalizedText", "is_invisible", "normalize"]
@@ -51,6 +51,7 @@ CONFUSABLES: dict[str, str] = {
 }
 _CONFUSABLE_RE = re.compile("[" + "".join(sorted(CONFUSABLES)) + "]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 def is_invisible(ch: str) -> bool:
@@ -105,6 +106,18 @@ def _clusters(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
 
 
 _NON_ASCII_RUN_RE = re.compile(r"[^\x00-\x7f]+")
+#: Combining overlays (U+0334-U+0338: tilde, stroke, slash) occur in no orthography.
+_OVERLAYS = frozenset(chr(c) for c in range(0x334, 0x339))
+_MARK = "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+#: A cheap test for stacked marks (the common combining blocks) before the slow path.
+_STACK_RE = re.compile("[\u0334-\u0338]|" + _MARK + _MARK)
+
+
+def _stacked(text: str, i: int, j: int) -> bool:
+    """Whether the cluster ``text[i:j]`` hides its base letter under marks ("zalgo" or
+    strike-through text, issue #19 item 19): two or more combining marks, or an overlay.
+    The validators then read the base letter alone; offsets still cover the cluster."""
+    return j - i > 2 or (j - i == 2 and text[i + 1] in _OVERLAYS)
 
 
 def _fold(text: str, lo: int, hi: int, out: _Builder) -> None:
@@ -112,13 +125,13 @@ def _fold(text: str, lo: int, hi: int, out: _Builder) -> None:
     nfkc = unicodedata.normalize
     run = text[lo:hi]
     if (unicodedata.is_normalized("NFKC", run) and INVISIBLE_RE.search(run) is None
-            and _CONFUSABLE_RE.search(run) is None):
+            and _CONFUSABLE_RE.search(run) is None and _STACK_RE.search(run) is None):
         out.parts.append(run)  # already clean (e.g. CJK text): map one to one
         out.starts.extend(range(lo, hi))
         out.ends.extend(range(lo + 1, hi + 1))
         return
     for i, j in _clusters(text, lo, hi):
-        chunk = nfkc("NFKC", text[i:j])
+        chunk = nfkc("NFKC", text[i] if _stacked(text, i, j) else text[i:j])
         for ch in chunk:
             if INVISIBLE_RE.match(ch):
                 out.invisible += 1
@@ -168,10 +181,16 @@ def normalize(text: str) -> NormalizedText:
     """Normalise ``text`` (cached, so every validator on the same text shares the work)."""
     if _NON_ASCII_RE.search(text) is None:
         return NormalizedText(text, text)
+    if _SURROGATE_RE.search(text) is not None:
+        # Lone surrogates (a JSON "\ud800" escape) cannot be encoded: tokenizers, RE2 and
+        # hashing raised on them (issue #19 item 12). U+FFFD keeps every offset.
+        clean = normalize(_SURROGATE_RE.sub("\ufffd", text))
+        return replace(clean, original=text)
     if (
         unicodedata.is_normalized("NFKC", text)
         and INVISIBLE_RE.search(text) is None
         and _CONFUSABLE_RE.search(text) is None
+        and _STACK_RE.search(text) is None
     ):
         return NormalizedText(text, text)
     return _slow(text)

@@ -62,6 +62,8 @@ def _phone_ok(s: str) -> bool:
     return 6 <= digits <= 15 and _DATE_RE.match(s) is None
 
 
+_OBFUSCATED_AT = r"\s?[\[({<]\s?(?i:at)\s?[\])}>]\s?"
+_OBFUSCATED_DOT = r"(?:\.|\s?[\[({<]\s?(?i:dot)\s?[\])}>]\s?)"
 _B = r"(?<![\w.+-])"  # left boundary
 _E = r"(?![\w@])"  # right boundary
 _NINO_CTX = re.compile(r"(?i)\b(?:national\s+insurance|NI\s+number|NINO)\b")
@@ -85,8 +87,15 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("EMAIL_ADDRESS", re.compile(
         r"(?:(?<=\\[nrt])|(?<![\\\w.+-]))[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w])"),
         0.99, gate=lambda text: "@" in text),
-    _Rule("CREDIT_CARD", re.compile(_B + r"(?:\d[ -]?){11,18}\d" + _E), 0.95, luhn_valid,
-          gate=_search(r"\d[\d -]{10,}\d")),
+    # an address written to dodge filters: jane [at] example [dot] com, jane(at)example.com
+    _Rule("EMAIL_ADDRESS", re.compile(
+        r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}" + _OBFUSCATED_AT
+        + r"(?:[A-Za-z0-9-]{1,63}" + _OBFUSCATED_DOT + r"){1,8}[A-Za-z]{2,24}(?![\w])"),
+        0.9, gate=_any_caseless(r"[\[({<]\s?at\s?[\])}>]")),
+    # groups of four digits may also be joined by dots (4539.1488.0343.6467)
+    _Rule("CREDIT_CARD", re.compile(
+        _B + r"(?:(?:\d[ -]?){11,18}\d|\d{4}(?:\.\d{4}){2,3}(?:\.\d{1,3})?)"
+        + r"(?![\w@]|\.\d)"), 0.95, luhn_valid, gate=_search(r"\d[\d .-]{10,}\d")),
     _Rule("IBAN_CODE", re.compile(
         r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}"
         r"|(?: [A-Za-z0-9]{4}){2,7}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])"), 0.97,

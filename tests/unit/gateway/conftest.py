@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from assay.aims import add_system
 from assay.gateway import GatewaySettings, create_fake_upstream, create_gateway
 from assay.gateway.app import Gateway
-from assay.gateway.guarding import Decision, StreamSettings
+from assay.gateway.guarding import Decision
 from assay.gateway.keys import create_key
 from assay.gateway.local import LocalServer
+from assay.guard.policy import StreamSettings
 from assay.workspace import Workspace
 
 SECRET_RE = re.compile(r"sk-demo-[A-Za-z0-9]{20,}")
@@ -25,10 +28,14 @@ class RuleGuard:
     """A deterministic guard for testing the gateway's mechanics (not the validators)."""
 
     stream: StreamSettings = field(default_factory=StreamSettings)
+    on_error: str = "block"
     fail: bool = False
+    delay: float = 0.0  # seconds each check of a text containing "slow" takes
     origins: list[str | None] = field(default_factory=list)
 
     def _decide(self, text: str) -> Decision:
+        if self.delay and "slow" in text:
+            time.sleep(self.delay)
         if self.fail:
             return Decision("block", text, (), 0.1, "RuntimeError: validator crashed")
         if "ignore all previous instructions" in text.lower() or SECRET_RE.search(text):
@@ -36,12 +43,16 @@ class RuleGuard:
             return Decision(
                 "block", text, ({"validator": name, "score": 1.0, "label": name, "spans": []},), 0.1
             )
-        spans = [[m.start(), m.end()] for m in EMAIL_RE.finditer(text)]
+        spans = [(m.start(), m.end()) for m in EMAIL_RE.finditer(text)]
+        findings: list[dict[str, Any]] = []
+        if "idiot" in text:  # a warn-only finding over the whole text (like toxicity)
+            findings.append({"validator": "toxicity", "score": 0.9, "label": "toxic",
+                             "spans": [(0, len(text))]})
         if spans:
             redacted = EMAIL_RE.sub("[REDACTED]", text)
-            finding = {"validator": "pii", "score": 1.0, "label": "EMAIL", "spans": spans}
-            return Decision("redact", redacted, (finding,), 0.1)
-        return Decision("allow", text, (), 0.1)
+            findings.append({"validator": "pii", "score": 1.0, "label": "EMAIL", "spans": spans})
+            return Decision("redact", redacted, tuple(findings), 0.1, redact_spans=tuple(spans))
+        return Decision("warn" if findings else "allow", text, tuple(findings), 0.1)
 
     def check_input(self, text: str, *, system: str, origin: str | None = None) -> Decision:
         self.origins.append(origin)
@@ -61,11 +72,13 @@ class Stack:
     gateway: Gateway
     workspace: Workspace
     guard: RuleGuard
+    upstream_app: Any  # the fake upstream: .state.received, .state.messages
 
 
 @pytest.fixture
 def stack(workspace: Workspace) -> Iterator[Stack]:
-    upstream = LocalServer(create_fake_upstream())
+    upstream_app = create_fake_upstream()
+    upstream = LocalServer(upstream_app)
     add_system(
         workspace.store, workspace.ledger, system_id="bot", name="Bot", owner="CX", actor="t"
     )
@@ -77,7 +90,7 @@ def stack(workspace: Workspace) -> Iterator[Stack]:
     gateway: Gateway = app.state.gateway
     guard = RuleGuard()
     gateway.use_guard("rules", guard)
-    server = LocalServer(app)
-    yield Stack(f"{server.url}/v1", upstream.url, key, gateway, workspace, guard)
+    server = LocalServer(app, http="assay.gateway.http_server:HeadTimeoutProtocol")
+    yield Stack(f"{server.url}/v1", upstream.url, key, gateway, workspace, guard, upstream_app)
     server.stop()
     upstream.stop()

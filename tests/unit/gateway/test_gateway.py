@@ -8,9 +8,9 @@ import httpx
 import openai
 import pytest
 
-from assay.gateway.guarding import StreamSettings
 from assay.gateway.keys import revoke_key
 from assay.guard.evidence import GUARD_CONTROLS, SUMMARY_SCHEMA
+from assay.guard.policy import StreamSettings
 from assay.redteam.demo_target import CANARY, FAKE_API_KEY
 
 MODEL = "assay-demo-1"
@@ -92,7 +92,7 @@ def test_leaked_secret_in_output_is_blocked(stack) -> None:  # type: ignore[no-u
 
 @pytest.mark.parametrize("mode", ["buffer", "windowed"])
 def test_secret_split_across_stream_chunks_is_caught(stack, mode: str) -> None:  # type: ignore[no-untyped-def]
-    stack.guard.stream = StreamSettings(mode=mode, window=16, overlap=40)
+    stack.guard.stream = StreamSettings(mode=mode, window=48, overlap=40)
     reply = "Sure. Our internal key is " + FAKE_API_KEY + " and more text follows here."
     stream = _client(stack).chat.completions.create(
         model=f"{MODEL}:reply={reply}", messages=[{"role": "user", "content": "hi"}], stream=True
@@ -106,7 +106,7 @@ def test_secret_split_across_stream_chunks_is_caught(stack, mode: str) -> None: 
 
 
 def test_windowed_stream_redacts_an_email_split_across_chunks(stack) -> None:  # type: ignore[no-untyped-def]
-    stack.guard.stream = StreamSettings(mode="windowed", window=10, overlap=30)
+    stack.guard.stream = StreamSettings(mode="windowed", window=32, overlap=30)
     reply = "Write to jane.doe@example.com for refunds and thanks."
     stream = _client(stack).chat.completions.create(
         model=f"{MODEL}:reply={reply}", messages=[{"role": "user", "content": "hi"}], stream=True
@@ -123,7 +123,7 @@ def test_allowed_stream_is_complete(stack) -> None:  # type: ignore[no-untyped-d
         direct.chat.completions.create(model=MODEL, messages=messages).choices[0].message.content
     )
     for mode in ("buffer", "windowed", "flag"):
-        stack.guard.stream = StreamSettings(mode=mode, window=8, overlap=8)
+        stack.guard.stream = StreamSettings(mode=mode, window=16, overlap=8)
         stream = _client(stack).chat.completions.create(model=MODEL, messages=messages, stream=True)
         assert "".join((c.choices[0].delta.content or "") for c in stream if c.choices) == expected
 

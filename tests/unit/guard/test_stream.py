@@ -80,15 +80,14 @@ def test_char_by_char_releases_early_and_in_order(guard: Guard) -> None:
 
 
 def test_buffer_mode_releases_only_at_the_end(guard: Guard) -> None:
-    checker = guard.stream()
-    checker = StreamChecker(guard, mode="buffer")
+    checker = guard.stream(mode="buffer")
     pieces = [checker.feed(c).text for c in (EMAIL_TEXT[:30], EMAIL_TEXT[30:])]
     assert pieces == ["", ""]
     assert checker.finish().text == EMAIL_TEXT.replace(EMAIL, "[REDACTED]")
 
 
 def test_flag_mode_releases_at_once_and_flags(guard: Guard) -> None:
-    checker = StreamChecker(guard, mode="flag")
+    checker = guard.stream(mode="flag")
     chunks = [EMAIL_TEXT[i:i + 7] for i in range(0, len(EMAIL_TEXT), 7)]
     released, _ = run(checker, chunks)
     assert released == EMAIL_TEXT
@@ -120,4 +119,39 @@ def test_bad_settings_are_refused(guard: Guard) -> None:
     kwargs: dict[str, Any]
     for kwargs in ({"mode": "teleport"}, {"window": 32, "overlap": 32}):
         with pytest.raises(ValueError, match="stream"):
-            StreamChecker(guard, **kwargs)
+            guard.stream(**kwargs)
+
+
+JWT = ("eyJ" + ("hbGciOiJIUzI1NiJ9x" * 30)[:400] + ".eyJ" + ("zdWIiOiIxMjM0NTY3ODkwIn0y" * 30)[:600]
+       + "." + ("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c" * 4)[:164])
+
+
+def test_windowed_holds_a_token_longer_than_the_window() -> None:
+    """Issue #19 item 4: a 1,172-character JWT streamed through windowed mode with allow."""
+    assert len(JWT) == 1172
+    guard = Guard.from_yaml(POLICY.replace("window: 40, overlap: 28", "window: 256, overlap: 64"))
+    text = "Here is the session token you asked for: " + JWT + " and that is all."
+    checker = guard.stream()
+    released, _ = run(checker, [text[i:i + 8] for i in range(0, len(text), 8)])
+    assert checker.action == "block"
+    assert "eyJ" not in released and text.startswith(released)
+
+
+def test_windowed_redacts_only_spans_of_redact_rules() -> None:
+    """Issue #19 item 5: a warn-only finding must not cut text out of the stream."""
+    policy = POLICY.replace("validator: pii\n    action: redact",
+                            "validator: pii\n    action: warn\n"
+                            "  - validator: banned_substrings\n    substrings: [refunds]\n"
+                            "    action: redact")
+    text = "Write to jo.smith@example.com about refunds, we answer within two working days."
+    chunks = [text[i:i + 5] for i in range(0, len(text), 5)]
+    released, _ = run(Guard.from_yaml(policy).stream(), chunks)
+    assert released == text.replace("refunds", "[REDACTED]")
+
+
+def test_checks_on_tells_which_chunk_runs_a_check(guard: Guard) -> None:
+    checker = guard.stream()  # windowed, window 40
+    assert not checker.checks_on(39) and checker.checks_on(40)
+    checker.feed("x" * 30)
+    assert not checker.checks_on(9) and checker.checks_on(10)
+    assert not guard.stream(mode="buffer").checks_on(10_000)  # buffer checks only at the end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -114,3 +115,101 @@ def test_pack_from_another_log_is_refused(workspace: Workspace, tmp_path: Path) 
         other.close()
     assert not report.ok
     assert "another log" in report.problems[0]
+
+
+# -- issue #19 items 6, 7, 8 and 16: crafted packs ----------------------------------------
+
+
+def _members(pack: Path) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(pack) as src:
+        return [(i.filename, src.read(i)) for i in src.infolist()]
+
+
+def _write(pack: Path, members: list[tuple[str, bytes]]) -> None:
+    with warnings.catch_warnings(), zipfile.ZipFile(pack, "w", zipfile.ZIP_DEFLATED) as dst:
+        warnings.simplefilter("ignore")  # zipfile warns about duplicate names
+        for name, data in members:
+            dst.writestr(name, data)
+
+
+def test_a_duplicate_member_name_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    """Item 6: a forged entries.jsonl first, the genuine one second; unzip -n takes the first."""
+    _populate(workspace, 3)
+    pack = _export(workspace, tmp_path)
+    members = _members(pack)
+    genuine = dict(members)["entries.jsonl"]
+    _write(pack, [("entries.jsonl", genuine.replace(b"1", b"7")), *members])
+    report = verify_pack(str(pack), workspace.ledger.signer.verifier)
+    assert not report.ok
+    assert report.problems[0].startswith("entries.jsonl: more than one member")
+
+
+def test_member_names_cannot_spoof_the_output(workspace: Workspace, tmp_path: Path) -> None:
+    """Item 7: escape codes in a name must not reach the terminal."""
+    from typer.testing import CliRunner
+
+    from assay.cli.main import app
+
+    _populate(workspace, 2)
+    pack = _export(workspace, tmp_path)
+    evil = "reports/\x1b[1A\x1b[2K\rOK: 2 entries proven\u202e.txt"
+    _write(pack, [*_members(pack), (evil, b"x")])
+    report = verify_pack(str(pack), workspace.ledger.signer.verifier)
+    assert not report.ok
+    assert all("\x1b" not in p and "\r" not in p and "\u202e" not in p for p in report.problems)
+    assert any("\\x1b[1A" in p for p in report.problems)
+    key = workspace.public_key_path.read_text().strip()
+    out = CliRunner().invoke(app, ["pack", "verify", str(pack), "--key", key])
+    assert out.exit_code == 1 and "\x1b" not in out.output and "\r" not in out.output
+
+
+def test_a_zip_bomb_is_bounded(workspace: Workspace, tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 8: members are inflated in chunks up to a cap, never read whole."""
+    from assay.ledger import _members as reader
+
+    monkeypatch.setattr(reader, "MAX_MEMBER", 1 << 20)
+    _populate(workspace, 2)
+    pack = _export(workspace, tmp_path)
+    _write(pack, [*_members(pack), ("reports/bomb.bin", bytes(8 << 20))])
+    assert pack.stat().st_size < 200_000
+    report = verify_pack(str(pack), workspace.ledger.signer.verifier)
+    assert report.problems == [f"reports/bomb.bin: inflates past {1 << 20} bytes (a zip bomb?)"]
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("proofs.jsonl", b"not json\nnot json\n"),
+    ("proofs.jsonl", b'{"seq": "x"}\n[]\n'),
+    ("entries.jsonl", b"[]\n{}\n"),
+    ("checkpoint.txt", b"\xff\xfe"),
+    ("payloads/salts.json", b"[1, 2]"),
+    ("payloads/salts.json", b'{"sha256:00": "zz"}'),
+    ("consistency.json", b'{"old_checkpoint": 5, "proof": "x"}'),
+    ("consistency.json", b"[]"),
+])
+def test_crafted_members_are_named_not_internal_errors(
+    workspace: Workspace, tmp_path: Path, name: str, content: bytes
+) -> None:
+    """Item 16: every damaged member ends in a problem naming it, never an exception."""
+    _populate(workspace, 2)
+    previous = workspace.ledger.checkpoint()
+    _populate(workspace, 2)
+    pack = _export(workspace, tmp_path, previous_checkpoint=previous)
+    _write(pack, [(n, content if n == name else data) for n, data in _members(pack)])
+    report = verify_pack(str(pack), workspace.ledger.signer.verifier)
+    assert not report.ok
+    assert report.problems[0].startswith(name), report.problems  # and nothing raised
+
+
+def test_a_flipped_byte_names_the_member(workspace: Workspace, tmp_path: Path) -> None:
+    _populate(workspace, 2)
+    pack = _export(workspace, tmp_path)
+    with zipfile.ZipFile(pack) as src:
+        info = src.getinfo("entries.jsonl")
+    raw = bytearray(pack.read_bytes())
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + 5
+    raw[at] ^= 0xFF
+    pack.write_bytes(bytes(raw))
+    report = verify_pack(str(pack), workspace.ledger.signer.verifier)
+    assert not report.ok
+    assert report.problems[0].startswith("entries.jsonl: damaged in the zip")

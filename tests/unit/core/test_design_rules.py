@@ -57,8 +57,7 @@ def test_no_public_class_name_means_two_things() -> None:
         for node in ast.parse(text).body:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
                 packages.setdefault(node.name, set()).add(name.split("/")[0])
-    # StreamSettings goes when the two streaming guards become one (issue 18, first item).
-    shared = {n: sorted(p) for n, p in packages.items() if len(p) > 1 and n != "StreamSettings"}
+    shared = {n: sorted(p) for n, p in packages.items() if len(p) > 1}
     assert shared == {}
 
 

@@ -3,12 +3,14 @@
     .venv/bin/python bench/guard.py        # writes bench/results/guard.json
 
 Latency (p50/p99, in process, one thread) on the dev prompts of every task in
-../shared/data (truncated to 2,000 characters) and on prompts of exactly 2,000
-characters cut from the same texts, next to two baselines measured in the same
-run: a no-op call (the harness) and a guard with an empty policy (the engine's
-own overhead). Also: the default policy with a LedgerSink attached (the hot path
-only enqueues evidence), one 100,000-character input, and what the default
-policy decides on each dev split (its block rate on benign prompts).
+../shared/data (first release and v2) of at most 500 characters and on prompts of
+exactly 2,000 characters cut from the same texts, next to three baselines measured
+in the same run: a no-op call (the harness), a guard with an empty policy (the
+engine's own overhead) and the previous default policy built on the lexical
+models (``*_lexical``). Also: resident memory of a process holding the default
+guard, the default policy with a LedgerSink attached (the hot path only enqueues
+evidence), 100,000-character inputs, and what both policies decide on each dev
+split and on the ordinary-traffic calibration set (training/eval/ordinary.txt).
 """
 
 from __future__ import annotations
@@ -40,15 +42,51 @@ TASKS = ("benign", "injection", "jailbreak", "toxicity", "harmful", "pii")
 SEED = 7
 N_DEV = 3000
 N_LONG = 600
-BUDGET = {"p50": 3.0, "p99": 15.0}
+#: DESIGN.md budgets: prompts up to 500 characters, and prompts of 2,000 characters.
+BUDGET = {"prompts_up_to_500_chars": {"p50": 5.0, "p99": 15.0},
+          "prompts_2000_chars": {"p50": 15.0, "p99": 50.0}}
+#: The default input policy before the guard encoder, on the lexical models.
+LEXICAL_POLICY = """version: 1
+input:
+  - {validator: invisible_text, action: block}
+  - {validator: secrets, action: block}
+  - {validator: pii, action: redact}
+  - {validator: prompt_injection_lexical, action: block}
+  - {validator: jailbreak_lexical, action: block}
+  - {validator: toxicity_lexical, action: warn}
+on_error: block
+latency_budget_ms: 50
+"""
 
 
 def dev_rows() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for task in TASKS:
-        with (DATA / task / "dev.jsonl").open(encoding="utf-8") as fh:
-            rows += [{"task": task, **json.loads(line)} for line in fh if line.strip()]
+        for path in sorted((DATA / task).glob("dev*.jsonl")):
+            with path.open(encoding="utf-8") as fh:
+                rows += [{"task": task, **json.loads(line)} for line in fh if line.strip()]
     return rows
+
+
+def ordinary_prompts() -> list[str]:
+    path = ROOT / "training" / "eval" / "ordinary.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.split("\t", 1)[1].replace("\\n", "\n") for ln in lines
+            if ln.strip() and not ln.startswith("#")]
+
+
+def resident_mb() -> float:
+    """Peak resident memory of a fresh process that loads the default guard and checks once."""
+    import subprocess
+
+    src = str(ROOT / "src")
+    code = (f"import resource, sys; sys.path.insert(0, {src!r})\n"
+            "from assay.guard import Guard\n"
+            "Guard.default().check_input('How do I reset my password?')\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    return round(int(out.strip().splitlines()[-1]) / 1024, 1)
 
 
 def percentiles(times: list[float]) -> dict[str, float]:
@@ -88,7 +126,7 @@ def model_digests() -> dict[str, str]:
     """Which trained models were measured (the working tree's, committed or not)."""
     models = ROOT / "src" / "assay" / "validators" / "models"
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-            for p in sorted(models.glob("*.npz"))}
+            for p in sorted([*models.glob("*.npz"), *models.glob("*.onnx")])}
 
 
 def main() -> int:
@@ -96,19 +134,22 @@ def main() -> int:
     rows = dev_rows()
     rng = random.Random(SEED)
     sample = rng.sample(rows, min(N_DEV, len(rows)))
-    dev_texts = [r["text"][:2000] for r in sample]
+    dev_texts = [r["text"] for r in sample if len(r["text"]) <= 500]
     long_texts = long_prompts(rows, N_LONG)
     guard = Guard.default()
+    lexical = Guard.from_yaml(LEXICAL_POLICY)
     empty = Guard.from_yaml("version: 1\n")
 
     def noop(text: str) -> None:
         return None
 
     latency: dict[str, Any] = {}
-    for name, texts in (("dev_prompts", dev_texts), ("prompts_2000_chars", long_texts)):
+    for name, texts in (("prompts_up_to_500_chars", dev_texts),
+                        ("prompts_2000_chars", long_texts)):
         latency[name] = {
             "baseline_noop": measure(noop, texts),
             "baseline_empty_policy": measure(empty.check_input, texts),
+            "baseline_lexical_policy": measure(lexical.check_input, texts),
             "default_policy": measure(guard.check_input, texts),
         }
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +165,7 @@ def main() -> int:
     # per-text caches after the first): as shipped (50 ms budget; these mixed texts hold
     # secrets/invisible characters, so tier 0 blocks and the models are skipped) and, below,
     # with no budget on benign text, so the whole default policy runs (the <= 200 ms target).
+    ordinary = ordinary_prompts()
     corpus = " ".join(r["text"] for r in sample) * 3
     huges = [corpus[k * 7919:k * 7919 + 100_000] for k in range(3)]
     huge_verdicts = [guard.check_input(h) for h in huges]
@@ -145,7 +187,8 @@ def main() -> int:
         "latency_ms": latency,
         "budget_ms": BUDGET,
         "budget_met": {name: all(latency[name]["default_policy"][k] <= v
-                                 for k, v in BUDGET.items()) for name in latency},
+                                 for k, v in BUDGET[name].items()) for name in latency},
+        "resident_mb_default_guard": resident_mb(),
         "ledger_entries_written": entries,
         "input_100k_chars": {"total_ms": [round(v.total_ms, 1) for v in huge_verdicts],
                              "action": huge_verdicts[0].action, "error": huge_verdicts[0].error},
@@ -154,11 +197,17 @@ def main() -> int:
             "action": [v.action for v in nb_verdicts],
             "timings_ms": {k: round(x, 1) for k, x in nb_verdicts[0].timings_ms.items()}},
         "default_policy_decisions_on_dev": decisions(guard, rows),
+        "lexical_policy_decisions_on_dev": decisions(lexical, rows),
+        "ordinary_calibration_set_block_rate": {
+            name: round(sum(g.check_input(t).action == "block" for t in ordinary) / len(ordinary),
+                        4) for name, g in (("default", guard), ("lexical", lexical))},
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("latency_ms", "budget_met", "input_100k_chars",
-                                             "input_100k_chars_no_budget", "load_average_1m")},
+                                             "input_100k_chars_no_budget", "load_average_1m",
+                                             "resident_mb_default_guard",
+                                             "ordinary_calibration_set_block_rate")},
                      indent=1))
     return 0
 

@@ -78,6 +78,15 @@ def reference_set(
         Path | None,
         typer.Option("--from", help="JSONL file of events (default: the recorded events)."),
     ] = None,
+    from_traffic: Annotated[
+        bool,
+        typer.Option("--from-traffic",
+                     help="Build from the guard decisions already in the ledger."),
+    ] = False,
+    last: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --from-traffic: only the newest N requests."),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="Only events at or after this time.")] = None,
     until: Annotated[str | None, typer.Option(help="Only events before this time.")] = None,
     block_events: Annotated[int, typer.Option(help="Events per block (N).")] = 250,
@@ -94,7 +103,13 @@ def reference_set(
 
     Example: assay drift reference set --system support-bot --from events.jsonl
     --since 2026-01-01T00:00:00Z --until 2026-01-08T00:00:00Z
+
+    Example: assay drift reference set --system support-bot --from-traffic --last 20000
     """
+    if from_traffic and source is not None:
+        raise UsageError("--from and --from-traffic exclude each other: pick one source")
+    if last is not None and not from_traffic:
+        raise UsageError("--last goes with --from-traffic")
     with workspace() as ws:
         root = ws.root / "drift"
         store = ReferenceStore(root)
@@ -102,9 +117,17 @@ def reference_set(
             store.activate(system, activate)
             ref = store.load(system)
         else:
-            events = _events(source) if source is not None else _recorded(root, system)
+            origin: dict[str, Any]
+            if from_traffic:
+                from assay.drift.traffic import traffic_events
+
+                events: Any = traffic_events(ws.ledger, system, last=last)
+                origin = {"traffic": "ledger", "last": last, "since": since, "until": until}
+            else:
+                events = _events(source) if source is not None else _recorded(root, system)
+                origin = {"file": str(source) if source else "recorded", "since": since,
+                          "until": until}
             spec = WindowSpec(block_events, blocks, block_seconds, cooldown)
-            origin = {"file": str(source) if source else "recorded", "since": since, "until": until}
             built = build_reference(
                 events,
                 system,

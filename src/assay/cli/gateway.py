@@ -75,6 +75,17 @@ def run(
             help="Export GenAI spans over OTLP/HTTP (off by default; no content is exported).",
         ),
     ] = None,
+    metrics: Annotated[
+        bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")
+    ] = "text",
+    drain_timeout: Annotated[
+        int,
+        typer.Option(min=0, help="On SIGTERM, seconds requests and streams in flight may take "
+                                 "to finish before they are cut."),
+    ] = 30,
 ) -> None:
     """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.
 
@@ -88,7 +99,12 @@ def run(
 
     from assay.gateway.app import GatewaySettings
     from assay.gateway.http_server import HEADER_TIMEOUT_ENV
-    from assay.gateway.server import settings_to_env
+    from assay.gateway.server import LOG_FORMAT_ENV, settings_to_env
+    from assay.ops.logs import LOG_FORMATS, configure_logging
+    from assay.ops.serving import drain_on_sigterm, multiprocess_metrics
+
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--log-format")
 
     workspace = open_ws()  # fail fast with a clear error if there is no workspace
     workspace.close()
@@ -103,19 +119,24 @@ def run(
         guard_threads=guard_threads,
         body_timeout=body_timeout,
         otlp_endpoint=otlp_endpoint,
+        metrics=metrics,
     )
     os.environ.update(settings_to_env(workspace_path(), settings))
     os.environ[HEADER_TIMEOUT_ENV] = str(header_timeout)
+    os.environ[LOG_FORMAT_ENV] = log_format
+    configure_logging(log_format)
     console.print(f"Assay gateway on http://{host}:{port}/v1 → {upstream} (policy: {policy})")
-    uvicorn.run(
-        "assay.gateway.server:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        http="assay.gateway.http_server:HeadTimeoutProtocol",  # slow request heads dropped
-    )
+    with multiprocess_metrics(workers, metrics), drain_on_sigterm():
+        uvicorn.run(
+            "assay.gateway.server:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            http="assay.gateway.http_server:HeadTimeoutProtocol",  # slow request heads dropped
+            timeout_graceful_shutdown=drain_timeout,  # then streams still open are cut
+        )
 
 
 @app.command("fake-upstream")

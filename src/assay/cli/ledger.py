@@ -14,9 +14,10 @@ from rich.table import Table
 from assay.aims.references import append_checked
 from assay.catalogs import load_custom_frameworks
 from assay.cli._common import actor, console, print_json, workspace
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid
 from assay.ledger import Evidence, Subject
 from assay.ledger import witness as witness_protocol
+from assay.ledger.batcher import SpillStatus, replay_spill, spill_status
 from assay.ledger.keys import generate_key_files, load_signer, load_verifier
 from assay.ledger.note import (
     COSIGNATURE_TYPE,
@@ -225,6 +226,7 @@ def verify(
     policy = witness_policy(witness, quorum)
     with workspace() as ws:
         report = ws.ledger.verify()
+        spills = spill_status(ws.spill_dir)
         if policy.quorum:
             note = ws.ledger.latest_cosigned()
             try:
@@ -241,9 +243,15 @@ def verify(
                 "checkpoints": report.checkpoints,
                 "unsigned_tail": report.unsigned_tail,
                 "problems": report.problems,
+                "spill": {
+                    "pending": [p.name for p in spills.pending],
+                    "stranded": [p.name for p in spills.stranded],
+                    "unreadable": [p.name for p in spills.unreadable],
+                },
             }
         )
     else:
+        _print_spills(spills)
         for problem in report.problems:
             console.print(f"FAIL {problem}", markup=False)
         status = "OK" if report.ok else "FAILED"
@@ -257,6 +265,36 @@ def verify(
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_spills(spills: SpillStatus) -> None:
+    waiting = len(spills.pending) + len(spills.stranded)
+    if waiting:
+        console.print(
+            f"NOTE {waiting} spill file(s) of evidence not yet in the ledger "
+            f"({len(spills.stranded)} left by a process that died mid-replay): "
+            "run `assay ledger replay-spill`",
+            markup=False,
+        )
+    if spills.unreadable:
+        console.print(
+            f"NOTE {len(spills.unreadable)} file(s) of unreadable spill lines kept for inspection",
+            markup=False,
+        )
+
+
+@app.command("replay-spill")
+def replay_spill_command() -> None:
+    """Append spilled evidence now, including files a crashed replay left claimed.
+
+    Safe to run at any time: each spilled item is appended once, however often
+    it is replayed.
+
+    Example: assay ledger replay-spill
+    """
+    with workspace() as ws:
+        count = replay_spill(ws.ledger, ws.spill_dir)
+    console.print(f"Replayed {count} spilled item(s) into the ledger")
 
 
 @app.command("erase")
@@ -339,13 +377,20 @@ def witness(
     signer = load_signer(key, name, COSIGNATURE_TYPE)
     note = _read_text(checkpoint_file)
     previous = _read_text(state) if state is not None and state.exists() else None
-    nodes = [bytes.fromhex(h) for h in _read_text(proof).split()] if proof else None
+    nodes = _hex_proof(proof) if proof else None
     line = witness_protocol.cosign(
         note, signer, load_verifier(log_key), previous=previous, proof=nodes
     )
     if state is not None:
         state.write_text(note, encoding="utf-8")
     sys.stdout.write(note + line + "\n")
+
+
+def _hex_proof(path: Path) -> list[bytes]:
+    try:
+        return [bytes.fromhex(h) for h in _read_text(path).split()]
+    except ValueError as exc:
+        raise Invalid(f"refusing to cosign: {path} is not a hex proof ({exc})") from exc
 
 
 @app.command("cosign")

@@ -62,6 +62,7 @@ def _register_groups() -> None:
         comply,
         db,
         demo,
+        doctor,
         drift,
         gateway,
         guard,
@@ -85,6 +86,7 @@ def _register_groups() -> None:
     demo.register(app)
     serve.register(app)
     eval_.register(app)
+    doctor.register(app)
     groups = {
         "db": db, "systems": systems, "ledger": ledger, "pack": pack, "gateway": gateway,
         "comply": comply, "guard": guard, "drift": drift, "scan": scan,

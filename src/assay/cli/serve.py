@@ -36,6 +36,23 @@ def serve(
         str | None, typer.Option(help="TLS certificate (PEM) to serve HTTPS.")
     ] = None,
     tls_key: Annotated[str | None, typer.Option(help="TLS private key (PEM).")] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address of a reverse proxy whose X-Forwarded-For/-Proto to trust; repeat "
+            "for several. Without it those headers are ignored."
+        ),
+    ] = None,
+    metrics: Annotated[
+        bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")
+    ] = False,
+    log_format: Annotated[
+        str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")
+    ] = "text",
+    drain_timeout: Annotated[
+        int,
+        typer.Option(min=0, help="On SIGTERM, seconds requests in flight may take to finish."),
+    ] = 30,
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1).
 
@@ -44,23 +61,40 @@ def serve(
     _web()
     import uvicorn
 
+    from assay.ops.logs import LOG_FORMATS, configure_logging
+    from assay.ops.serving import drain_on_sigterm
     from assay.web import create_app
 
+    if log_format not in LOG_FORMATS:
+        raise typer.BadParameter("must be 'text' or 'json'", param_hint="--log-format")
+    configure_logging(log_format)
     workspace = open_ws()
-    app = create_app(workspace, secure_cookies=tls_cert is not None)
+    app = create_app(workspace, secure_cookies=tls_cert is not None, metrics=metrics)
     scheme = "https" if tls_cert else "http"
     console.print(f"Assay dashboard on {scheme}://{host}:{port}/ (Ctrl+C to stop)")
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            ssl_certfile=tls_cert,
-            ssl_keyfile=tls_key,
-        )
+        with drain_on_sigterm():
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                log_level="warning",
+                ssl_certfile=tls_cert,
+                ssl_keyfile=tls_key,
+                timeout_graceful_shutdown=drain_timeout,
+                proxy_headers=bool(trusted_proxy),
+                forwarded_allow_ips=_forwarded_allow_ips(trusted_proxy),
+            )
     finally:
         workspace.close()
+
+
+def _forwarded_allow_ips(trusted: list[str] | None) -> str | None:
+    """uvicorn trusts X-Forwarded-* from 127.0.0.1 by default: here only named proxies.
+
+    The client address keys the login throttle, so a forged header must not change it.
+    """
+    return ",".join(trusted) if trusted else None
 
 
 def _password(from_stdin: bool) -> str:
@@ -116,6 +150,38 @@ def users_passwd(
             ws.store, ws.ledger, username=username, password=password, actor=actor()
         )
     console.print(f"Password changed for {username}")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Disable a user and end every session they have (their API tokens stop working too).
+
+    Example: assay users disable alice
+    """
+    _web()
+    from assay.web import accounts
+
+    with workspace() as ws:
+        accounts.set_disabled(
+            ws.store, ws.ledger, username=username, disabled=True, actor=actor()
+        )
+    console.print(f"Disabled {username} and ended their sessions")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
+    """Enable a disabled user again.
+
+    Example: assay users enable alice
+    """
+    _web()
+    from assay.web import accounts
+
+    with workspace() as ws:
+        accounts.set_disabled(
+            ws.store, ws.ledger, username=username, disabled=False, actor=actor()
+        )
+    console.print(f"Enabled {username}")
 
 
 @users_app.command("list")

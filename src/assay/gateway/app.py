@@ -60,11 +60,13 @@ from assay.gateway.keys import (
     list_keys,
     resolve_credential,
 )
+from assay.gateway.observe import instrument
 from assay.gateway.runner import GuardRunner, GuardTimeout
 from assay.gateway.streaming import StreamRewriter, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
 from assay.guard.verdict import Verdict, drift_signals
+from assay.ops.requests import current_request_id
 from assay.workspace import Workspace
 
 __all__ = ["GatewaySettings", "create_gateway"]
@@ -105,6 +107,7 @@ class GatewaySettings:
     otlp_endpoint: str | None = None
     guard_timeout: float = 2.0  # hard deadline of one guard step (input, output, stream event)
     guard_threads: int = 8  # the guard's thread pool
+    metrics: bool = False  # serve /metrics (Prometheus text format)
 
 
 @dataclass
@@ -120,8 +123,11 @@ class _Call:
     usage: dict[str, Any] | None = None
     decisions: list[Decision] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
+    request_id: str | None = None  # also sent upstream and written into the evidence
     raw_body: bytes = b""  # the request as received: forwarded as is when nothing changed
     guard_ms: float = 0.0
+    streamed: bool = False  # answered as an SSE stream
+    stream_outcome: str | None = None  # completed, blocked, upstream_broken, guard_timeout, …
 
 
 #: Longer bearer tokens are refused unread (keys are ``agw_`` and 43 characters).
@@ -177,10 +183,18 @@ class Gateway:
         self.upstream = Upstream(settings.upstream_timeout)
         self.telemetry = Telemetry(settings.otlp_endpoint)
         self.runner = GuardRunner(settings.guard_threads, settings.guard_timeout)
+        self.on_guard_loaded: Callable[[GuardPort], None] | None = None  # metrics hook
+
+    @property
+    def loaded_policies(self) -> set[str | None]:
+        """The policies whose guards are built (readiness)."""
+        return set(self._guards)
 
     def use_guard(self, policy: str, guard: GuardPort) -> None:
         """Serve ``policy`` with an already-built guard (embedding, tests)."""
         self._guards[policy] = guard
+        if self.on_guard_loaded is not None:
+            self.on_guard_loaded(guard)
 
     def warm(self) -> None:
         """Build now every guard a live key can ask for, so that the first requests do not
@@ -199,6 +213,8 @@ class Gateway:
     def guard_for(self, policy: str | None) -> GuardPort:
         if policy not in self._guards:
             self._guards[policy] = load_guard(policy)
+            if self.on_guard_loaded is not None:
+                self.on_guard_loaded(self._guards[policy])
         return self._guards[policy]
 
     def binding(self, key: str) -> KeyBinding | None:
@@ -243,7 +259,8 @@ class Gateway:
     ) -> None:
         """Evidence for one decision; the request's span collects it too."""
         call.decisions.append(decision)
-        self.recorder.record(call.binding, direction, decision, request_body=request_body)
+        self.recorder.record(call.binding, direction, decision, request_body=request_body,
+                             request_id=call.request_id)
 
     async def record_request(self, call: _Call, decision: Decision, body: dict[str, Any]) -> None:
         """Evidence for the input decision with the request's digest; a large body is
@@ -251,7 +268,8 @@ class Gateway:
         dump = functools.partial(body_bytes, body)
         raw = dump() if len(call.raw_body) < _INLINE_PARSE else await self.runner.call(dump)
         call.decisions.append(decision)
-        self.recorder.record(call.binding, "input", decision, request_json=raw)
+        self.recorder.record(call.binding, "input", decision, request_json=raw,
+                             request_id=call.request_id)
 
     async def checks(
         self, call: _Call, work: Callable[[], list[Decision]], count: int
@@ -295,6 +313,7 @@ class Gateway:
         except (AssayError, ImportError) as exc:
             return _error(str(exc), 500, "gateway_misconfigured", "server_error")
         call = _Call(binding, guard, binding.upstream or self.settings.upstream, credential)
+        call.request_id = current_request_id()
         request.state.assay_call = call
         return call
 
@@ -573,6 +592,7 @@ async def _chat_stream(
         content = await upstream.read()
         upstream.close()
         return _passthrough(upstream.status, upstream.headers, content)
+    call.streamed = True
     rewriter = StreamRewriter(functools.partial(
         open_stream, call.guard, prompt=prompt, system=call.binding.system,
         system_prompt=call.system_prompt,
@@ -623,6 +643,7 @@ async def _buffered_stream(
         async for event in parse_sse(upstream.lines()):
             events.append(event)
     except UpstreamError as exc:
+        call.stream_outcome = "upstream_broken"
         return _error(f"the upstream stream broke ({exc})", 502, "upstream_broken", "server_error")
     finally:
         upstream.close()
@@ -631,6 +652,7 @@ async def _buffered_stream(
     try:
         out = await gateway.runner.run(functools.partial(_rewrite_all, rewriter, events))
     except BodyError:
+        call.stream_outcome = "bad_upstream"
         return _bad_upstream()
     except GuardTimeout as exc:
         out, error = [], str(exc)
@@ -646,6 +668,8 @@ async def _buffered_stream(
     body = [sse_event(e) for e in out] if decision.action == "redact" else original
     if decision.action == "block":
         body = [_stream_error(decision)]
+    call.stream_outcome = ("guard_timeout" if error is not None
+                           else "blocked" if decision.action == "block" else "completed")
 
     async def replay() -> AsyncIterator[bytes]:
         for event in body:
@@ -676,9 +700,11 @@ async def _released(
             for out in await gateway.runner.run(rewriter.close):
                 yield sse_event(out)
     except UpstreamError as exc:
+        call.stream_outcome = "upstream_broken"
         yield _stream_error(None, f"the upstream stream broke ({exc})")
         return
     except BodyError:
+        call.stream_outcome = "bad_upstream"
         yield _stream_error(None, "the upstream sent an unreadable event")
         return
     except GuardTimeout as exc:
@@ -691,8 +717,10 @@ async def _released(
     call.guard_ms += final.guard_ms
     gateway.observe(call, [final], len(prompt), sum(len(t) for _, t in verdicts))
     if final.action == "block":
+        call.stream_outcome = "guard_timeout" if error is not None else "blocked"
         yield _stream_error(final)
         return
+    call.stream_outcome = "completed"
     yield b"data: [DONE]\n\n"
 
 
@@ -838,4 +866,5 @@ def create_gateway(workspace: Workspace, settings: GatewaySettings | None = None
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    instrument(app, gateway)  # /healthz, /readyz, /metrics, request ids and logs
     return app

@@ -46,6 +46,7 @@ class DecisionRecorder:
         decision: Decision,
         request_body: dict[str, Any] | None = None,
         request_json: bytes | None = None,
+        request_id: str | None = None,
     ) -> None:
         """Submit the decision's entry; ``request_json`` is :func:`body_bytes` of the
         body when the caller serialised it already (off the event loop)."""
@@ -60,6 +61,7 @@ class DecisionRecorder:
             content=content_digest(self._key, raw) if raw is not None else None,
             error=decision.error,
             gateway_key=binding.name,
+            request_id=request_id or None,
         )
         self.writer.submit(guard_decision(
             summary, system=binding.system, actor=f"gateway:{binding.name}",

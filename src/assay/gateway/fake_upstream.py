@@ -9,6 +9,7 @@ to misbehave per request with headers:
   drawn uniformly from that range, from a seeded generator, as a model's
   answer time varies);
 * ``x-fake-die-after: N`` — stream N chunks, then drop the connection;
+* ``x-fake-pace: SECONDS`` — wait that long before each streamed chunk (a slow stream);
 * ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests).
 
 The same directives work inside the model name, so they pass through a
@@ -17,7 +18,8 @@ gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
 may itself contain commas).
 
 For tests it also records the last request bodies it received
-(``app.state.received``), and answers chat completions with scripted
+(``app.state.received``) and their ``x-request-id`` headers (``app.state.request_ids``),
+and answers chat completions with scripted
 assistant messages when ``app.state.messages`` is set — one choice per message,
 with any of ``content``, ``refusal``, ``reasoning_content`` and ``tool_calls``;
 streamed, each text field arrives in 8-character deltas and the choices'
@@ -79,7 +81,7 @@ def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
     for item in filter(None, suffix.split(",")):
         name, _, value = item.partition("=")
         found[name.strip()] = value.strip()
-    for name in ("status", "stall", "die-after", "reply"):
+    for name in ("status", "stall", "die-after", "pace", "reply"):
         header = request.headers.get(f"x-fake-{name}")
         if header is not None:
             found[name] = header
@@ -115,6 +117,7 @@ def _reply(
 
 async def _chat(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -126,9 +129,11 @@ async def _chat(request: Request) -> Response:
     prompt = " ".join(str(m.get("content", "")) for m in messages)
     ident = "chatcmpl-" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     if body.get("stream"):
-        die_after = _directives(request, body).get("die-after")
+        directives = _directives(request, body)
+        die_after = directives.get("die-after")
+        pace = float(directives.get("pace") or 0)
         return StreamingResponse(
-            _chat_stream(ident, reply, int(die_after) if die_after else None),
+            _chat_stream(ident, reply, int(die_after) if die_after else None, pace),
             media_type="text/event-stream",
         )
     return JSONResponse(
@@ -149,7 +154,9 @@ async def _chat(request: Request) -> Response:
     )
 
 
-async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIterator[bytes]:
+async def _chat_stream(
+    ident: str, reply: str, die_after: int | None, pace: float = 0.0
+) -> AsyncIterator[bytes]:
     created = int(time.time())
 
     def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -167,7 +174,7 @@ async def _chat_stream(ident: str, reply: str, die_after: int | None) -> AsyncIt
         if die_after is not None and n >= die_after:
             raise ConnectionResetError("fake upstream dropped the stream")
         yield event({"content": piece})
-        await asyncio.sleep(0)
+        await asyncio.sleep(pace)
     yield event({}, "stop")
     yield b"data: [DONE]\n\n"
 
@@ -235,6 +242,7 @@ async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[byte
 
 async def _completions(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -256,6 +264,7 @@ async def _completions(request: Request) -> Response:
 
 async def _embeddings(request: Request) -> Response:
     request.app.state.received.append(await request.body())
+    request.app.state.request_ids.append(request.headers.get("x-request-id"))
     body = await request.json()
     if (error := await _misbehave(request, body)) is not None:
         return error
@@ -296,5 +305,6 @@ def create_fake_upstream() -> Starlette:
     app.state.bot = DemoChatbot()
     app.state.rng = random.Random(0)  # noqa: S311 -- stall times, reproducible run to run
     app.state.received = collections.deque(maxlen=16)  # the last request bodies (tests)
+    app.state.request_ids = collections.deque(maxlen=16)  # their x-request-id headers
     app.state.messages = None  # scripted answers (tests); see the module docstring
     return app

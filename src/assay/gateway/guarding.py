@@ -139,6 +139,7 @@ class PolicyGuard:
         self._guard = guard
         self.on_error: str = guard.policy.on_error
         self.stream: StreamSettings = guard.policy.stream
+        self.on_verdict: Callable[[Verdict], None] | None = None  # sees every check (metrics)
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         ctx = CheckContext(origin=origin) if origin is not None else None
@@ -158,6 +159,8 @@ class PolicyGuard:
             elapsed = (time.perf_counter() - start) * 1000
             action = "block" if self.on_error == "block" else "allow"
             return Decision(action, text, (), elapsed, f"{type(exc).__name__}: {exc}")
+        if self.on_verdict is not None:
+            self.on_verdict(verdict)
         return decision_of(verdict, text, (time.perf_counter() - start) * 1000)
 
 

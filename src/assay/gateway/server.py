@@ -14,11 +14,13 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from assay.gateway.app import GatewaySettings, create_gateway
+from assay.ops.logs import configure_logging
 from assay.workspace import open_workspace
 
-__all__ = ["ENV_PREFIX", "app_from_env", "settings_to_env"]
+__all__ = ["ENV_PREFIX", "LOG_FORMAT_ENV", "app_from_env", "settings_to_env"]
 
 ENV_PREFIX = "ASSAY_GATEWAY_"
+LOG_FORMAT_ENV = f"{ENV_PREFIX}LOG_FORMAT"
 
 
 def settings_to_env(workspace: Path, settings: GatewaySettings) -> dict[str, str]:
@@ -32,6 +34,7 @@ def settings_to_env(workspace: Path, settings: GatewaySettings) -> dict[str, str
         f"{ENV_PREFIX}BODY_TIMEOUT": str(settings.body_timeout),
         f"{ENV_PREFIX}GUARD_THREADS": str(settings.guard_threads),
         f"{ENV_PREFIX}STORE_CONTENT": "1" if settings.store_content else "0",
+        f"{ENV_PREFIX}METRICS": "1" if settings.metrics else "0",
     }
     if settings.upstream_credential:
         env[f"{ENV_PREFIX}UPSTREAM_CREDENTIAL"] = settings.upstream_credential
@@ -54,7 +57,9 @@ def app_from_env() -> Starlette:
         guard_threads=int(get(f"{ENV_PREFIX}GUARD_THREADS", "8")),
         store_content=get(f"{ENV_PREFIX}STORE_CONTENT") == "1",
         otlp_endpoint=get(f"{ENV_PREFIX}OTLP_ENDPOINT"),
+        metrics=get(f"{ENV_PREFIX}METRICS") == "1",
     )
+    configure_logging(get(LOG_FORMAT_ENV, "text"))
     workspace = open_workspace(Path(get("ASSAY_HOME", ".assay")).resolve())
     app = create_gateway(workspace, settings)
     gateway = app.state.gateway

@@ -87,7 +87,8 @@ class DecisionSummary:
     """The summary of one guard decision (schema 2); the one shape both writers use.
 
     ``guard_ms`` is the time the guard took; ``content`` the keyed digest of what
-    was checked; ``gateway_key`` the gateway key a request came through. Optional
+    was checked; ``gateway_key`` the gateway key a request came through and
+    ``request_id`` the request (its input and output decisions share it). Optional
     fields are left out of the summary when unknown.
     """
 
@@ -102,6 +103,7 @@ class DecisionSummary:
     content: Mapping[str, str] | None = None
     error: str | None = None
     gateway_key: str | None = None
+    request_id: str | None = None
 
     def as_summary(self) -> dict[str, Any]:
         """The summary as written to the ledger, checked against the schema first."""
@@ -124,6 +126,7 @@ class DecisionSummary:
             # The kind of failure only: exception messages can quote the text.
             "error": self.error.split(":", 1)[0][:200] if self.error else None,
             "gateway_key": self.gateway_key,
+            "request_id": self.request_id,
         }
         return summary | {k: v for k, v in optional.items() if v is not None}
 
@@ -164,6 +167,7 @@ class DecisionSummary:
             content=content if isinstance(content, dict) else None,
             error=str(summary["error"]) if summary.get("error") else None,
             gateway_key=str(summary["gateway_key"]) if summary.get("gateway_key") else None,
+            request_id=str(summary["request_id"]) if summary.get("request_id") else None,
         )
 
 

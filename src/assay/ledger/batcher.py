@@ -16,16 +16,23 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 from assay.errors import AssayError
 from assay.ledger.evidence import Evidence, Subject, format_time
 from assay.ledger.log import Ledger
+from assay.store import LedgerEntry, SpilledItem
 
-__all__ = ["Batcher", "EvidenceQueue", "SpillFile", "replay_spill"]
+__all__ = ["Batcher", "EvidenceQueue", "SpillFile", "SpillStatus", "replay_spill", "spill_status"]
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -54,7 +61,8 @@ class SpillFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:
                 for evidence in batch:
-                    handle.write(json.dumps(_to_json(evidence), sort_keys=True) + "\n")
+                    line = {**_to_json(evidence), "id": uuid.uuid4().hex}
+                    handle.write(json.dumps(line, sort_keys=True) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             self.count += len(batch)
@@ -160,29 +168,116 @@ class Batcher:
 
 
 def replay_spill(ledger: Ledger, spill_dir: Path, batch_size: int = 1000) -> int:
-    """Append every spilled item to the ledger, then delete its file; returns the count."""
+    """Append every spilled item to the ledger, then delete its file; returns the count.
+
+    Files claimed by a process that died mid-replay (``*.claimed-PID``) are picked
+    up too and logged. Each item carries an id that is recorded in the same
+    transaction as its entry, so items appended before the crash are skipped:
+    replay is idempotent (issue #19 item 9).
+    """
     if not spill_dir.is_dir():
         return 0
     count = 0
-    for path in sorted(spill_dir.glob("*.jsonl")):
-        claimed = path.with_suffix(f".claimed-{os.getpid()}")
+    for path in _replayable(spill_dir):
+        claimed = spill_dir / f"{path.name.split('.')[0]}.claimed-{os.getpid()}"
         try:
             path.rename(claimed)  # atomic: exactly one process replays a file
         except FileNotFoundError:
             continue
         items = _read_spill(claimed)
         for start in range(0, len(items), batch_size):
-            ledger.append(items[start : start + batch_size])
-        count += len(items)
+            count += _append_once(ledger, items[start : start + batch_size])
         claimed.unlink()
     return count
 
 
-def _read_spill(path: Path) -> list[Evidence]:
-    items: list[Evidence] = []
+@dataclass(frozen=True)
+class SpillStatus:
+    """Spill files waiting in a workspace: what an operator should know about."""
+
+    pending: tuple[Path, ...]
+    stranded: tuple[Path, ...]
+    unreadable: tuple[Path, ...]
+
+
+def spill_status(spill_dir: Path) -> SpillStatus:
+    """Pending spill files, files left claimed by dead processes, kept unreadable lines."""
+    if not spill_dir.is_dir():
+        return SpillStatus((), (), ())
+    return SpillStatus(
+        tuple(sorted(spill_dir.glob("*.jsonl"))),
+        tuple(p for p in sorted(spill_dir.glob("*.claimed-*")) if _claim_is_stale(p)),
+        tuple(sorted(spill_dir.glob("*.unreadable"))),
+    )
+
+
+def _replayable(spill_dir: Path) -> list[Path]:
+    stale = [p for p in sorted(spill_dir.glob("*.claimed-*")) if _claim_is_stale(p)]
+    for path in stale:
+        log.warning("replaying spill file %s: the process that claimed it died mid-replay", path)
+    return stale + sorted(spill_dir.glob("*.jsonl"))
+
+
+def _claim_is_stale(path: Path) -> bool:
+    """The process named in ``x.claimed-PID`` no longer exists."""
+    pid_text = path.suffix.removeprefix(".claimed-")
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+_Item = tuple[str | None, Evidence]
+
+
+def _append_once(ledger: Ledger, batch: Sequence[_Item], attempts: int = 3) -> int:
+    """Append the items whose ids are not recorded yet, recording them atomically."""
+    for _ in range(attempts):
+        todo = _not_replayed(ledger, batch)
+        if not todo:
+            return 0
+
+        def record(session: Session, todo: Sequence[_Item] = todo) -> None:
+            last = session.scalar(select(func.max(LedgerEntry.seq)))
+            size = 0 if last is None else int(last) + 1
+            rows = [{"item_id": i, "seq": size + n} for n, (i, _) in enumerate(todo) if i]
+            if rows:
+                session.execute(insert(SpilledItem), rows)
+
+        try:
+            ledger.append([item for _, item in todo], also=record)
+        except IntegrityError:
+            continue  # another process replayed some of them meanwhile: filter again
+        return len(todo)
+    raise AssayError("spilled evidence could not be replayed: its ids keep clashing")
+
+
+def _not_replayed(ledger: Ledger, batch: Sequence[_Item]) -> list[_Item]:
+    """The items of ``batch`` whose ids are not recorded (each id once; no id: always)."""
+    ids = [item_id for item_id, _ in batch if item_id]
+    with ledger.store.session() as session:
+        seen = set(session.scalars(select(SpilledItem.item_id).where(SpilledItem.item_id.in_(ids))))
+    todo: list[_Item] = []
+    for item_id, item in batch:
+        if item_id and item_id in seen:
+            continue
+        if item_id:
+            seen.add(item_id)
+        todo.append((item_id, item))
+    return todo
+
+
+def _read_spill(path: Path) -> list[_Item]:
+    items: list[_Item] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         try:
-            items.append(_from_json(json.loads(line)))
+            data = json.loads(line)
+            items.append((data.get("id"), _from_json(data)))
         except (ValueError, KeyError, TypeError) as exc:
             # Only a torn final line (a crash mid-write, never acknowledged) is expected here.
             log.error(

@@ -156,13 +156,23 @@ def parse_entry(data: bytes) -> dict[str, Any]:
     return value
 
 
-_JSON_SCALARS = (str, int, bool, type(None))
+_JSON_SCALARS = (str, bool, type(None))
+#: RFC 8785 §3.2.2.3 serialises numbers as IEEE 754 doubles; integers beyond this
+#: magnitude would be rounded, so they are refused (RFC 8785 Appendix D, RFC 7493 §2.2).
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def _check_json_value(value: Any, where: str) -> None:
-    """Refuse anything canonical JSON cannot hold. Hot (every gateway decision): exact
-    scalar types return first, and a child's path is only built when it is a container."""
+    """Refuse anything canonical JSON cannot hold exactly. Hot (every gateway decision):
+    exact scalar types return first, and a child's path is only built for a container."""
     if type(value) in _JSON_SCALARS:
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise AssayError(
+                f"{where} holds the integer {value}, beyond ±(2**53 - 1): canonical JSON "
+                "(RFC 8785) would round it to a double; store it as a string"
+            )
         return
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -178,5 +188,5 @@ def _check_json_value(value: Any, where: str) -> None:
         for i, item in enumerate(value):
             if type(item) not in _JSON_SCALARS:
                 _check_json_value(item, f"{where}[{i}]")
-    elif not isinstance(value, str | int | bool):
+    elif not isinstance(value, str):
         raise AssayError(f"{where} holds a {type(value).__name__}, which is not JSON")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from assay.errors import Conflict, NotFound, VerificationFailed
+from assay.errors import AssayError, Conflict, NotFound, UsageError, VerificationFailed
 from assay.ledger.blobs import BlobStore, salted_digest
 from assay.ledger.evidence import (
     ERASURE,
@@ -38,6 +38,7 @@ from assay.ledger.merkle import (
     inclusion_proof,
     needed_nodes,
     subtree_root,
+    verify_consistency,
 )
 from assay.ledger.note import (
     Checkpoint,
@@ -47,8 +48,10 @@ from assay.ledger.note import (
     open_note,
     parse_checkpoint_body,
     sign_note,
+    verify_note,
 )
 from assay.ledger.verify import (
+    CompactRange,
     LogVerifier,
     SequenceError,
     verify_checkpoint,
@@ -218,6 +221,8 @@ class Ledger:
             if latest is not None and latest.tree_size == size:
                 return latest.note
             root = _root(session, size)
+            if latest is not None:
+                self._check_extends(session, latest.note, size, root)
             body = format_checkpoint_body(Checkpoint(self.origin, size, root))
             note = sign_note(body, self.signer)
             session.add(
@@ -226,6 +231,35 @@ class Ledger:
                 )
             )
             return note
+
+    def _check_extends(self, session: Session, note: str, size: int, root: bytes) -> None:
+        """Refuse to sign a tree that does not extend the last signed checkpoint.
+
+        RFC 9162 §2.1.4: a consistency proof from the last checkpoint to the new root,
+        built from the stored nodes, must verify; and the new root, recomputed from the
+        last checkpoint's complete subtrees and the entries appended since, must equal
+        the stored tree's (issue #19 item 14: a damaged node is never signed).
+        """
+        try:
+            old = parse_checkpoint_body(verify_note(note, self.signer.verifier))
+        except NoteError as exc:
+            raise _refuse(f"the last checkpoint does not verify ({exc})") from exc
+        if old.tree_size > size:
+            raise _refuse(
+                f"the log has {size} entries but the last checkpoint signed {old.tree_size} "
+                "(entries were deleted)"
+            )
+        reader = _reader(session, lambda r: consistency_proof(r, old.tree_size, size))
+        proof = consistency_proof(reader, old.tree_size, size)
+        try:
+            verify_consistency(old.tree_size, size, old.root_hash, root, proof)
+        except ProofError as exc:
+            raise _refuse(f"the tree does not extend checkpoint {old.tree_size} ({exc})") from exc
+        if _recomputed_root(session, old, size) != root:
+            raise _refuse(
+                f"the stored tree nodes do not match the entries appended after checkpoint "
+                f"{old.tree_size}"
+            )
 
     def latest_checkpoint(self) -> str | None:
         with self.store.session() as session:
@@ -410,6 +444,10 @@ class Ledger:
 
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 consistency proof between two tree sizes."""
+        if not 0 <= old_size <= new_size:
+            raise UsageError(
+                f"cannot prove {old_size} -> {new_size}: give the older (smaller) size first"
+            )
         with self.store.session() as session:
             if new_size > _size(session):
                 raise NotFound(f"the log has fewer than {new_size} entries")
@@ -491,9 +529,10 @@ class Ledger:
             ).all()
         sizes = [parse_checkpoint_body(open_note(n)[0]).tree_size for n in notes]
         verifier.expect_checkpoints(sizes)
+        tree = _TreeCheck(verifier.problems)
         try:
             for chunk in _chunks(self.iter_entries()):
-                self._check_nodes(chunk, verifier)
+                self._check_nodes(chunk, verifier, tree)
         except SequenceError:
             pass
         for note in notes:
@@ -506,28 +545,104 @@ class Ledger:
             unsigned_tail=max(0, verifier.size - signed),
         )
 
-    def _check_nodes(self, chunk: list[StoredEntry], verifier: LogVerifier) -> None:
-        first, last = chunk[0].seq, chunk[-1].seq
+    def _check_nodes(
+        self, chunk: list[StoredEntry], verifier: LogVerifier, tree: _TreeCheck
+    ) -> None:
         with self.store.session() as session:
-            stored = dict(
-                session.execute(
-                    select(LedgerNode.idx, LedgerNode.hash).where(
-                        LedgerNode.level == 0, LedgerNode.idx.between(first, last)
-                    )
-                ).all()
-            )
+            stored = _closed_nodes(session, chunk[0].seq, chunk[-1].seq)
         for item in chunk:
-            leaf = verifier.add_entry(item.seq, item.entry, item.leaf_hash)
-            node = stored.get(item.seq)
-            if node is None:
-                verifier.problems.append(
-                    f"entry {item.seq} has no tree node: it was inserted outside the ledger"
-                )
-            elif node != leaf:
-                verifier.problems.append(
-                    f"entry {item.seq} does not match the tree built at append time "
-                    "(modified, moved or swapped)"
-                )
+            tree.add(item.seq, verifier.add_entry(item.seq, item.entry, item.leaf_hash), stored)
+
+
+class _TreeCheck:
+    """Recompute every complete subtree (all levels) from the entries; compare with storage.
+
+    RFC 9162 §2.1.1: node ``(level, idx)`` is MTH of its leaves. A node whose children
+    already differ is not reported again, so one modified entry yields one problem.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        self._cache: dict[tuple[int, int], bytes] = {}
+        self._bad: set[tuple[int, int]] = set()
+
+    def add(self, seq: int, leaf: bytes, stored: dict[tuple[int, int], bytes]) -> None:
+        for level, idx, node in _close(self._cache, seq, leaf):
+            found = stored.get((level, idx))
+            if found == node:
+                continue
+            children = {(level - 1, 2 * idx), (level - 1, 2 * idx + 1)}
+            inherited = level > 0 and bool(children & self._bad)
+            self._bad.add((level, idx))
+            if not inherited:
+                self.problems.append(_node_problem(level, idx, missing=found is None))
+
+
+def _node_problem(level: int, idx: int, *, missing: bool) -> str:
+    if level == 0:
+        if missing:
+            return f"entry {idx} has no tree node: it was inserted outside the ledger"
+        return (
+            f"entry {idx} does not match the tree built at append time "
+            "(modified, moved or swapped)"
+        )
+    first, last = idx << level, ((idx + 1) << level) - 1
+    state = "is missing" if missing else "does not match the entries below it"
+    return (
+        f"tree node (level {level}, index {idx}) over entries {first}..{last} {state}: "
+        "proofs and the next checkpoint would use it"
+    )
+
+
+def _closed_nodes(session: Session, first: int, last: int) -> dict[tuple[int, int], bytes]:
+    """Stored nodes of every level completed by leaves ``first..last``."""
+    ranges = []
+    level = 0
+    while (last + 1) >> level:
+        low = ((first + 1 + (1 << level) - 1) >> level) - 1
+        high = ((last + 1) >> level) - 1
+        if low <= high:
+            ranges.append(and_(LedgerNode.level == level, LedgerNode.idx.between(low, high)))
+        level += 1
+    rows = session.execute(
+        select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(or_(*ranges))
+    ).all()
+    return {(int(lv), int(ix)): bytes(node) for lv, ix, node in rows}
+
+
+def _refuse(reason: str) -> AssayError:
+    return AssayError(
+        f"refusing to sign a checkpoint: {reason}; run `assay ledger verify` to find the damage"
+    )
+
+
+def _recomputed_root(session: Session, old: Checkpoint, size: int) -> bytes:
+    """MTH of the new tree from the old checkpoint's complete subtrees and the new entries."""
+    keys = [
+        (level, (old.tree_size >> level) - 1)
+        for level in reversed(range(old.tree_size.bit_length()))
+        if old.tree_size >> level & 1
+    ]
+    nodes = _fetch(session, keys)
+    tree = CompactRange.resume(old.tree_size, [nodes[key] for key in keys])
+    if tree.root() != old.root_hash:
+        raise _refuse(f"the stored tree no longer hashes to checkpoint {old.tree_size}")
+    position = old.tree_size
+    while position < size:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.entry)
+            .where(LedgerEntry.seq >= position)
+            .order_by(LedgerEntry.seq)
+            .limit(_READ_CHUNK)
+        ).all()
+        if not rows:
+            raise _refuse(f"entries {position}..{size - 1} are missing")
+        for seq, entry in rows:
+            if seq != tree.size:
+                raise _refuse(f"entry {tree.size} is missing")
+            tree.append(hash_leaf(entry))
+        position = rows[-1][0] + 1
+    return tree.root()
 
 
 _COLUMNS = (
@@ -618,16 +733,23 @@ def _frontier(session: Session, size: int) -> dict[tuple[int, int], bytes]:
 
 def _grow(cache: dict[tuple[int, int], bytes], seq: int, leaf: bytes) -> list[dict[str, object]]:
     """Add leaf ``seq`` and every complete subtree it closes; return the new node rows."""
+    return [{"level": lv, "idx": ix, "hash": node} for lv, ix, node in _close(cache, seq, leaf)]
+
+
+def _close(
+    cache: dict[tuple[int, int], bytes], seq: int, leaf: bytes
+) -> list[tuple[int, int, bytes]]:
+    """Leaf ``seq`` and every complete subtree it closes, as ``(level, idx, hash)``."""
     level, idx, node = 0, seq, leaf
     cache[(0, seq)] = leaf
-    rows: list[dict[str, object]] = [{"level": 0, "idx": seq, "hash": leaf}]
+    closed = [(0, seq, leaf)]
     while idx & 1:
         node = hash_children(cache.pop((level, idx - 1)), node)
         del cache[(level, idx)]
         level, idx = level + 1, idx >> 1
         cache[(level, idx)] = node
-        rows.append({"level": level, "idx": idx, "hash": node})
-    return rows
+        closed.append((level, idx, node))
+    return closed
 
 
 def _fetch(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:

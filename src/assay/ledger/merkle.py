@@ -137,6 +137,9 @@ def verify_inclusion(
     """RFC 9162 §2.1.3.2; raises :class:`ProofError` unless the leaf is at ``index``."""
     if index >= size or index < 0:
         raise ProofError(f"leaf index {index} is outside a tree of size {size}")
+    _check_hashes("leaf hash", [leaf_hash])
+    _check_hashes("root hash", [root])
+    _check_hashes("proof hash", proof)
     fn, sn, r = index, size - 1, leaf_hash
     for p in proof:
         if sn == 0:
@@ -155,19 +158,31 @@ def verify_inclusion(
         raise ProofError("inclusion proof does not lead to the root hash")
 
 
+def _check_hashes(what: str, hashes: Sequence[bytes]) -> None:
+    """Every hash in a proof is one SHA-256 output (RFC 9162 §2.1: HASH_SIZE = 32)."""
+    for value in hashes:
+        if not isinstance(value, bytes) or len(value) != 32:
+            raise ProofError(f"a {what} must be 32 bytes (SHA-256)")
+
+
 def verify_consistency(
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """RFC 9162 §2.1.4.2; raises :class:`ProofError` unless new extends old."""
-    if old_size > new_size or old_size < 0:
+    if old_size < 0 or new_size < 0:
+        raise ProofError(f"tree sizes {old_size} and {new_size} cannot be negative")
+    if old_size > new_size:
         raise ProofError(f"tree shrank from {old_size} to {new_size}")
+    _check_hashes("root hash", [old_root, new_root])
+    _check_hashes("proof hash", proof)
+    if old_size == 0:
+        # Every tree extends the empty one, but only if the old root *is* the empty root.
+        if proof or old_root != EMPTY_ROOT:
+            raise ProofError("a proof from the empty tree is empty and starts at the empty root")
+        return
     if old_size == new_size:
         if proof or old_root != new_root:
             raise ProofError("same size but different roots (or a non-empty proof)")
-        return
-    if old_size == 0:
-        if proof:
-            raise ProofError("a proof from the empty tree must be empty")
         return
     if not proof:
         raise ProofError("consistency proof is empty")

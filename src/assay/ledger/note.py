@@ -39,6 +39,10 @@ __all__ = [
 ED25519_TYPE = 0x01
 COSIGNATURE_TYPE = 0x04
 _DASH = "\u2014 "
+#: Signature lines a note may carry (c2sp.org/signed-note: verifiers SHOULD cap them).
+MAX_SIGNATURES = 100
+#: Digits in a tree size: sizes are below 2**63 (c2sp.org/tlog-checkpoint).
+_MAX_SIZE_DIGITS = 19
 
 
 class NoteError(ValueError):
@@ -141,6 +145,8 @@ def open_note(note: str) -> tuple[str, list[SignatureLine]]:
     text, lines = note[: cut + 1], note[cut + 2 :].splitlines()
     if not lines:
         raise NoteError("note has no signature lines")
+    if len(lines) > MAX_SIGNATURES:
+        raise NoteError(f"note has {len(lines)} signature lines (at most {MAX_SIGNATURES})")
     parsed: list[SignatureLine] = []
     for line in lines:
         if not line.startswith(_DASH):
@@ -159,12 +165,15 @@ def open_note(note: str) -> tuple[str, list[SignatureLine]]:
 def verify_note(note: str, verifier: Verifier) -> str:
     """The note text if ``verifier`` signed it; :class:`NoteError` otherwise."""
     text, lines = open_note(note)
-    for line in lines:
-        if line.name == verifier.name and line.key_id == verifier.key_id:
-            if not verifier.verify(text.encode(), line.payload):
-                raise NoteError(f"signature by {verifier.name} does not verify")
-            return text
-    raise NoteError(f"note is not signed by {verifier.name} (key ID {verifier.key_id.hex()})")
+    mine = [line for line in lines if line.name == verifier.name and line.key_id == verifier.key_id]
+    if not mine:
+        raise NoteError(f"note is not signed by {verifier.name} (key ID {verifier.key_id.hex()})")
+    # c2sp.org/signed-note: a note with a bad signature by a known key SHOULD be rejected,
+    # even when another line by the same key verifies (issue #19 item 15).
+    for line in mine:
+        if not verifier.verify(text.encode(), line.payload):
+            raise NoteError(f"signature by {verifier.name} does not verify")
+    return text
 
 
 def _check_text(text: str) -> None:
@@ -191,8 +200,11 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
     if len(lines) < 4 or lines[-1] != "":
         raise NoteError("checkpoint body needs origin, tree size and root hash lines")
     origin, size, root = lines[0], lines[1], lines[2]
-    if not size.isdigit() or (size != "0" and size.startswith("0")):
-        raise NoteError(f"checkpoint tree size {size!r} is not a decimal number")
+    if not origin:
+        raise NoteError("checkpoint origin line is empty")
+    _check_size(size)
+    if any(not extension for extension in lines[3:-1]):
+        raise NoteError("checkpoint has an empty extension line")
     try:
         root_hash = base64.b64decode(root, validate=True)
     except binascii.Error as exc:
@@ -200,6 +212,13 @@ def parse_checkpoint_body(text: str) -> Checkpoint:
     if len(root_hash) != 32:
         raise NoteError("checkpoint root hash is not 32 bytes")
     return Checkpoint(origin, int(size), root_hash)
+
+
+def _check_size(size: str) -> None:
+    """c2sp.org/tlog-checkpoint: the size is ASCII decimal, no leading zero, below 2**63."""
+    digits = size.isascii() and size.isdigit() and len(size) <= _MAX_SIZE_DIGITS
+    if not digits or (size != "0" and size.startswith("0")) or int(size) >= 2**63:
+        raise NoteError(f"checkpoint tree size {size!r} is not an ASCII decimal number")
 
 
 def _cosigned_message(body: str, timestamp: int) -> bytes:

@@ -93,6 +93,15 @@ class CompactRange:
         self.size = 0
         self._peaks: list[bytes] = []  # complete subtree roots, largest first
 
+    @classmethod
+    def resume(cls, size: int, peaks: Sequence[bytes]) -> CompactRange:
+        """The range of a tree of ``size`` leaves from its complete subtrees, largest first."""
+        if len(peaks) != size.bit_count():
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} complete subtrees")
+        resumed = cls()
+        resumed.size, resumed._peaks = size, list(peaks)
+        return resumed
+
     def append(self, leaf_hash: bytes) -> None:
         self._peaks.append(leaf_hash)
         self.size += 1
@@ -163,6 +172,8 @@ class LogVerifier:
             return None
         size = checkpoint.tree_size
         if size == 0:
+            if checkpoint.root_hash != EMPTY_ROOT:
+                self.problems.append("checkpoint at size 0: its root is not the empty tree's")
             return checkpoint
         root = self._roots.get(size)
         if root is None and size == self._range.size:

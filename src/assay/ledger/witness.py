@@ -51,6 +51,15 @@ def _verified(note: str, log_key: Verifier) -> Checkpoint:
 def _check_extends(old: Checkpoint, current: Checkpoint, proof: Sequence[bytes] | None) -> None:
     if old.tree_size == current.tree_size and old.root_hash == current.root_hash:
         return
+    if current.tree_size < old.tree_size:
+        raise VerificationFailed(
+            f"refusing to cosign: the log rolled back from size {old.tree_size} to "
+            f"{current.tree_size} since the last cosignature"
+        )
+    if current.tree_size == old.tree_size:
+        raise VerificationFailed(
+            f"refusing to cosign: the log forked (a different root at size {old.tree_size})"
+        )
     if proof is None:
         raise Invalid("the checkpoint grew since the last cosignature", hint="pass --proof")
     try:

@@ -71,6 +71,22 @@ class WriterProcess:
         self._ticker.start()
 
     @property
+    def alive(self) -> bool:
+        """Whether the child process is running (readiness)."""
+        return self._process.is_alive()
+
+    @property
+    def queue_depth(self) -> int:
+        """Entries submitted here and not yet taken by the child (approximate: the pipe is
+        counted in whole batches)."""
+        with self._buffer_lock:
+            held = len(self._buffer)
+        try:
+            return held + self._inbox.qsize() * _BATCH
+        except NotImplementedError:  # macOS has no sem_getvalue
+            return held
+
+    @property
     def spilled(self) -> int:
         """Items spilled in this process because the child could not take them."""
         return self._spill.count

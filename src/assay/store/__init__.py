@@ -12,6 +12,7 @@ from assay.store.models import (
     LedgerEntry,
     LedgerNode,
     PayloadSalt,
+    SpilledItem,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerNode",
     "PayloadSalt",
+    "SpilledItem",
     "Store",
     "redact_url",
 ]

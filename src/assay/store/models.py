@@ -33,6 +33,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerNode",
     "PayloadSalt",
+    "SpilledItem",
 ]
 
 
@@ -119,6 +120,19 @@ class PayloadSalt(Base):
     salt_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SpilledItem(Base):
+    """A spilled evidence item already replayed: makes spill replay idempotent (migration 0006).
+
+    The id is written beside the item in the spill file and inserted in the same
+    transaction as the entry, so a replay cut short by a crash never appends twice.
+    """
+
+    __tablename__ = "ledger_spilled_items"
+
+    item_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class AimsRecordRow(Base):

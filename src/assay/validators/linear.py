@@ -41,7 +41,8 @@ from assay.validators.ngrams import BITS, pool
 from assay.validators.normalize import normalize
 
 __all__ = ["MODEL_DIR", "EmbeddingHead", "LinearModel", "LinearTextValidator", "ViewScorer",
-           "deleet", "linear_model", "load_head", "load_model", "load_once", "sigmoid", "views"]
+           "deleet", "linear_model", "load_head", "load_model", "load_once", "loaded_model_files",
+           "sigmoid", "views"]
 
 MODEL_DIR = Path(__file__).parent / "models"
 #: Scores one view: (probability, start, end of the unit that produced it).
@@ -163,6 +164,11 @@ def load_once(path: Path, missing: str, build: Callable[[Any], T]) -> T:
             with np.load(path, allow_pickle=False) as data:
                 _CACHE[key] = build(data)
         return cast(T, _CACHE[key])
+
+
+def loaded_model_files() -> list[Path]:
+    """The model files this process has loaded (readiness checks they are still there)."""
+    return sorted({key[0] for key in list(_CACHE)})
 
 
 def load_model(name: str, directory: Path | None = None) -> LinearModel:

@@ -31,16 +31,30 @@ _FACTORIES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "refusal": ("output_checks", "RefusalValidator", {}),
     "relevance": ("output_checks", "RelevanceValidator", {}),
     "banned_topics": ("output_checks", "BannedTopicsValidator", {}),
-    "prompt_injection": ("injection", "InjectionValidator", {"name": "prompt_injection"}),
-    "jailbreak": ("linear", "LinearTextValidator", {"name": "jailbreak"}),
-    "harmful_request": ("linear", "LinearTextValidator", {"name": "harmful_request"}),
-    "toxicity": ("linear", "LinearTextValidator", {"name": "toxicity"}),
+    # The guard encoder: four heads on one fine-tuned transformer (tier 2).
+    "prompt_injection": ("encoder", "EncoderValidator", {"name": "prompt_injection"}),
+    "jailbreak": ("encoder", "EncoderValidator", {"name": "jailbreak"}),
+    "harmful_request": ("encoder", "EncoderValidator", {"name": "harmful_request"}),
+    "toxicity": ("encoder", "EncoderValidator", {"name": "toxicity"}),
+    # The earlier hashed n-gram models (tier 1): faster, weaker on unseen sources.
+    "prompt_injection_lexical": ("injection", "InjectionValidator",
+                                 {"name": "prompt_injection_lexical",
+                                  "model": "prompt_injection"}),
+    "jailbreak_lexical": ("linear", "LinearTextValidator",
+                          {"name": "jailbreak_lexical", "model": "jailbreak"}),
+    "harmful_request_lexical": ("linear", "LinearTextValidator",
+                                {"name": "harmful_request_lexical", "model": "harmful_request"}),
+    "toxicity_lexical": ("linear", "LinearTextValidator",
+                         {"name": "toxicity_lexical", "model": "toxicity"}),
 }
 
 INPUT_VALIDATORS = ("prompt_injection", "jailbreak", "harmful_request", "toxicity", "pii",
+                    "prompt_injection_lexical", "jailbreak_lexical", "harmful_request_lexical",
+                    "toxicity_lexical",
                     "secrets", "invisible_text", "encoded_payload", "language", "length",
                     "banned_topics", "banned_substrings", "regex", "urls")
-OUTPUT_VALIDATORS = ("pii", "secrets", "system_prompt_leak", "toxicity", "refusal",
+OUTPUT_VALIDATORS = ("pii", "secrets", "system_prompt_leak", "toxicity", "toxicity_lexical",
+                     "refusal",
                      "json_schema", "relevance", "urls", "banned_substrings", "regex",
                      "banned_topics", "language", "length", "invisible_text")
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from assay.errors import Conflict, Invalid, NotFound
@@ -37,6 +37,7 @@ __all__ = [
     "principal_for_session",
     "principal_for_token",
     "revoke_token",
+    "set_disabled",
     "set_password",
 ]
 
@@ -106,18 +107,56 @@ def add_user(
     ledger.append([_change(actor, "create-user", username, {"role": role})], also=insert)
 
 
-def set_password(store: Store, ledger: Ledger, *, username: str, password: str, actor: str) -> None:
+def set_password(
+    store: Store,
+    ledger: Ledger,
+    *,
+    username: str,
+    password: str,
+    actor: str,
+    keep_session: str | None = None,
+) -> None:
+    """Set a password and end the user's sessions but ``keep_session`` (OWASP ASVS 3.3.3)."""
     if len(password) < _MIN_PASSWORD:
         raise Invalid(f"the password must have at least {_MIN_PASSWORD} characters")
     new_hash = _hash_password(password)
+    kept = _digest(keep_session) if keep_session else None
 
     def update(session: Session) -> None:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise NotFound(f"no user {username!r}", hint="list them with `assay users list`")
+        user = _user(session, username)
         user.password_hash = new_hash
+        _end_sessions(session, user.id, keep=kept)
 
     ledger.append([_change(actor, "set-password", username, {})], also=update)
+
+
+def set_disabled(
+    store: Store, ledger: Ledger, *, username: str, disabled: bool, actor: str
+) -> None:
+    """Disable (ending every session) or re-enable a user; recorded in the ledger."""
+
+    def update(session: Session) -> None:
+        user = _user(session, username)
+        user.disabled = disabled
+        if disabled:
+            _end_sessions(session, user.id)
+
+    action = "disable-user" if disabled else "enable-user"
+    ledger.append([_change(actor, action, username, {})], also=update)
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}", hint="list them with `assay users list`")
+    return user
+
+
+def _end_sessions(session: Session, user_id: int, keep: str | None = None) -> None:
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.id_hash != keep)
+    session.execute(query)
 
 
 def list_users(store: Store) -> list[dict[str, object]]:

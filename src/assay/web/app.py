@@ -21,6 +21,7 @@ from assay.web import (
     api_activity,
     api_aims,
     api_readiness,
+    ops,
     pages,
     pages_activity,
     pages_aims,
@@ -29,6 +30,7 @@ from assay.web import (
     pages_redteam,
     pages_soa,
 )
+from assay.web.rendering import public_message
 from assay.web.security import LoginThrottle, NotAuthenticated
 from assay.workspace import Workspace
 
@@ -45,10 +47,14 @@ _SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
 }
+_HSTS = "max-age=31536000"
 
 
-def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI:
-    """The ASGI app for ``workspace``; ``secure_cookies`` when served over TLS."""
+def create_app(
+    workspace: Workspace, *, secure_cookies: bool = False, metrics: bool = False
+) -> FastAPI:
+    """The ASGI app for ``workspace``; ``secure_cookies`` when served over TLS; ``metrics``
+    serves ``/metrics`` (``/healthz`` and ``/readyz`` are always there)."""
     app = FastAPI(
         title="Assay API",
         version="1",
@@ -72,12 +78,15 @@ def create_app(workspace: Workspace, *, secure_cookies: bool = False) -> FastAPI
     app.include_router(pages_readiness.router)
     app.mount("/static", StaticFiles(directory=_STATIC), name="static")
     _install_handlers(app)
+    ops.instrument(app, workspace, metrics=metrics)  # health, readiness, metrics, request logs
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response: Response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.app.state.secure_cookies:  # served over TLS (RFC 6797 §7.2: HTTPS only)
+            response.headers.setdefault("strict-transport-security", _HSTS)
         if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
             "content-type", ""
         ):
@@ -120,17 +129,18 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, exc: AssayError) -> Response:
         status = http_status(exc)  # the message only: a hint is CLI advice
+        message = public_message(request, exc.message)
         if _is_api(request):
-            return JSONResponse({"error": exc.message}, status_code=status)
-        return pages.error_page(request, status, exc.message)
+            return JSONResponse({"error": message}, status_code=status)
+        return pages.error_page(request, status, message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = public_message(request, str(exc.detail))
         if _is_api(request):
-            return JSONResponse(
-                {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-            )
-        return pages.error_page(request, exc.status_code, str(exc.detail))
+            status, headers = exc.status_code, exc.headers
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return pages.error_page(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -22,7 +22,7 @@ from assay.reports import FORMATS
 from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
 from assay.web.auth import ROLES, Permission, Principal
-from assay.web.rendering import NOTICES
+from assay.web.rendering import NOTICES, public_context
 from assay.web.security import COOKIE_NAME, require
 from assay.web.svg import bar_chart
 from assay.workspace import Workspace
@@ -58,7 +58,7 @@ def _render(
             "principal": principal,
             "Permission": Permission,
             "notice": NOTICES.get(request.query_params.get("notice", "")),
-            **context,
+            **public_context(request, context),
         },
         status_code=status_code,
     )
@@ -99,11 +99,10 @@ def login(
         return error_page(request, 403, "the login form expired: reload the page and try again")
     throttle = request.app.state.login_throttle
     key = f"{username}|{request.client.host if request.client else ''}"
-    if throttle.blocked(key):
+    if not throttle.attempt(key):
         return error_page(request, 429, "too many failed logins: wait 15 minutes and try again")
     user = accounts.authenticate(_ws(request).store, username, password)
     if user is None:
-        throttle.failed(key)
         token = secrets.token_urlsafe(24)
         refused = _render(
             request,
@@ -114,7 +113,13 @@ def login(
             login_csrf=token,
             error="Wrong username or password.",
         )
-        refused.set_cookie(_LOGIN_CSRF, token, httponly=True, samesite="strict")
+        refused.set_cookie(
+            _LOGIN_CSRF,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.app.state.secure_cookies,
+        )
         return refused
     throttle.succeeded(key)
     cookie = accounts.create_session(_ws(request).store, user)

@@ -26,6 +26,8 @@ __all__ = [
     "Engineer",
     "Reader",
     "Verifier",
+    "public_context",
+    "public_message",
     "render",
     "templates",
     "workspace",
@@ -60,6 +62,24 @@ def workspace(request: Request) -> Workspace:
     return ws
 
 
+def public_message(request: Request, message: str) -> str:
+    """``message`` with the workspace's location replaced: never shown to clients."""
+    root = workspace(request).root
+    for path in sorted({str(root), str(Path(root).resolve())}, key=len, reverse=True):
+        message = message.replace(path, "<workspace>")
+    return message
+
+
+def public_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
+    """The template context with its error texts (``error``, ``message``) made public."""
+    return {
+        key: public_message(request, value)
+        if key in ("error", "message") and isinstance(value, str)
+        else value
+        for key, value in context.items()
+    }
+
+
 def render(
     request: Request,
     template: str,
@@ -72,6 +92,11 @@ def render(
     return templates.TemplateResponse(
         request,
         template,
-        {"principal": principal, "Permission": Permission, "notice": notice, **context},
+        {
+            "principal": principal,
+            "Permission": Permission,
+            "notice": notice,
+            **public_context(request, context),
+        },
         status_code=status_code,
     )

@@ -10,6 +10,7 @@ on unsafe methods; API clients send a bearer token.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
@@ -80,22 +81,37 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
 
 
 class LoginThrottle:
-    """At most ``limit`` failed logins per key in ``window`` seconds."""
+    """At most ``limit`` login attempts per key in ``window`` seconds, counted atomically.
+
+    An attempt is *reserved* under a lock before the password is checked, so
+    concurrent requests cannot all pass the check before any failure is counted
+    (OWASP ASVS 2.2.1). A success clears the key's count.
+    """
 
     def __init__(self, limit: int = 10, window: float = 900.0) -> None:
         self.limit = limit
         self.window = window
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def attempt(self, key: str) -> bool:
+        """Reserve one attempt for ``key``; False once the limit is reached."""
+        now = time.monotonic()
+        with self._lock:
+            attempts = self._failures[key]
+            while attempts and attempts[0] < now - self.window:
+                attempts.popleft()
+            if len(attempts) >= self.limit:
+                return False
+            attempts.append(now)
+            return True
 
     def blocked(self, key: str) -> bool:
-        attempts = self._failures[key]
-        cutoff = time.monotonic() - self.window
-        while attempts and attempts[0] < cutoff:
-            attempts.popleft()
-        return len(attempts) >= self.limit
-
-    def failed(self, key: str) -> None:
-        self._failures[key].append(time.monotonic())
+        with self._lock:
+            attempts = self._failures.get(key, deque())
+            cutoff = time.monotonic() - self.window
+            return sum(1 for t in attempts if t >= cutoff) >= self.limit
 
     def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+        with self._lock:
+            self._failures.pop(key, None)

@@ -59,7 +59,7 @@ def test_policy_validate_and_show_default(tmp_path: Path,
     path = tmp_path / "mine.yaml"
     path.write_text(default)
     assert run(["guard", "policy", "validate", str(path)]) == 0
-    assert "valid (6 input rules, 4 output rules" in capsys.readouterr().out
+    assert "valid (9 input rules, 4 output rules" in capsys.readouterr().out
     path.write_text(default.replace("action: redact", "action: redakt", 1))
     assert run(["guard", "policy", "validate", str(path)]) == 1
     err = capsys.readouterr().err
@@ -80,7 +80,7 @@ def test_record_writes_evidence(workspace: Workspace, policy: Path,
 def test_origin_routes_prompt_injection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # One line, so only --origin can make it a document: scored as a prompt it is lower.
     path = tmp_path / "pi.yaml"
-    path.write_text("version: 1\ninput:\n  - validator: prompt_injection\n    action: log\n"
+    path.write_text("version: 1\ninput:\n  - validator: prompt_injection_lexical\n    action: log\n"
                     "    threshold: 0.0\n")
     text = "Your order shipped on Monday. Break down the plot of 'The Great Gatsby'."
     scores = {}

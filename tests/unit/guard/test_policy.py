@@ -56,11 +56,14 @@ def test_defaults_fail_closed_and_keep_no_content() -> None:
 def test_shipped_default_policy() -> None:
     policy = parse_policy(default_policy_text(), "default.yaml")
     assert [r.validator for r in policy.input] == [
-        "invisible_text", "secrets", "pii", "prompt_injection", "jailbreak", "toxicity"]
+        "invisible_text", "secrets", "pii", "prompt_injection", "jailbreak", "harmful_request",
+        "prompt_injection", "jailbreak", "toxicity"]
     assert [r.validator for r in policy.output] == [
         "secrets", "pii", "system_prompt_leak", "toxicity"]
-    actions = {r.validator: r.action for r in policy.input}
-    assert actions["pii"] == "redact" and actions["prompt_injection"] == "block"
+    actions = [(r.validator, r.action, r.params.get("level")) for r in policy.input]
+    assert ("pii", "redact", None) in actions
+    assert ("prompt_injection", "block", None) in actions
+    assert ("prompt_injection", "warn", "warn") in actions  # the calibrated warn band
     assert {r.validator: r.action for r in policy.output}["pii"] == "redact"
     assert isinstance(policy, Policy)
 

@@ -97,3 +97,97 @@ def test_bad_evidence_is_refused_at_submit(workspace: Workspace, tmp_path: Path)
     with pytest.raises(AssayError):
         batcher.submit(Evidence(type="nope", actor="x"))
     batcher.close()
+
+
+# -- issue #19 item 9: a crash during replay strands nothing and duplicates nothing -------
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(child.stdout)
+
+
+def _crashed_replay(ws: Workspace, spill: Path, items: int, appended: int) -> Path:
+    """A spill file claimed by a process that appended ``appended`` items, then died."""
+    from assay.ledger.batcher import SpillFile, _append_once, _read_spill
+
+    spill_file = SpillFile(spill)
+    spill_file.write([_ev(i) for i in range(items)])
+    claimed = spill_file.path.with_suffix(f".claimed-{_dead_pid()}")
+    spill_file.path.rename(claimed)
+    _append_once(ws.ledger, _read_spill(claimed)[:appended])
+    return claimed
+
+
+def test_a_file_claimed_by_a_dead_replayer_is_replayed_once(
+    workspace: Workspace, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assay.ledger.batcher import spill_status
+
+    spill = tmp_path / "spill"
+    claimed = _crashed_replay(workspace, spill, items=60, appended=25)
+    assert spill_status(spill).stranded == (claimed,)
+    assert replay_spill(workspace.ledger, spill, batch_size=10) == 35
+    assert _numbers(workspace) == list(range(60))
+    assert "died mid-replay" in caplog.text
+    assert not list(spill.iterdir())
+    assert spill_status(spill).stranded == ()
+
+
+def test_replaying_the_same_spill_file_twice_appends_nothing_twice(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from assay.ledger.batcher import SpillFile
+
+    spill = tmp_path / "spill"
+    spill_file = SpillFile(spill)
+    spill_file.write([_ev(i) for i in range(30)])
+    copy = spill_file.path.read_bytes()
+    assert replay_spill(workspace.ledger, spill, batch_size=7) == 30
+    spill_file.path.write_bytes(copy)  # e.g. restored from a backup, or replayed by hand
+    assert replay_spill(workspace.ledger, spill, batch_size=7) == 0
+    assert _numbers(workspace) == list(range(30))
+
+
+def test_a_live_claim_is_left_alone(workspace: Workspace, tmp_path: Path) -> None:
+    import os
+
+    from assay.ledger.batcher import SpillFile, spill_status
+
+    spill = tmp_path / "spill"
+    spill_file = SpillFile(spill)
+    spill_file.write([_ev(1)])
+    claimed = spill_file.path.with_suffix(f".claimed-{os.getppid()}")
+    spill_file.path.rename(claimed)
+    assert replay_spill(workspace.ledger, spill) == 0
+    assert claimed.exists() and spill_status(spill).stranded == ()
+
+
+def test_verify_reports_stranded_spill_files_and_replay_spill_appends_them(
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assay.cli.main import run
+
+    _crashed_replay(workspace, workspace.spill_dir, items=5, appended=2)
+    assert run(["--workspace", str(workspace.root), "ledger", "verify"]) == 0
+    assert "1 left by a process that died mid-replay" in capsys.readouterr().out
+    assert run(["--workspace", str(workspace.root), "ledger", "replay-spill"]) == 0
+    assert "Replayed 3 spilled item(s)" in capsys.readouterr().out
+    assert _numbers(workspace) == list(range(5))
+
+
+def test_a_line_repeated_in_one_spill_file_is_appended_once(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    from assay.ledger.batcher import SpillFile
+
+    spill = tmp_path / "spill"
+    spill_file = SpillFile(spill)
+    spill_file.write([_ev(i) for i in range(3)])
+    spill_file.path.write_text(spill_file.path.read_text() * 2)
+    assert replay_spill(workspace.ledger, spill) == 3
+    assert _numbers(workspace) == [0, 1, 2]

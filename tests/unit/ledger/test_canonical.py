@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assay.ledger.canonical import canonical_bytes
+from assay.workspace import Workspace
 
 # every code point, lone surrogates included; non-ASCII and astral names exercise the
 # UTF-16 member order, lone surrogates the reference fallback
@@ -68,3 +71,43 @@ def test_member_order_is_by_utf16_code_units() -> None:
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
     assert canonical_bytes(value).index("\U0001f600".encode()) < canonical_bytes(value).index(
         "\uff61".encode())
+
+
+# -- issue #19 item 17: integers beyond 2**53 - 1 are refused up front, with the field -----
+
+
+@pytest.mark.parametrize(
+    ("summary", "where"),
+    [({"n": 2**53}, "summary.n"), ({"a": [1, -(2**53)]}, "summary.a[1]"),
+     ({"x": {"big": 2**64}}, "summary.x.big")],
+)  # fmt: skip
+def test_integers_beyond_the_double_range_are_refused_with_their_field(
+    summary: dict[str, object], where: str
+) -> None:
+    from assay.errors import AssayError
+    from assay.ledger import Evidence
+
+    with pytest.raises(AssayError, match=rf"{re.escape(where)} holds the integer .* as a string"):
+        Evidence("assay.dev/note/v1", "t", summary).check()
+
+
+def test_the_largest_safe_integers_and_large_doubles_are_kept_exactly(tmp_path: Path) -> None:
+    from assay.ledger import Evidence
+    from assay.ledger.evidence import MAX_SAFE_INTEGER, canonical_json
+
+    summary = {"max": MAX_SAFE_INTEGER, "min": -MAX_SAFE_INTEGER, "double": 2.0**60}
+    Evidence("assay.dev/note/v1", "t", summary).check()
+    assert canonical_json(summary) == (
+        b'{"double":1152921504606847000,"max":9007199254740991,"min":-9007199254740991}'
+    )
+
+
+def test_the_batcher_refuses_a_big_integer_at_submit(workspace: Workspace, tmp_path: Path) -> None:
+    from assay.errors import AssayError
+    from assay.ledger import Batcher, Evidence
+
+    batcher = Batcher(workspace.ledger, spill_dir=tmp_path / "spill")
+    with pytest.raises(AssayError, match=r"summary\.count"):
+        batcher.submit(Evidence("assay.dev/note/v1", "t", {"count": 10**20}))
+    batcher.close()
+    assert workspace.ledger.size() == 0 and not (tmp_path / "spill").exists()

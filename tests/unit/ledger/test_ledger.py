@@ -238,3 +238,77 @@ def test_retention_erases_old_payloads_only_once(workspace: Workspace) -> None:
     assert workspace.ledger.payload(2) == b"{}"
     workspace.ledger.checkpoint()
     assert workspace.ledger.verify().ok
+
+
+# -- issue #19 item 14: every tree node is checked, and nothing inconsistent is signed ------
+
+
+def _corrupt_node(ws: Workspace, level: int, idx: int) -> None:
+    with _db(ws) as db:
+        db.execute(
+            "UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?",
+            (bytes(32), level, idx),
+        )
+
+
+def test_a_corrupted_higher_node_is_named(workspace: Workspace) -> None:
+    _fill(workspace, 20)
+    _corrupt_node(workspace, 2, 1)
+    problems = _problems(workspace)
+    assert problems == [
+        "tree node (level 2, index 1) over entries 4..7 does not match the entries below it: "
+        "proofs and the next checkpoint would use it"
+    ]
+
+
+def test_a_missing_higher_node_is_named(workspace: Workspace) -> None:
+    _fill(workspace, 20)
+    with _db(workspace) as db:
+        db.execute("DELETE FROM ledger_nodes WHERE level = 3 AND idx = 0")
+    assert any("(level 3, index 0) over entries 0..7 is missing" in p for p in _problems(workspace))
+
+
+def test_checkpoint_refuses_a_corrupted_node_after_the_last_checkpoint(
+    workspace: Workspace,
+) -> None:
+    _fill(workspace, 16)
+    workspace.ledger.append([_evidence(i) for i in range(14)])
+    _corrupt_node(workspace, 3, 2)  # entries 16..23, not yet signed: part of the new root
+    with pytest.raises(AssayError, match="refusing to sign a checkpoint: the stored tree nodes"):
+        workspace.ledger.checkpoint()
+
+
+def test_checkpoint_refuses_a_history_rewritten_under_the_last_checkpoint(
+    workspace: Workspace,
+) -> None:
+    _fill(workspace, 20)
+    workspace.ledger.append([_evidence(i) for i in range(3)])
+    _corrupt_node(workspace, 4, 0)
+    with pytest.raises(AssayError, match="does not extend checkpoint 20"):
+        workspace.ledger.checkpoint()
+
+
+def test_checkpoint_refuses_when_signed_entries_were_deleted(workspace: Workspace) -> None:
+    _fill(workspace, 20)
+    with _db(workspace) as db:
+        db.execute("DELETE FROM ledger_entries WHERE seq >= 18")
+    with pytest.raises(AssayError, match="last checkpoint signed 20"):
+        workspace.ledger.checkpoint()
+
+
+def test_pack_export_refuses_an_inconsistent_history(workspace: Workspace, tmp_path: Path) -> None:
+    from assay.ledger.pack import export_pack
+
+    _fill(workspace, 8)
+    workspace.ledger.append([_evidence(i) for i in range(4)])
+    _corrupt_node(workspace, 2, 2)
+    with pytest.raises(AssayError, match="refusing to sign"):
+        export_pack(workspace.ledger, tmp_path / "pack.zip")
+    assert not (tmp_path / "pack.zip").exists()
+
+
+def test_checkpoint_still_signs_a_clean_extension(workspace: Workspace) -> None:
+    for n in (1, 2, 3, 8, 13):
+        workspace.ledger.append([_evidence(i) for i in range(n)])
+        workspace.ledger.checkpoint()
+    assert workspace.ledger.verify().ok

@@ -80,7 +80,7 @@ def test_policy_without_embedding_validators_never_embeds(monkeypatch: pytest.Mo
 def test_cascade_embeds_only_inside_the_band(monkeypatch: pytest.MonkeyPatch) -> None:
     from assay.validators.linear import LinearTextValidator
 
-    v = get_validator("prompt_injection", embedding=True)
+    v = get_validator("prompt_injection_lexical", embedding=True)
     assert isinstance(v, LinearTextValidator) and v._head is not None
     lo, hi = v._head.band
     model = v._model

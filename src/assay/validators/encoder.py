@@ -1,0 +1,300 @@
+"""The guard encoder (tier 2): one fine-tuned transformer serves four validators.
+
+``prompt_injection``, ``jailbreak``, ``harmful_request`` and ``toxicity`` are four
+heads on one encoder (the first four layers of all-MiniLM-L6-v2, fine-tuned by
+``training/guard_encoder.py``), exported to ONNX, quantised to int8 and run with
+onnxruntime on one thread. One forward pass per text gives all four logits, and
+the result is cached per normalised text, so a policy with all four validators
+pays for one run.
+
+Texts are normalised (:func:`~assay.validators.normalize.normalize`), cut into
+windows of :data:`WINDOW` word pieces, :data:`STRIDE` apart (they overlap), and
+the text's logit per task is the maximum over its windows: an instruction planted
+anywhere in a long document is seen. Cost is bounded: beyond ``max_windows``
+windows, that many are spread evenly over the text (first and last kept), so a
+1 MB input costs the same as a ``max_windows``-window one (8 by default: about
+3,000 characters of English are scored exhaustively, longer texts in 8 windows spread
+over them); the policy's latency
+budget and ``on_error`` still apply.
+
+The model file ships in the package (``validators/models/guard_encoder.onnx``)
+beside ``guard_encoder.json``, which holds its SHA-256, the calibration of each
+head (temperature and bias) and two thresholds per task chosen on the dev splits
+and the ordinary-traffic calibration set, never on test data: ``block`` (at most
+0.5 % of ordinary prompts) and the lower ``warn``. The hash is checked when the
+model loads: a missing, truncated or altered file is one clear error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from stat import S_ISREG
+from typing import Any, Literal
+
+from assay.errors import AssayError
+from assay.validators._deps import require_numpy, require_onnxruntime, require_tokenizers
+from assay.validators.base import TIER_EMBEDDING, CheckContext, Finding
+from assay.validators.linear import views
+from assay.validators.normalize import normalize
+
+__all__ = ["MODEL_FILE", "STRIDE", "TASKS", "WINDOW", "EncoderModel", "EncoderValidator",
+           "get_encoder", "loaded_model_file", "windows"]
+
+_MODELS = Path(__file__).parent / "models"
+MODEL_FILE = _MODELS / "guard_encoder.onnx"
+META_FILE = _MODELS / "guard_encoder.json"
+TOKENIZER_FILE = _MODELS / "minilm-tokenizer.json"
+TASKS = ("prompt_injection", "jailbreak", "harmful_request", "toxicity")
+#: Word pieces per window, [CLS] and [SEP] included, and the step between windows.
+WINDOW = 128
+STRIDE = 96
+#: Characters tokenised at most (a word piece is at least one character, so
+#: ``max_windows * STRIDE * 8`` characters cover every window that can be scored).
+_CHARS_PER_PIECE = 8
+#: Characters sampled per window from a very long text (about a window of English).
+_SPAN_CHARS = 600
+_CLS, _SEP = 101, 102
+#: At most this many views of one text are scored (each is a forward pass).
+_MAX_VIEWS = 4
+_FIX = ("reinstall Assay's ml extra (pip install --force-reinstall 'assay[ml]') "
+        "or rebuild the model with `make models`")
+
+
+def windows(ids: list[int], limit: int | None) -> list[list[int]]:
+    """Windows of at most :data:`WINDOW` pieces (``[CLS] ... [SEP]``), :data:`STRIDE` apart.
+
+    With ``limit``, at most that many, spread evenly (the first and last kept).
+    Training cuts the same windows (``training/guard_encoder.py``).
+    """
+    body = WINDOW - 2
+    starts = list(range(0, max(1, len(ids) - body + STRIDE), STRIDE))
+    starts = [s for s in starts if s == 0 or s < len(ids)]
+    if starts[-1] + body < len(ids):
+        starts.append(len(ids) - body)
+    if limit is not None and len(starts) > limit:
+        if limit == 1:
+            starts = starts[:1]
+        else:
+            pick = sorted({round(i * (len(starts) - 1) / (limit - 1)) for i in range(limit)})
+            starts = [starts[i] for i in pick]
+    return [[_CLS, *ids[s:s + body], _SEP] for s in starts]
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """Calibration and thresholds of one task's head (from ``guard_encoder.json``)."""
+
+    scale: float
+    shift: float
+    block: float
+    warn: float
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise ValueError("no sha256")
+        for task in TASKS:
+            head = meta["heads"][task]
+            _ = (float(head["scale"]), float(head["shift"]), float(head["block"]),
+                 float(head["warn"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise AssayError(f"The guard encoder's model card {path} is missing or damaged "
+                         f"({type(exc).__name__}); {_FIX}.") from None
+    return meta
+
+
+class EncoderModel:
+    """The ONNX session, tokenizer and calibration; :meth:`probabilities` scores a text.
+
+    Thread-safe: onnxruntime sessions and the Rust tokenizer allow concurrent calls;
+    the result cache is guarded by a lock.
+    """
+
+    def __init__(self, model_path: Path = MODEL_FILE, meta_path: Path = META_FILE,
+                 tokenizer_path: Path = TOKENIZER_FILE, *, threads: int = 1,
+                 cache_size: int = 512) -> None:
+        ort = require_onnxruntime()
+        tokenizers = require_tokenizers()
+        self._np = require_numpy()
+        meta = _read_meta(meta_path)
+        try:
+            regular = S_ISREG(model_path.stat().st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            raise AssayError(f"The guard encoder model {model_path} is missing; {_FIX}.")
+        if _sha256(model_path) != meta["sha256"]:
+            raise AssayError(f"The guard encoder model {model_path} is damaged (its SHA-256 "
+                             f"differs from {meta_path.name}); {_FIX}.")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(str(model_path), sess_options=opts,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own error types
+            raise AssayError(f"The guard encoder model {model_path} cannot be loaded "
+                             f"({type(exc).__name__}); {_FIX}.") from None
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.no_padding()
+        self._tokenizer.no_truncation()
+        self.heads = {t: _Head(float(meta["heads"][t]["scale"]), float(meta["heads"][t]["shift"]),
+                               float(meta["heads"][t]["block"]), float(meta["heads"][t]["warn"]))
+                      for t in TASKS}
+        self.meta = meta
+        self.runs = 0  # forward passes (texts, not windows), for tests and benchmarks
+        self._cache: OrderedDict[tuple[tuple[bool, str], int], Any] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def logits(self, normalized: str, max_windows: int) -> Any:
+        """Raw logits per task (max over windows) of an already normalised text."""
+        key = (_cache_key(normalized), max_windows)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        np = self._np
+        wins = self._windows(_scalar_values(normalized), max_windows)
+        width = max(len(w) for w in wins)
+        feed_ids = np.zeros((len(wins), width), dtype=np.int64)
+        mask = np.zeros((len(wins), width), dtype=np.int64)
+        for i, w in enumerate(wins):
+            feed_ids[i, :len(w)] = w
+            mask[i, :len(w)] = 1
+        out = self._session.run(None, {"input_ids": feed_ids, "attention_mask": mask})[0]
+        z = out.max(axis=0).astype(np.float64)
+        z.setflags(write=False)
+        with self._lock:
+            self.runs += 1
+            self._cache[key] = z
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return z
+
+    def _windows(self, text: str, max_windows: int) -> list[list[int]]:
+        """Token windows of ``text``; a very long text is sampled in evenly spread spans.
+
+        Up to ``max_windows * STRIDE * 8`` characters the whole text is tokenised and
+        cut by :func:`windows`; beyond, ``max_windows`` spans of
+        :data:`_SPAN_CHARS` characters spread from the start to the end are tokenised,
+        one window each, so the cost does not grow with the length.
+        """
+        if len(text) <= max_windows * STRIDE * _CHARS_PER_PIECE:
+            ids = self._tokenizer.encode(text, add_special_tokens=False).ids
+            return windows(list(ids), max_windows)
+        last = len(text) - _SPAN_CHARS
+        starts = sorted({round(i * last / max(1, max_windows - 1)) for i in range(max_windows)})
+        spans = [text[s:s + _SPAN_CHARS] for s in starts]
+        encs = self._tokenizer.encode_batch(spans, add_special_tokens=False)
+        return [[_CLS, *e.ids[:WINDOW - 2], _SEP] for e in encs]
+
+    def probability(self, task: str, normalized: str, max_windows: int) -> float:
+        """Calibrated probability that ``normalized`` belongs to ``task``'s positive class."""
+        head = self.heads[task]
+        z = float(self.logits(normalized, max_windows)[TASKS.index(task)])
+        return _sigmoid(head.scale * z + head.shift)
+
+
+def _cache_key(text: str) -> tuple[bool, str]:
+    """The text itself when short, else its SHA-256 (the cache never holds megabytes)."""
+    if len(text) <= 4096:
+        return False, text
+    return True, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _scalar_values(text: str) -> str:
+    """``text`` with lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def _sigmoid(z: float) -> float:
+    import math
+
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+_MODEL: EncoderModel | None = None
+_MODEL_LOCK = threading.Lock()
+
+
+def loaded_model_file() -> Path | None:
+    """The encoder file this process loaded, if any (readiness checks it is still there)."""
+    return MODEL_FILE if _MODEL is not None else None
+
+
+def get_encoder() -> EncoderModel:
+    """The process-wide encoder, loaded (and hash-checked) on first use."""
+    global _MODEL
+    if _MODEL is None:
+        with _MODEL_LOCK:
+            if _MODEL is None:
+                _MODEL = EncoderModel(MODEL_FILE, META_FILE, TOKENIZER_FILE)
+    return _MODEL
+
+
+class EncoderValidator:
+    """One task's head of the shared guard encoder.
+
+    ``level`` picks the calibrated threshold used when the rule gives none:
+    ``block`` (at most 0.5 % of ordinary prompts flagged) or the lower ``warn``.
+    ``max_windows`` bounds the windows scored per text (see the module doc).
+    """
+
+    tier = TIER_EMBEDDING
+
+    def __init__(self, name: str, *, threshold: float | None = None,
+                 level: Literal["block", "warn"] = "block", max_windows: int = 8) -> None:
+        if name not in TASKS:
+            raise AssayError(f"The guard encoder has no head {name!r}; choose one of "
+                             + ", ".join(TASKS) + ".")
+        if level not in ("block", "warn"):
+            raise AssayError(f"level must be 'block' or 'warn', not {level!r}.")
+        if not 1 <= int(max_windows) <= 4096:
+            raise AssayError("max_windows must be between 1 and 4096.")
+        self.name = name
+        self._model = get_encoder()
+        head = self._model.heads[name]
+        default = head.block if level == "block" else head.warn
+        self.threshold = default if threshold is None else float(threshold)
+        self.max_windows = int(max_windows)
+
+    def score(self, text: str, ctx: CheckContext | None = None) -> float:
+        """Calibrated probability (what ROC curves and thresholds are computed from)."""
+        norm = normalize(text).text
+        if not norm.strip():
+            return 0.0
+        # The views the lexical models score too: the text, and when present a de-leetspoken
+        # copy, the text read backwards, and decoded base64/hex/URL payloads (max over views).
+        return max(self._model.probability(self.name, view, self.max_windows)
+                   for view in views(norm)[:_MAX_VIEWS] if view.strip())
+
+    def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
+        """One finding over the whole text when the score reaches the threshold."""
+        p = self.score(text, ctx)
+        if p < self.threshold:
+            return []
+        return [Finding(self.name, p, self.name, ((0, len(text)),),
+                        f"score {p:.3f} >= {self.threshold:.3f}")]

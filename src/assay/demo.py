@@ -17,7 +17,7 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from assay.errors import AssayError
+from assay.ledger.evidence import REDTEAM_RUN
 
 __all__ = ["DemoOptions", "DemoReport", "run_demo"]
 
@@ -86,8 +87,13 @@ class DemoReport:
     login: tuple[str, str] | None = None
 
 
+CliRunner = Callable[[list[str]], int]
+"""Runs one ``assay`` command line in process and returns its exit code (``assay.cli.main.run``)."""
+
+
 class _Demo:
-    def __init__(self, options: DemoOptions) -> None:
+    def __init__(self, options: DemoOptions, cli: CliRunner) -> None:
+        self._run_cli = cli
         self.options = options
         self.root = options.root
         self.console = Console(highlight=False, soft_wrap=True, quiet=options.quiet)
@@ -97,12 +103,10 @@ class _Demo:
 
     def cli(self, *args: str, actor: str = OWNER, stdin: str | None = None) -> None:
         """Run an ``assay`` command in process, as the user would type it."""
-        from assay.cli.main import run
-
         shown = " ".join(shlex.quote(a) for a in args)
         self.console.print(f"[bold]$ assay {shown}[/bold]")
         with _env("ASSAY_ACTOR", actor), _stdin(stdin):
-            code = run(["--workspace", str(self.root), *args])
+            code = self._run_cli(["--workspace", str(self.root), *args])
         if code != 0:
             raise AssayError(f"the demo step `assay {shown}` failed (exit {code})")
 
@@ -218,7 +222,7 @@ class _Demo:
             "--system",
             SYSTEM,
             "--evidence-type",
-            "assay.dev/redteam-run/v1",
+            REDTEAM_RUN,
             "--numerator",
             "groups.jailbreak.succeeded",
             "--denominator",
@@ -290,9 +294,10 @@ class _Demo:
         return "admin", password
 
 
-def run_demo(options: DemoOptions) -> DemoReport:
-    """Run every step; serve the dashboard at the end unless ``options.serve`` is off."""
-    demo = _Demo(options)
+def run_demo(options: DemoOptions, cli: CliRunner) -> DemoReport:
+    """Run every step through ``cli`` (the face passes its runner, so the demo imports no
+    face); serve the dashboard at the end unless ``options.serve`` is off."""
+    demo = _Demo(options, cli)
     started = time.perf_counter()
     with demo.step("1. Workspace (SQLite, embedded)"):
         demo.workspace()

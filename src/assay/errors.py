@@ -1,20 +1,40 @@
-"""The one exception type users see.
+"""The errors users see: one base, :class:`AssayError`, and a few kinds under it.
 
-Every failure a user can cause or fix is raised as an :class:`AssayError` whose
-message is one sentence naming the problem and the fix. The CLI prints it
-without a traceback; library callers can catch it.
+A message says what is wrong, in one sentence; a separate ``hint`` may say what
+to do about it, in the words of one face (the CLI's commands). Each face maps
+the kinds once: the CLI to exit codes (``cli/main.py``), the web layer to HTTP
+statuses (``web/app.py``); neither prints the other's advice. Services raise the
+kind that fits, so faces and tests need not read message text.
 """
 
-__all__ = ["AssayError", "UsageError"]
+__all__ = ["AssayError", "Conflict", "Invalid", "NotFound", "UsageError", "VerificationFailed"]
 
 
 class AssayError(Exception):
-    """A failure with a message fit to show a user (exit code 1)."""
+    """A failure with a message fit to show a user, and an optional hint for the CLI."""
 
-    exit_code = 1
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
 
 
-class UsageError(AssayError):
-    """The command was called wrongly (exit code 2)."""
+class Invalid(AssayError):
+    """What was given is not acceptable: a malformed value, an unknown field or option."""
 
-    exit_code = 2
+
+class UsageError(Invalid):
+    """The command was called wrongly."""
+
+
+class NotFound(AssayError):
+    """The thing named does not exist (a system, record, entry, user, framework …)."""
+
+
+class Conflict(AssayError):
+    """The request clashes with the current state: it exists already, it is closed or
+    archived, or someone changed it meanwhile."""
+
+
+class VerificationFailed(AssayError):
+    """A signature, proof or checkpoint did not verify."""

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assay.cli.main import run
 from assay.demo import DemoOptions, run_demo
 from assay.ledger.keys import load_verifier
 from assay.ledger.verify import verify_pack
@@ -15,7 +16,7 @@ from assay.workspace import open_workspace
 
 def test_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     root = tmp_path / ".assay"
-    report = run_demo(DemoOptions(root=root, serve=False, quiet=True))
+    report = run_demo(DemoOptions(root=root, serve=False, quiet=True), cli=run)
     assert report.timings["total"] < 180
     assert report.traffic.get("block", 0) > 0 and report.traffic.get("redact", 0) > 0
     assert report.drift_alerts > 0
@@ -92,7 +93,7 @@ def test_demo_refuses_to_replace_a_real_workspace(tmp_path: Path) -> None:
 
     init_workspace(tmp_path / "ws").close()
     try:
-        run_demo(DemoOptions(root=tmp_path / "ws", serve=False, quiet=True))
+        run_demo(DemoOptions(root=tmp_path / "ws", serve=False, quiet=True), cli=run)
     except AssayError as exc:
         assert "not a demo workspace" in str(exc)
     else:

@@ -22,9 +22,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger, Subject
-from assay.ledger.evidence import canonical_json
+from assay.ledger.evidence import AIMS_CHANGE, canonical_json
 from assay.store import AimsRecordRow, AimsRecordVersion, AISystem, Store
 
 __all__ = [
@@ -51,7 +51,6 @@ __all__ = [
     "validate",
 ]
 
-AIMS_CHANGE = "assay.dev/aims-change/v1"
 M = TypeVar("M", bound=BaseModel)
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -133,7 +132,7 @@ def validate(spec: Spec[M], record_id: str, values: Mapping[str, Any]) -> M:
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or "record"
             problems.append(f"field '{where}': {error['msg']}")
-        raise AssayError(f"{spec.label} {record_id}: " + "; ".join(problems)) from exc
+        raise Invalid(f"{spec.label} {record_id}: " + "; ".join(problems)) from exc
 
 
 def _aware(moment: datetime) -> datetime:
@@ -168,7 +167,9 @@ def get(store: Store, spec: Spec[M], record_id: str) -> Record[M]:
     """The record; a missing one is an error that says how to list them."""
     found = find(store, spec, record_id)
     if found is None:
-        raise AssayError(f"no {spec.label} {record_id!r}: list them with --json to see the IDs")
+        raise NotFound(
+            f"no {spec.label} {record_id!r}", hint="list them with --json to see the IDs"
+        )
     return found
 
 
@@ -223,11 +224,11 @@ def check_four_eyes(
 ) -> None:
     """Refuse approving one's own change when the register asks for a second person."""
     if required and actor in authors_since_approval(store, spec, record_id):
-        raise AssayError(
+        raise Conflict(
             f"{spec.label} {record_id}: {actor} changed it since its last approval, and "
-            f"four-eyes is on for the '{spec.register}' register: another person must "
-            "approve (set ASSAY_ACTOR), or turn it off with "
-            f"`assay aims settings four-eyes {spec.register} off`"
+            f"four-eyes is on for the '{spec.register}' register: another person must approve",
+            hint="approve as another person (set ASSAY_ACTOR), or turn four-eyes off with "
+            f"`assay aims settings four-eyes {spec.register} off`",
         )
 
 
@@ -296,7 +297,7 @@ def plan_create(
     """Plan a new record (an ID is allocated when none is given)."""
     rid = record_id or next_id(store, spec)
     if not _ID_RE.fullmatch(rid):
-        raise AssayError(
+        raise Invalid(
             f"{spec.label} id {rid!r} is invalid: use letters, digits, '.', '_' and '-'"
         )
     now = datetime.now(UTC)
@@ -304,16 +305,16 @@ def plan_create(
 
     def apply(session: Session) -> None:
         if session.get(AimsRecordRow, (spec.register, rid)) is not None:
-            raise AssayError(f"{spec.label} {rid} already exists: update it instead")
+            raise Conflict(f"{spec.label} {rid} already exists", hint="update it instead")
         if system is not None:
             owner = session.get(AISystem, system)
             if owner is None:
-                raise AssayError(
-                    f"{spec.label} {rid}: no AI system {system!r}; "
-                    "register it with `assay systems add`"
+                raise Invalid(
+                    f"{spec.label} {rid}: no AI system {system!r}",
+                    hint="register it with `assay systems add`",
                 )
             if owner.archived_at is not None:
-                raise AssayError(f"{spec.label} {rid}: AI system {system!r} is archived")
+                raise Conflict(f"{spec.label} {rid}: AI system {system!r} is archived")
         session.add(
             AimsRecordRow(
                 register=spec.register,
@@ -349,7 +350,7 @@ def plan_update(
     ``figures`` adds non-sensitive numbers to the evidence summary.
     """
     if current.archived_at is not None and action != "archive":
-        raise AssayError(f"{spec.label} {current.id} is archived and cannot change")
+        raise Conflict(f"{spec.label} {current.id} is archived and cannot change")
     now = datetime.now(UTC)
     record = Record(
         spec.register,
@@ -368,8 +369,9 @@ def plan_update(
     def apply(session: Session) -> None:
         row = session.get(AimsRecordRow, (spec.register, current.id))
         if row is None or row.version != current.version:
-            raise AssayError(
-                f"{spec.label} {current.id} was changed by someone else meanwhile: run again"
+            raise Conflict(
+                f"{spec.label} {current.id} was changed by someone else meanwhile",
+                hint="run again",
             )
         row.status = record.status
         row.version = record.version
@@ -447,7 +449,7 @@ def archive(
     """Archive a record: it leaves the lists but keeps its history and evidence."""
     current = get(store, spec, record_id)
     if current.archived_at is not None:
-        raise AssayError(f"{spec.label} {record_id} is already archived")
+        raise Conflict(f"{spec.label} {record_id} is already archived")
     return update(store, ledger, spec, record_id, actor=actor, action="archive")
 
 
@@ -456,7 +458,7 @@ def merged(spec: Spec[M], current: Record[M], changes: Mapping[str, Any]) -> M:
     values = current.data.model_dump(mode="json")
     unknown = sorted(set(changes) - set(values))
     if unknown:
-        raise AssayError(
+        raise Invalid(
             f"{spec.label} {current.id}: unknown field(s) {', '.join(unknown)}; "
             f"fields are: {', '.join(sorted(values))}"
         )

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from assay.aims import _records as records
@@ -33,6 +32,7 @@ from assay.aims.settings import all_settings, set_setting
 from assay.errors import AssayError
 from assay.ledger import Ledger
 from assay.store import Store
+from assay.yamlio import plain, read_yaml
 
 __all__ = ["FORMAT_VERSION", "Change", "apply", "export", "load", "plan", "render_changes"]
 
@@ -144,7 +144,7 @@ def _code_fields(model: BaseModel, managed: frozenset[str]) -> dict[str, Any]:
 
 
 def export(store: Store) -> dict[str, Any]:
-    """The declarative AIMS as a plain dict (``yaml.safe_dump`` it)."""
+    """The declarative AIMS as a plain dict (``dump_yaml`` it)."""
     doc: dict[str, Any] = {"version": FORMAT_VERSION, "settings": all_settings(store)}
     systems = []
     for s in list_systems(store):
@@ -178,12 +178,7 @@ def export(store: Store) -> dict[str, Any]:
 
 def load(path: Path) -> dict[str, Any]:
     """Read an AIMS file; errors name the file."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AssayError(f"cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AssayError(f"{path} is not valid YAML: {exc}") from exc
+    doc = plain(read_yaml(path, allow_empty=True))
     if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION:
         raise AssayError(f"{path}: expected a mapping with 'version: {FORMAT_VERSION}' at the top")
     known = {"version", "settings", "systems", "soa", *(s.key for s in _SECTIONS)}

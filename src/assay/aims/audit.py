@@ -19,8 +19,9 @@ from assay.aims import _records as records
 from assay.aims.inventory import get_system
 from assay.aims.roles import list_roles
 from assay.catalogs import resolve
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict
 from assay.ledger import Ledger
+from assay.ledger.evidence import INTERNAL_AUDIT
 from assay.store import Store
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "GRADES",
     "PROGRAMME_SPEC",
     "Audit",
-    "Finding",
+    "AuditFinding",
     "Independence",
     "Programme",
     "add_finding",
@@ -92,7 +93,7 @@ class Audit(BaseModel):
         return _refs(refs)
 
 
-class Finding(BaseModel):
+class AuditFinding(BaseModel):
     """A graded audit finding."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -121,12 +122,12 @@ AUDIT_SPEC = records.Spec(
     prefix="AUD",
     label="audit",
     controls=("iso42001:9.2.1", "iso42001:9.2.2"),
-    approval_type="assay.dev/internal-audit/v1",
+    approval_type=INTERNAL_AUDIT,
     figures=lambda a: {"independent": a.independence.independent, "systems": len(a.systems)},
 )
 FINDING_SPEC = records.Spec(
     register="finding",
-    model=Finding,
+    model=AuditFinding,
     prefix="F",
     label="finding",
     controls=("iso42001:9.2.1",),
@@ -172,7 +173,7 @@ def plan_audit(
         records.get(store, PROGRAMME_SPEC, str(fields["programme"]))
     found = conflicts(store, auditor, systems)
     if found and not independence_statement:
-        raise AssayError(
+        raise Conflict(
             f"audit {rid}: auditor {auditor} is not independent ({'; '.join(found)}); "
             "choose another auditor or record the safeguard with --independence-statement"
         )
@@ -193,7 +194,7 @@ def list_audits(store: Store) -> list[records.Record[Audit]]:
     return records.list_records(store, AUDIT_SPEC)
 
 
-def findings_for(store: Store, audit_id: str | None = None) -> list[records.Record[Finding]]:
+def findings_for(store: Store, audit_id: str | None = None) -> list[records.Record[AuditFinding]]:
     """Findings of one audit (or all)."""
     return [
         f
@@ -211,11 +212,11 @@ def add_finding(
     description: str,
     controls: tuple[str, ...] = (),
     actor: str,
-) -> records.Record[Finding]:
+) -> records.Record[AuditFinding]:
     """Record a finding; the audit moves to in-progress."""
     audit = records.get(store, AUDIT_SPEC, audit_id)
     if audit.status == "completed":
-        raise AssayError(f"audit {audit_id} is completed; findings can no longer be added")
+        raise Conflict(f"audit {audit_id} is completed; findings can no longer be added")
     rid = records.next_id(store, FINDING_SPEC)
     finding = records.validate(
         FINDING_SPEC,
@@ -244,7 +245,7 @@ def complete_audit(
     """Complete an audit: its report becomes ``internal-audit`` evidence."""
     audit = records.get(store, AUDIT_SPEC, audit_id)
     if audit.status == "completed":
-        raise AssayError(f"audit {audit_id} is already completed")
+        raise Conflict(f"audit {audit_id} is already completed")
     done = audit.data.model_copy(
         update={"completed_at": datetime.now(UTC), "conclusion": conclusion}
     )

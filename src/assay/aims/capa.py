@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from assay.aims import _records as records
 from assay.aims.audit import FINDING_SPEC
 from assay.aims.settings import four_eyes
-from assay.errors import AssayError
+from assay.errors import Conflict, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import CAPA
 from assay.store import Store
 
 __all__ = [
@@ -96,7 +97,7 @@ SPEC = records.Spec(
     prefix="CAPA",
     label="corrective action",
     controls=("iso42001:10.2",),
-    approval_type="assay.dev/capa/v1",
+    approval_type=CAPA,
     figures=_figures,
 )
 
@@ -146,7 +147,7 @@ def plan_open_capa(
     if source == "finding":
         finding = records.get(store, FINDING_SPEC, source_ref)
         if finding.data.capa:
-            raise AssayError(
+            raise Conflict(
                 f"finding {source_ref} already has corrective action {finding.data.capa}"
             )
         system = system or finding.system
@@ -191,7 +192,7 @@ def _save(
 ) -> records.Record[Capa]:
     current = get_capa(store, capa_id)
     if current.status == "closed":
-        raise AssayError(f"corrective action {capa_id} is closed")
+        raise Conflict(f"corrective action {capa_id} is closed")
     capa = records.merged(SPEC, current, changes)
     return records.update(
         store, ledger, SPEC, capa_id, actor=actor, action=action, data=capa, status=status_of(capa)
@@ -242,7 +243,7 @@ def complete_action(
     current = get_capa(store, capa_id).data
     ids = [a.id for a in current.actions]
     if action_id not in ids:
-        raise AssayError(
+        raise NotFound(
             f"corrective action {capa_id}: no action {action_id!r}; "
             f"allowed values: {', '.join(ids)}"
         )
@@ -260,7 +261,7 @@ def check_effectiveness(
     """Record whether the actions worked; needs every action done first."""
     current = get_capa(store, capa_id).data
     if not current.actions or not all(a.done_at for a in current.actions):
-        raise AssayError(
+        raise Conflict(
             f"corrective action {capa_id}: complete every action before checking effectiveness"
         )
     check = {"effective": effective, "by": actor, "at": datetime.now(UTC).isoformat(), "note": note}
@@ -271,15 +272,18 @@ def close(store: Store, ledger: Ledger, capa_id: str, *, actor: str) -> records.
     """Close after an effective check; closes the originating finding too."""
     current = get_capa(store, capa_id)
     capa = current.data
-    missing: list[str] = []
+    missing: dict[str, str] = {}
     if not capa.root_cause:
-        missing.append("root cause (`assay capa analyse`)")
+        missing["root cause"] = "`assay capa analyse`"
     if not capa.actions or not all(a.done_at for a in capa.actions):
-        missing.append("every action done (`assay capa done`)")
+        missing["every action done"] = "`assay capa done`"
     if capa.effectiveness is None or not capa.effectiveness.effective:
-        missing.append("an effective effectiveness check (`assay capa verify --effective`)")
+        missing["an effective effectiveness check"] = "`assay capa verify --effective`"
     if missing:
-        raise AssayError(f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}")
+        raise Conflict(
+            f"corrective action {capa_id} cannot close; missing: {'; '.join(missing)}",
+            hint=f"run {', then '.join(missing.values())}",
+        )
     records.check_four_eyes(store, SPEC, capa_id, actor, required=four_eyes(store, "capa"))
     closed = capa.model_copy(update={"closed_at": datetime.now(UTC)})
     changes: list[records.Planned[Any]] = [

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assay.ledger.evidence import DRIFT_ALERT, EVAL_REPORT, GUARD_DECISION, NOTE, REDTEAM_RUN
+
 __all__ = ["DEFAULT_MAX_ASR", "OUTCOMES", "Judgement", "Outcome", "judge"]
 
 Outcome = Literal["passed", "failed", "informational"]
@@ -34,10 +36,6 @@ OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "informational")
 DEFAULT_MAX_ASR = 0.05
 """Attack success rate a red-team family may reach when the run recorded no gate of its own."""
 
-_REDTEAM = "assay.dev/redteam-run/v1"
-_EVAL = "assay.dev/eval-report/v1"
-_GUARD = "assay.dev/guard-decision/v1"
-_DRIFT = "assay.dev/drift-alert/v1"
 _INVERTED = frozenset({"over_refusal"})
 _DRIFT_CLEAR = frozenset({"ok", "clear", "none", "all-clear"})
 
@@ -52,9 +50,9 @@ class Judgement:
 
 def judge(type_uri: str, summary: Mapping[str, Any]) -> Judgement:
     """The outcome of one entry of ``type_uri`` with this ``summary``; pure."""
-    if type_uri == _REDTEAM:
+    if type_uri == REDTEAM_RUN:
         return _redteam(summary)
-    if type_uri == _EVAL:
+    if type_uri == EVAL_REPORT:
         declared = _declared(summary)
         if declared is not None:
             return declared
@@ -64,12 +62,12 @@ def judge(type_uri: str, summary: Mapping[str, Any]) -> Judgement:
         return Judgement(
             "informational", "the report states no acceptance result (outcome or passed)"
         )
-    if type_uri == _GUARD:
+    if type_uri == GUARD_DECISION:
         if summary.get("error"):
             return Judgement("informational", f"the guard errored ({summary['error']})")
         action = summary.get("action", summary.get("decision", "a decision"))
         return Judgement("passed", f"operation evidence: the guard decided ({action})")
-    if type_uri == _DRIFT:
+    if type_uri == DRIFT_ALERT:
         level = str(summary.get("level", "")).lower()
         if level in _DRIFT_CLEAR:
             return Judgement("passed", "drift monitoring: all clear")
@@ -79,7 +77,7 @@ def judge(type_uri: str, summary: Mapping[str, Any]) -> Judgement:
     declared = _declared(summary)
     if declared is not None:
         return declared
-    if type_uri == "assay.dev/note/v1":
+    if type_uri == NOTE:
         return Judgement("passed", "attestation recorded by a named actor")
     return Judgement("passed", "record of the process")
 

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.aims import _records as records
 from assay.aims.settings import four_eyes
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
+from assay.ledger.evidence import IMPACT_ASSESSMENT
 from assay.store import Store
 
 __all__ = [
@@ -98,7 +99,7 @@ SPEC = records.Spec(
     prefix="IA",
     label="impact assessment",
     controls=("iso42001:6.1.4", "iso42001:8.4", "iso42001:A.5.2", "iso42001:A.5.4"),
-    approval_type="assay.dev/impact-assessment/v1",
+    approval_type=IMPACT_ASSESSMENT,
     figures=lambda a: {
         "answered": len(a.answers),
         "severity": a.severity,
@@ -112,7 +113,7 @@ def _check_answers(assessment_id: str, answers: Mapping[str, str]) -> None:
     known = {q.id for q in QUESTIONS}
     unknown = sorted(set(answers) - known)
     if unknown:
-        raise AssayError(
+        raise Invalid(
             f"impact assessment {assessment_id}: field 'answers' has unknown question(s) "
             f"{', '.join(unknown)}; allowed values: {', '.join(q.id for q in QUESTIONS)}"
         )
@@ -152,8 +153,9 @@ def update_assessment(
     """Change fields; a signed-off assessment goes back to draft."""
     current = get_assessment(store, assessment_id)
     if "signoff" in changes:
-        raise AssayError(
-            f"impact assessment {assessment_id}: sign off with `assay impact sign-off`"
+        raise Invalid(
+            f"impact assessment {assessment_id}: a sign-off is not an edit",
+            hint="sign off with `assay impact sign-off`",
         )
     assessment = records.merged(SPEC, current, {**changes, "signoff": None})
     _check_answers(assessment_id, assessment.answers)
@@ -188,10 +190,10 @@ def sign_off(
     """Sign the assessment off: every required answer present; evidence for readiness."""
     current = get_assessment(store, assessment_id)
     if current.status == "signed-off":
-        raise AssayError(f"impact assessment {assessment_id} is already signed off")
+        raise Conflict(f"impact assessment {assessment_id} is already signed off")
     missing = missing_answers(current.data)
     if missing:
-        raise AssayError(
+        raise Conflict(
             f"impact assessment {assessment_id} cannot be signed off; missing: {', '.join(missing)}"
         )
     records.check_four_eyes(store, SPEC, assessment_id, actor, required=four_eyes(store, "impact"))
@@ -216,7 +218,7 @@ def export(record: records.Record[ImpactAssessment], fmt: str = "md") -> str:
     if fmt == "json":
         return json.dumps(record.as_json(), indent=2, sort_keys=True)
     if fmt != "md":
-        raise AssayError(f"export format {fmt!r} is not one of: md, json")
+        raise Invalid(f"export format {fmt!r} is not one of: md, json")
     a = record.data
     lines = [
         f"# Impact assessment {record.id}: {a.title}",

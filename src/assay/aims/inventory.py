@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger, Subject
-from assay.ledger.evidence import canonical_json
+from assay.ledger.evidence import AIMS_CHANGE, canonical_json
 from assay.store import AISystem, Store
 
 __all__ = [
@@ -189,17 +189,17 @@ def _profile(system_id: str, values: Mapping[str, Any]) -> SystemProfile:
         problems = [
             f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in exc.errors()
         ]
-        raise AssayError(f"AI system {system_id}: " + "; ".join(problems)) from exc
+        raise Invalid(f"AI system {system_id}: " + "; ".join(problems)) from exc
 
 
 def _check_core(system_id: str, name: str, owner: str, lifecycle_stage: str) -> None:
     if lifecycle_stage not in LIFECYCLE_STAGES:
-        raise AssayError(
+        raise Invalid(
             f"AI system {system_id}: field 'lifecycle_stage' is {lifecycle_stage!r}, "
             f"not one of: {', '.join(LIFECYCLE_STAGES)}"
         )
     if not name.strip() or not owner.strip():
-        raise AssayError(f"AI system {system_id}: a system needs a non-empty name and owner")
+        raise Invalid(f"AI system {system_id}: a system needs a non-empty name and owner")
 
 
 def _change(
@@ -208,7 +208,7 @@ def _change(
     summary: dict[str, Any] = {"register": "ai-system", "action": action, "record": system.id}
     summary.update(extra or {})
     return Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         subject=Subject(system.id),
         controls=_CONTROLS,
@@ -231,7 +231,7 @@ def add_system(
 ) -> SystemRecord:
     """Register a system and record the change in the ledger."""
     if not _ID_RE.fullmatch(system_id):
-        raise AssayError(
+        raise Invalid(
             f"system id {system_id!r} is invalid: use lowercase letters, digits and '-' "
             "(e.g. support-bot)"
         )
@@ -242,7 +242,7 @@ def add_system(
 
     def insert_row(session: Session) -> None:
         if session.get(AISystem, system_id) is not None:
-            raise AssayError(f"system {system_id!r} already exists: see `assay systems show`")
+            raise Conflict(f"system {system_id!r} already exists", hint="see `assay systems show`")
         session.add(
             AISystem(
                 id=system_id,
@@ -265,7 +265,9 @@ def get_system(store: Store, system_id: str) -> SystemRecord:
     with store.session() as session:
         row = session.get(AISystem, system_id)
         if row is None:
-            raise AssayError(f"no AI system {system_id!r}: list them with `assay systems list`")
+            raise NotFound(
+                f"no AI system {system_id!r}", hint="list them with `assay systems list`"
+            )
         return _record(row)
 
 
@@ -289,7 +291,7 @@ def _write(
     def write(session: Session) -> None:
         row = session.get(AISystem, before.id)
         if row is None or _aware(row.updated_at) != before.updated_at:
-            raise AssayError(f"AI system {before.id} was changed meanwhile: run again")
+            raise Conflict(f"AI system {before.id} was changed meanwhile", hint="run again")
         row.name, row.owner, row.purpose = after.name, after.owner, after.purpose
         row.lifecycle_stage = after.lifecycle_stage
         row.profile = after.profile.model_dump(mode="json")
@@ -308,7 +310,7 @@ def update_system(
     """Change core or profile fields; unknown fields are refused by name."""
     before = get_system(store, system_id)
     if before.archived_at is not None:
-        raise AssayError(f"AI system {system_id} is archived and cannot change")
+        raise Conflict(f"AI system {system_id} is archived and cannot change")
     if "org_role" in changes and "org_roles" not in changes:  # the one-role spelling of old
         changes = {**changes, "org_roles": [changes["org_role"]]}
         changes = {k: v for k, v in changes.items() if k != "org_role"}
@@ -316,7 +318,7 @@ def update_system(
     unknown = sorted(set(changes) - set(CORE_FIELDS) - profile_fields)
     if unknown:
         allowed = ", ".join([*CORE_FIELDS, *sorted(profile_fields)])
-        raise AssayError(
+        raise Invalid(
             f"AI system {system_id}: unknown field(s) {', '.join(unknown)}; fields are: {allowed}"
         )
     core = {k: changes.get(k, getattr(before, k)) for k in CORE_FIELDS}
@@ -342,7 +344,7 @@ def archive_system(store: Store, ledger: Ledger, system_id: str, *, actor: str) 
     """Archive a system: it leaves the inventory lists; its records and evidence remain."""
     before = get_system(store, system_id)
     if before.archived_at is not None:
-        raise AssayError(f"AI system {system_id} is already archived")
+        raise Conflict(f"AI system {system_id} is already archived")
     now = datetime.now(UTC)
     after = SystemRecord(
         **{**before.__dict__, "updated_at": now, "archived_at": now},
@@ -362,7 +364,7 @@ def record_classification(
     """Store a system's EU AI Act class and its rationale (see :mod:`assay.aims.classification`)."""
     before = get_system(store, system_id)
     if before.archived_at is not None:
-        raise AssayError(f"AI system {system_id} is archived and cannot change")
+        raise Conflict(f"AI system {system_id} is archived and cannot change")
     after = SystemRecord(
         **{
             **before.__dict__,

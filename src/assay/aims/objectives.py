@@ -14,13 +14,11 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 
 from assay.aims import _records as records
-from assay.errors import AssayError
+from assay.errors import Conflict
 from assay.ledger import EVIDENCE_TYPES, Ledger
-from assay.ledger.evidence import parse_entry
-from assay.store import LedgerEntry, Store
+from assay.store import Store
 
 __all__ = [
     "MAX_MEASUREMENTS",
@@ -235,9 +233,10 @@ def record_measurement(
     """Add a manual measurement."""
     current = get_objective(store, objective_id)
     if current.data.metric.source != "manual":
-        raise AssayError(
-            f"objective {objective_id} is fed from {current.data.metric.evidence_type}; "
-            "run `assay objectives refresh` instead"
+        raise Conflict(
+            f"objective {objective_id} is fed from {current.data.metric.evidence_type} "
+            "evidence, not measured by hand",
+            hint="run `assay objectives refresh` instead",
         )
     point = Measurement(at=datetime.now(UTC), value=value, source="manual", by=actor)
     updated = _with(current.data, [point], current.data.last_seq)
@@ -253,26 +252,21 @@ def record_measurement(
     )
 
 
-def _new_points(store: Store, record: records.Record[Objective]) -> tuple[list[Measurement], int]:
+def _new_points(ledger: Ledger, record: records.Record[Objective]) -> tuple[list[Measurement], int]:
     metric = record.data.metric
-    query = (
-        select(LedgerEntry.seq, LedgerEntry.entry)
-        .where(LedgerEntry.type == metric.evidence_type, LedgerEntry.seq > record.data.last_seq)
-        .order_by(LedgerEntry.seq)
-    )
-    if record.system is not None:
-        query = query.where(LedgerEntry.system == record.system)
-    points, last = [], record.data.last_seq
-    with store.session() as session:
-        for seq, raw in session.execute(query):
-            last = seq
-            entry = parse_entry(raw)
-            value = value_from_summary(metric, entry.get("summary") or {})
-            if value is not None:
-                at = datetime.fromisoformat(entry["observed_at"].replace("Z", "+00:00"))
-                points.append(
-                    Measurement(at=at, value=value, source=f"ledger:{seq}", by=entry["actor"])
-                )
+    points: list[Measurement] = []
+    last = record.data.last_seq
+    if metric.evidence_type is None:
+        return points, last
+    for stored in ledger.entries(metric.evidence_type, system=record.system, after=last):
+        seq = last = stored.seq
+        entry = stored.decoded()
+        value = value_from_summary(metric, entry.get("summary") or {})
+        if value is not None:
+            at = datetime.fromisoformat(entry["observed_at"].replace("Z", "+00:00"))
+            points.append(
+                Measurement(at=at, value=value, source=f"ledger:{seq}", by=entry["actor"])
+            )
     return points, last
 
 
@@ -284,7 +278,7 @@ def refresh(
     for record in list_objectives(store):
         if record.data.metric.source != "evidence" or (only and record.id not in only):
             continue
-        points, last = _new_points(store, record)
+        points, last = _new_points(ledger, record)
         if last == record.data.last_seq:
             continue
         updated = _with(record.data, points, last)

@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assay.aims import _records as records
 from assay.aims.settings import four_eyes
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
 from assay.store import Store
 
 __all__ = [
     "SPEC",
-    "Policy",
+    "AiPolicy",
     "add_policy",
     "approve_policy",
     "archive_policy",
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-class Policy(BaseModel):
+class AiPolicy(BaseModel):
     """An AI policy document (or a pointer to the authoritative one)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -49,7 +49,7 @@ class Policy(BaseModel):
 
 SPEC = records.Spec(
     register="policy",
-    model=Policy,
+    model=AiPolicy,
     prefix="POL",
     label="policy",
     controls=("iso42001:5.2", "iso42001:A.2.2", "iso42001:A.2.3", "iso42001:A.2.4"),
@@ -57,11 +57,11 @@ SPEC = records.Spec(
 )
 
 
-def get_policy(store: Store, policy_id: str) -> records.Record[Policy]:
+def get_policy(store: Store, policy_id: str) -> records.Record[AiPolicy]:
     return records.get(store, SPEC, policy_id)
 
 
-def list_policies(store: Store) -> list[records.Record[Policy]]:
+def list_policies(store: Store) -> list[records.Record[AiPolicy]]:
     return records.list_records(store, SPEC)
 
 
@@ -72,7 +72,7 @@ def add_policy(
     *,
     actor: str,
     policy_id: str | None = None,
-) -> records.Record[Policy]:
+) -> records.Record[AiPolicy]:
     """Add a policy as a draft (revision 1)."""
     rid = policy_id or records.next_id(store, SPEC)
     policy = records.validate(
@@ -83,12 +83,12 @@ def add_policy(
 
 def update_policy(
     store: Store, ledger: Ledger, policy_id: str, changes: Mapping[str, Any], *, actor: str
-) -> records.Record[Policy]:
+) -> records.Record[AiPolicy]:
     """Change a policy: a new revision, back to draft until approved again."""
     current = get_policy(store, policy_id)
     managed = {"revision", "approved_by", "approved_at"} & set(changes)
     if managed:
-        raise AssayError(
+        raise Invalid(
             f"policy {policy_id}: field(s) {', '.join(sorted(managed))} are set by approval"
         )
     policy = records.merged(
@@ -106,11 +106,11 @@ def update_policy(
 
 def approve_policy(
     store: Store, ledger: Ledger, policy_id: str, *, actor: str
-) -> records.Record[Policy]:
+) -> records.Record[AiPolicy]:
     """Approve the current revision (who and when are recorded)."""
     current = get_policy(store, policy_id)
     if current.status == "approved":
-        raise AssayError(f"policy {policy_id} revision {current.data.revision} is already approved")
+        raise Conflict(f"policy {policy_id} revision {current.data.revision} is already approved")
     records.check_four_eyes(store, SPEC, policy_id, actor, required=four_eyes(store, "policy"))
     approved = current.data.model_copy(
         update={"approved_by": actor, "approved_at": datetime.now(UTC)}
@@ -129,12 +129,12 @@ def approve_policy(
 
 def archive_policy(
     store: Store, ledger: Ledger, policy_id: str, *, actor: str
-) -> records.Record[Policy]:
+) -> records.Record[AiPolicy]:
     """Retire a policy (kept, with its history)."""
     return records.archive(store, ledger, SPEC, policy_id, actor=actor)
 
 
-def due_for_review(store: Store, today: date) -> list[records.Record[Policy]]:
+def due_for_review(store: Store, today: date) -> list[records.Record[AiPolicy]]:
     """Policies whose review date has passed (A.2.4)."""
     return [
         p

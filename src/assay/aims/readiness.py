@@ -751,7 +751,7 @@ def readiness(
     scope = _scope(store, system)
     statement = soa.current(store, approved_only=True) or soa.current(store)
     types = evidence_types()
-    sightings = collect_sightings(store, wanted_refs(fw), types, system=system)
+    sightings = collect_sightings(ledger, wanted_refs(fw), types, system=system)
     seqs = {s.seq for per_type in sightings.values() for s in per_type.values()}
     verification = verify_citations(ledger, seqs, sign=sign)
     facts = Facts(statement, scope, sightings, verification, _open_findings(store, system))

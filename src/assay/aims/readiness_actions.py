@@ -9,26 +9,43 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assay.ledger.evidence import (
+    AIMS_CHANGE,
+    CAPA,
+    CHECKPOINT_WITNESS,
+    DRIFT_ALERT,
+    ERASURE,
+    EVAL_REPORT,
+    GUARD_DECISION,
+    IMPACT_ASSESSMENT,
+    INCIDENT,
+    INTERNAL_AUDIT,
+    MANAGEMENT_REVIEW,
+    REDTEAM_RUN,
+    RISK_ASSESSMENT,
+    SOA,
+)
+
 __all__ = ["evidence_command", "next_action"]
 
 _COMMANDS: dict[str, str] = {
-    "assay.dev/redteam-run/v1": "assay scan --target <target> --system {system}",
-    "assay.dev/guard-decision/v1": "assay gateway --policy default (traffic for {system})",
-    "assay.dev/drift-alert/v1": "assay drift reference set … then monitor {system}",
-    "assay.dev/aims-change/v1": "assay systems update {system} (or any AIMS register change)",
-    "assay.dev/eval-report/v1": (
+    REDTEAM_RUN: "assay scan --target <target> --system {system}",
+    GUARD_DECISION: "assay gateway --policy default (traffic for {system})",
+    DRIFT_ALERT: "assay drift reference set … then monitor {system}",
+    AIMS_CHANGE: "assay systems update {system} (or any AIMS register change)",
+    EVAL_REPORT: (
         "assay ledger append --type assay.dev/eval-report/v1 --system {system} "
         """--summary '{{"passed": true, "criteria": "…"}}' report.json"""
     ),
-    "assay.dev/erasure/v1": "assay ledger erase N --reason … (when erasure is requested)",
-    "assay.dev/checkpoint-witness/v1": "assay ledger witness … then assay ledger cosign",
-    "assay.dev/risk-assessment/v1": "assay risks treat … then assay risks accept R-…",
-    "assay.dev/impact-assessment/v1": "assay impact new --system {system} … then impact sign-off",
-    "assay.dev/soa/v1": "assay soa generate, then assay soa approve (a second person)",
-    "assay.dev/internal-audit/v1": "assay audits plan … then assay audits complete AUD-…",
-    "assay.dev/management-review/v1": "assay review prepare … then assay review hold MR-…",
-    "assay.dev/capa/v1": "assay capa open … through assay capa close CAPA-…",
-    "assay.dev/incident/v1": (
+    ERASURE: "assay ledger erase N --reason … (when erasure is requested)",
+    CHECKPOINT_WITNESS: "assay ledger witness … then assay ledger cosign",
+    RISK_ASSESSMENT: "assay risks treat … then assay risks accept R-…",
+    IMPACT_ASSESSMENT: "assay impact new --system {system} … then impact sign-off",
+    SOA: "assay soa generate, then assay soa approve (a second person)",
+    INTERNAL_AUDIT: "assay audits plan … then assay audits complete AUD-…",
+    MANAGEMENT_REVIEW: "assay review prepare … then assay review hold MR-…",
+    CAPA: "assay capa open … through assay capa close CAPA-…",
+    INCIDENT: (
         "assay ledger append --type assay.dev/incident/v1 --system {system} incident.json"
     ),
 }

@@ -11,7 +11,8 @@ test, operation and monitoring evidence only what its type supports, whatever
 its ``controls`` cite. The newest entry turned away for a requirement is kept
 too, with the reason, so ``--explain`` can show it.
 :func:`verify_citations` checks the checkpoint signature once, then proves each
-cited entry's bytes into the signed tree (RFC 9162 inclusion), so a report is
+cited entry's bytes into the signed tree (RFC 9162 inclusion, through
+:meth:`Ledger.verified_inclusion`), so a report is
 only as good as evidence an auditor could re-verify.
 """
 
@@ -23,14 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from assay.catalogs import EvidenceType
 from assay.errors import AssayError
 from assay.ledger import InclusionProof, Ledger
-from assay.ledger.note import NoteError, open_note, parse_checkpoint_body
-from assay.ledger.verify import ProofError, verify_checkpoint, verify_entry_inclusion
-from assay.store import LedgerEntry, Store
 
 __all__ = [
     "CheckpointInfo",
@@ -42,7 +38,6 @@ __all__ = [
     "verify_citations",
 ]
 
-_CHUNK = 5000
 _NO_CONTROLS = b'"controls":[]'
 
 
@@ -149,7 +144,7 @@ def _summary(entry: bytes) -> dict[str, Any]:
 
 
 def collect_sightings(
-    store: Store,
+    ledger: Ledger,
     wanted: Iterable[str],
     types: Mapping[str, EvidenceType],
     *,
@@ -170,39 +165,23 @@ def collect_sightings(
         if et.by_register is not None or et.test_families or et.about_a_system
     }
     best: dict[str, dict[str, Sighting]] = {}
-    query = select(
-        LedgerEntry.seq,
-        LedgerEntry.type,
-        LedgerEntry.system,
-        LedgerEntry.observed_at,
-        LedgerEntry.leaf_hash,
-        LedgerEntry.entry,
-    ).order_by(LedgerEntry.seq)
-    if system is not None:
-        query = query.where(or_(LedgerEntry.system == system, LedgerEntry.system.is_(None)))
-    position = 0
-    while True:
-        with store.session() as session:
-            rows = session.execute(query.where(LedgerEntry.seq >= position).limit(_CHUNK)).all()
-        if not rows:
-            break
-        for seq, type_uri, subject, observed, leaf, entry in rows:
-            typed = by_type.get(type_uri, set())
-            cited = refs.intersection(_controls(entry)) - typed
-            if not typed and not cited:
-                continue
-            rejected: dict[str, str] = {}
-            if type_uri in scoped:
-                typed, cited, rejected = scope_refs(types.get(type_uri), entry, typed, cited)
-            moment = parse_time(observed)
-            seen = (seq, type_uri, moment, leaf, subject, entry)
-            for ref in typed:
-                _keep(best, ref, type_uri, seen, True, None)
-            for ref in cited:
-                _keep(best, ref, type_uri, seen, False, None)
-            for ref, reason in rejected.items():
-                _keep(best, ref, f"{type_uri} (rejected)", seen, True, reason)
-        position = rows[-1][0] + 1
+    for stored in ledger.entries(system=system, org_wide=True):
+        type_uri, entry = stored.type, stored.entry
+        typed = by_type.get(type_uri, set())
+        cited = refs.intersection(_controls(entry)) - typed
+        if not typed and not cited:
+            continue
+        rejected: dict[str, str] = {}
+        if type_uri in scoped:
+            typed, cited, rejected = scope_refs(types.get(type_uri), entry, typed, cited)
+        moment = parse_time(stored.observed_at)
+        seen = (stored.seq, type_uri, moment, stored.leaf_hash, stored.system, entry)
+        for ref in typed:
+            _keep(best, ref, type_uri, seen, True, None)
+        for ref in cited:
+            _keep(best, ref, type_uri, seen, False, None)
+        for ref, reason in rejected.items():
+            _keep(best, ref, f"{type_uri} (rejected)", seen, True, reason)
     for slots in best.values():  # a rejected entry older than a counting one is not news
         for key in [k for k in slots if k.endswith(" (rejected)")]:
             counting = slots.get(key.removesuffix(" (rejected)"))
@@ -245,32 +224,25 @@ def verify_citations(ledger: Ledger, seqs: Iterable[int], *, sign: bool = True) 
     The checkpoint's signature is checked once; each entry's stored bytes are
     hashed and proven against the signed root.
     """
-    note = ledger.checkpoint() if sign else ledger.latest_checkpoint()
+    if sign:
+        ledger.checkpoint()
     wanted = sorted(set(seqs))
-    if note is None:
-        reason = "no signed checkpoint yet: run `assay ledger checkpoint`"
-        return Verification(None, {}, dict.fromkeys(wanted, reason))
     try:
-        checkpoint = verify_checkpoint(note, ledger.signer.verifier)
-    except NoteError as exc:
-        reason = f"the newest checkpoint does not verify ({exc}): run `assay ledger verify`"
-        return Verification(None, {}, dict.fromkeys(wanted, reason))
-    size = parse_checkpoint_body(open_note(note)[0]).tree_size
-    info = CheckpointInfo(size, checkpoint.root_hash.hex(), note)
+        checkpoint = ledger.verified_checkpoint()
+    except AssayError as exc:
+        return Verification(None, {}, dict.fromkeys(wanted, _reason(exc)))
+    note = ledger.checkpoint_at(checkpoint.tree_size)
+    info = CheckpointInfo(checkpoint.tree_size, checkpoint.root_hash.hex(), note)
     proofs: dict[int, InclusionProof] = {}
     failures: dict[int, str] = {}
     for seq in wanted:
-        if seq >= size:
-            failures[seq] = f"entry {seq} is newer than checkpoint {size}: sign a checkpoint"
-            continue
         try:
-            proof = ledger.prove(seq, size)
-            entry = ledger.get(seq).entry
-            verify_entry_inclusion(entry, seq, size, proof.path, checkpoint.root_hash)
-        except (ProofError, AssayError) as exc:
-            failures[seq] = (
-                f"entry {seq} fails its inclusion proof ({exc}): run `assay ledger verify`"
-            )
-            continue
-        proofs[seq] = proof
+            proofs[seq] = ledger.verified_inclusion(seq, checkpoint)
+        except AssayError as exc:
+            failures[seq] = _reason(exc)
     return Verification(info, proofs, failures)
+
+
+def _reason(exc: AssayError) -> str:
+    """Why a citation is not proven, with what to do (shown by the CLI and the dashboard)."""
+    return f"{exc.message}: {exc.hint}" if exc.hint else exc.message

@@ -17,7 +17,7 @@ from collections.abc import Collection, Mapping
 
 from assay.aims.inventory import list_systems
 from assay.catalogs import Framework, resolve
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid
 from assay.ledger import Evidence, Ledger
 from assay.store import Store
 
@@ -36,15 +36,15 @@ def check_references(
         try:
             canonical.append(resolve(control, extra=frameworks).ref)
         except AssayError as exc:
-            raise AssayError(f"control {control!r}: {exc}".rstrip(".")) from None
+            raise Invalid(f"control {control!r}: {exc}".rstrip(".")) from None
     if evidence.subject is not None and evidence.subject.system not in systems:
         name = evidence.subject.system
         close = difflib.get_close_matches(name, list(systems), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise AssayError(
-            f"no AI system {name!r} in the inventory{hint} Register it first with "
-            f"`assay systems add {name} --name … --owner …`, or leave --system out for "
-            "organisation-wide evidence"
+        raise Invalid(
+            f"no AI system {name!r} in the inventory{hint}",
+            hint=f"register it first with `assay systems add {name} --name … --owner …`, "
+            "or leave --system out for organisation-wide evidence",
         )
     return Evidence(
         type=evidence.type,

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from assay.aims import _records as records
 from assay.aims import audit, capa, impact, objectives, policy, review, risk, roles, soa
-from assay.errors import AssayError
-from assay.ledger.evidence import parse_entry
-from assay.store import LedgerEntry, Store
+from assay.errors import Conflict, NotFound
+from assay.ledger import Ledger
+from assay.store import Store
 
 __all__ = ["AIMS_TYPES", "REGISTERS", "delete_record", "evidence_refs", "spec_for"]
 
@@ -44,31 +42,29 @@ def spec_for(register: str) -> records.Spec[Any]:
     try:
         return REGISTERS[register]
     except KeyError:
-        raise AssayError(
+        raise NotFound(
             f"unknown register {register!r}; registers: ai-system, {', '.join(REGISTERS)}"
         ) from None
 
 
-def evidence_refs(store: Store, register: str, record_id: str) -> list[int]:
+def evidence_refs(ledger: Ledger, register: str, record_id: str) -> list[int]:
     """Sequence numbers of ledger entries about this record."""
-    query = select(LedgerEntry.seq, LedgerEntry.entry).where(LedgerEntry.type.in_(AIMS_TYPES))
     found = []
-    with store.session() as session:
-        for seq, raw in session.execute(query.order_by(LedgerEntry.seq)):
-            summary = parse_entry(raw).get("summary") or {}
-            if summary.get("register") == register and summary.get("record") == record_id:
-                found.append(int(seq))
+    for stored in ledger.entries(AIMS_TYPES):
+        summary = stored.decoded().get("summary") or {}
+        if summary.get("register") == register and summary.get("record") == record_id:
+            found.append(stored.seq)
     return found
 
 
-def delete_record(store: Store, register: str, record_id: str) -> None:
+def delete_record(store: Store, ledger: Ledger, register: str, record_id: str) -> None:
     """Refuse to delete: say which evidence refers to the record and how to archive it."""
     if register != "ai-system":
         records.get(store, spec_for(register), record_id)
-    refs = evidence_refs(store, register, record_id)
+    refs = evidence_refs(ledger, register, record_id)
     shown = ", ".join(str(s) for s in refs[:5]) + (" ..." if len(refs) > 5 else "")
-    raise AssayError(
+    raise Conflict(
         f"{register} {record_id} is referenced by {len(refs)} ledger entr"
-        f"{'y' if len(refs) == 1 else 'ies'} ({shown}) and records are never deleted: "
-        f"archive it instead with `assay aims archive {register} {record_id}`"
+        f"{'y' if len(refs) == 1 else 'ies'} ({shown}) and records are never deleted",
+        hint=f"archive it instead with `assay aims archive {register} {record_id}`",
     )

@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
 from assay.aims import _records as records
 from assay.aims.audit import findings_for, list_audits
@@ -32,17 +31,26 @@ from assay.aims.objectives import SPEC as OBJECTIVE_SPEC
 from assay.aims.objectives import evaluate, list_objectives, plan_add_objective
 from assay.aims.risk import list_risks, rating, scale
 from assay.catalogs import evidence_types, frameworks
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid
 from assay.ledger import Ledger
-from assay.ledger.evidence import format_time, parse_entry
-from assay.store import LedgerEntry, Store
+from assay.ledger.evidence import (
+    AIMS_CHANGE,
+    DRIFT_ALERT,
+    EVAL_REPORT,
+    GUARD_DECISION,
+    INCIDENT,
+    MANAGEMENT_REVIEW,
+    REDTEAM_RUN,
+    format_time,
+)
+from assay.store import Store
 
 __all__ = [
     "MONITORING_TYPES",
     "PACK_SECTIONS",
     "SPEC",
-    "Decision",
     "Review",
+    "ReviewDecision",
     "assemble_pack",
     "decide",
     "get_review",
@@ -53,15 +61,15 @@ __all__ = [
 ]
 
 MONITORING_TYPES = (
-    "assay.dev/drift-alert/v1",
-    "assay.dev/guard-decision/v1",
-    "assay.dev/redteam-run/v1",
-    "assay.dev/eval-report/v1",
-    "assay.dev/incident/v1",
+    DRIFT_ALERT,
+    GUARD_DECISION,
+    REDTEAM_RUN,
+    EVAL_REPORT,
+    INCIDENT,
 )
 
 
-class Decision(BaseModel):
+class ReviewDecision(BaseModel):
     """A decision or action from the meeting, with what it created."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,7 +90,7 @@ class Review(BaseModel):
     attendees: tuple[str, ...] = ()
     pack: dict[str, Any] = Field(default_factory=dict)
     prepared_at: datetime | None = None
-    decisions: tuple[Decision, ...] = ()
+    decisions: tuple[ReviewDecision, ...] = ()
     held_at: datetime | None = None
     minutes: str = ""
 
@@ -93,7 +101,7 @@ SPEC = records.Spec(
     prefix="MR",
     label="management review",
     controls=("iso42001:9.3.1", "iso42001:9.3.2", "iso42001:9.3.3"),
-    approval_type="assay.dev/management-review/v1",
+    approval_type=MANAGEMENT_REVIEW,
     figures=lambda r: {"decisions": len(r.decisions), "attendees": len(r.attendees)},
 )
 
@@ -128,36 +136,18 @@ def _previous_actions(store: Store, reviews: list[records.Record[Review]]) -> li
     return out
 
 
-def _ledger_counts(store: Store, since: str | None) -> dict[str, int]:
-    query = select(LedgerEntry.type, func.count()).group_by(LedgerEntry.type)
-    if since:
-        query = query.where(LedgerEntry.observed_at >= since)
-    with store.session() as session:
-        return {t: int(n) for t, n in session.execute(query)}
-
-
-def _aims_changes(store: Store, since: str | None) -> dict[str, int]:
-    query = select(LedgerEntry.entry).where(LedgerEntry.type == "assay.dev/aims-change/v1")
-    if since:
-        query = query.where(LedgerEntry.observed_at >= since)
+def _aims_changes(ledger: Ledger, since: str | None) -> dict[str, int]:
     counts: Counter[str] = Counter()
-    with store.session() as session:
-        for raw in session.scalars(query):
-            summary = parse_entry(raw).get("summary") or {}
-            counts[f"{summary.get('register')}:{summary.get('action')}"] += 1
+    for stored in ledger.entries(AIMS_CHANGE, since=since):
+        summary = stored.decoded().get("summary") or {}
+        counts[f"{summary.get('register')}:{summary.get('action')}"] += 1
     return dict(sorted(counts.items()))
 
 
-def _latest_by_type(store: Store) -> dict[str, str]:
-    query = select(LedgerEntry.type, func.max(LedgerEntry.observed_at)).group_by(LedgerEntry.type)
-    with store.session() as session:
-        return {t: str(at) for t, at in session.execute(query)}
-
-
-def _coverage(store: Store, now: datetime) -> dict[str, dict[str, Any]]:
+def _coverage(ledger: Ledger, now: datetime) -> dict[str, dict[str, Any]]:
     """Share of each framework's requirements backed by fresh evidence of a supporting type."""
     supported: set[str] = set()
-    for type_uri, latest in _latest_by_type(store).items():
+    for type_uri, latest in ledger.latest_by_type().items():
         known = evidence_types().get(type_uri)
         if known is None:
             continue
@@ -190,13 +180,13 @@ PACK_SECTIONS: dict[str, str] = {
 """The pack's sections in clause 9.3.2 order, with their titles."""
 
 
-def _system_changes(store: Store, since: str | None) -> dict[str, int]:
+def _system_changes(ledger: Ledger, since: str | None) -> dict[str, int]:
     """What changed about the AI systems in scope since the last review (internal issues)."""
-    counts = _aims_changes(store, since)
+    counts = _aims_changes(ledger, since)
     return {key.split(":", 1)[1]: n for key, n in counts.items() if key.startswith("ai-system:")}
 
 
-def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any]:
+def assemble_pack(store: Store, ledger: Ledger, *, now: datetime | None = None) -> dict[str, Any]:
     """The clause 9.3.2 inputs, from the registers and the ledger."""
     now = now or datetime.now(UTC)
     held = [r for r in list_reviews(store) if r.data.held_at is not None]
@@ -243,8 +233,8 @@ def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any
                 "target": f"{o.data.target_op} {o.data.target:g}",
             }
         )
-    counts = _ledger_counts(store, since)
-    changes = _aims_changes(store, since)
+    counts = ledger.count_by_type(since)
+    changes = _aims_changes(ledger, since)
     return {
         "period": {"since": since, "until": format_time(now)},
         "a_previous_actions": _previous_actions(store, held),
@@ -258,7 +248,7 @@ def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any
                 }
                 for s in list_systems(store)
             ],
-            "system_changes": _system_changes(store, since),
+            "system_changes": _system_changes(ledger, since),
             "policy_changes": {
                 k.split(":", 1)[1]: n for k, n in changes.items() if k.startswith("policy:")
             },
@@ -295,7 +285,7 @@ def assemble_pack(store: Store, *, now: datetime | None = None) -> dict[str, Any
             "by_current_band": dict(sorted(bands.items())),
             "untreated": [r.id for r in risks if r.status == "identified"],
         },
-        "readiness": _coverage(store, now),
+        "readiness": _coverage(ledger, now),
     }
 
 
@@ -303,7 +293,7 @@ def prepare(
     store: Store, ledger: Ledger, *, title: str, actor: str, review_id: str | None = None
 ) -> records.Record[Review]:
     """Assemble the pack into a new review, or refresh the pack of one not yet held."""
-    pack = assemble_pack(store)
+    pack = assemble_pack(store, ledger)
     now = datetime.now(UTC)
     if review_id is None:
         rid = records.next_id(store, SPEC)
@@ -313,7 +303,7 @@ def prepare(
         )
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held; prepare a new one")
+        raise Conflict(f"management review {review_id} was already held; prepare a new one")
     review = current.data.model_copy(update={"pack": pack, "prepared_at": now})
     return records.update(
         store, ledger, SPEC, review_id, actor=actor, action="prepare", data=review
@@ -335,7 +325,7 @@ def decide(
     """Record a decision; ``capa`` opens a corrective action, ``objective`` sets one."""
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held; decisions are final")
+        raise Conflict(f"management review {review_id} was already held; decisions are final")
     changes: list[records.Planned[Any]] = []
     ref = None
     if kind == "capa":
@@ -345,7 +335,7 @@ def decide(
         ref = changes[0].record.id
     elif kind == "objective":
         if not objective:
-            raise AssayError(
+            raise Invalid(
                 f"management review {review_id}: an objective decision needs "
                 "--target-op and --target"
             )
@@ -382,9 +372,9 @@ def hold(
     """Record that the review was held: management-review evidence for readiness."""
     current = get_review(store, review_id)
     if current.status == "held":
-        raise AssayError(f"management review {review_id} was already held")
+        raise Conflict(f"management review {review_id} was already held")
     if not chair or not attendees:
-        raise AssayError(f"management review {review_id}: record the --chair and the --attendee(s)")
+        raise Invalid(f"management review {review_id}: record the --chair and the --attendee(s)")
     review = current.data.model_copy(
         update={
             "chair": chair,

@@ -19,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from assay.aims import _records as records
 from assay.aims.settings import four_eyes, get_setting, set_setting
 from assay.catalogs import resolve
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict, Invalid, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import RISK_ASSESSMENT
 from assay.store import Store
 
 __all__ = [
@@ -127,7 +128,7 @@ SPEC = records.Spec(
     prefix="R",
     label="risk",
     controls=("iso42001:6.1.2", "iso42001:8.2", "iso42001:8.3"),
-    approval_type="assay.dev/risk-assessment/v1",
+    approval_type=RISK_ASSESSMENT,
     figures=_figures,
 )
 
@@ -221,7 +222,7 @@ def scale(store: Store) -> RiskScale:
 def set_scale(store: Store, ledger: Ledger, new: RiskScale, *, actor: str) -> None:
     """Change the scale; refused while any risk is rated beyond the new levels."""
     if not new.likelihood or not new.impact or not new.bands:
-        raise AssayError("risk scale: likelihood, impact and bands all need at least one level")
+        raise Invalid("risk scale: likelihood, impact and bands all need at least one level")
     for risk in list_risks(store):
         _check_levels(risk.id, risk.data, new)
     set_setting(store, ledger, "risk.scale", new.model_dump(mode="json"), actor=actor)
@@ -236,7 +237,7 @@ def _check_levels(risk_id: str, risk: Risk, risk_scale: RiskScale) -> None:
     ):
         if value is not None and value > len(levels):
             allowed = ", ".join(f"{i} ({label})" for i, label in enumerate(levels, start=1))
-            raise AssayError(
+            raise Invalid(
                 f"risk {risk_id}: field '{name}' is {value}; allowed values: {allowed}"
             )
 
@@ -279,7 +280,9 @@ def update_risk(
     """Change fields of a risk; any change withdraws an earlier acceptance."""
     current = get_risk(store, risk_id)
     if "acceptance" in changes:
-        raise AssayError(f"risk {risk_id}: accept with `assay risks accept`, not by editing")
+        raise Invalid(
+            f"risk {risk_id}: acceptance is not an edit", hint="accept with `assay risks accept`"
+        )
     risk = records.merged(SPEC, current, {**changes, "acceptance": None})
     _check_levels(risk_id, risk, scale(store))
     return records.update(
@@ -306,13 +309,13 @@ def treat_risk(
     Without ``controls`` the risk keeps the ones it has (a template's suggestions).
     """
     if treatment not in TREATMENTS:
-        raise AssayError(
+        raise Invalid(
             f"risk {risk_id}: field 'treatment' is {treatment!r}; "
             f"allowed values: {', '.join(TREATMENTS)}"
         )
     current = get_risk(store, risk_id).data
     if treatment == "mitigate" and not (controls or current.controls):
-        raise AssayError(
+        raise Invalid(
             f"risk {risk_id}: field 'controls' is empty; a mitigated risk needs at least "
             "one control (e.g. --control iso42001:A.6.2.4)"
         )
@@ -337,12 +340,12 @@ def accept_risk(
     current = get_risk(store, risk_id)
     risk = current.data
     if risk.treatment is None or risk.residual_likelihood is None or risk.residual_impact is None:
-        raise AssayError(
-            f"risk {risk_id}: treat it and rate the residual risk before acceptance "
-            "(`assay risks treat` with --residual-likelihood and --residual-impact)"
+        raise Conflict(
+            f"risk {risk_id}: treat it and rate the residual risk before acceptance",
+            hint="`assay risks treat` with --residual-likelihood and --residual-impact",
         )
     if risk.acceptance is not None:
-        raise AssayError(f"risk {risk_id} is already accepted by {risk.acceptance.by}")
+        raise Conflict(f"risk {risk_id} is already accepted by {risk.acceptance.by}")
     records.check_four_eyes(store, SPEC, risk_id, actor, required=four_eyes(store, "risk"))
     accepted = risk.model_copy(
         update={"acceptance": Acceptance(by=actor, at=datetime.now(UTC), note=note)}
@@ -377,7 +380,7 @@ def adopt_templates(
     by_id = {t.id: t for t in TEMPLATES}
     unknown = [t for t in template_ids if t not in by_id]
     if unknown:
-        raise AssayError(
+        raise NotFound(
             f"unknown risk template(s) {', '.join(unknown)}; templates: {', '.join(by_id)}"
         )
     adopted = {r.data.template for r in list_risks(store, system=system)}

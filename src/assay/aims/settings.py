@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.aims._records import AIMS_CHANGE
-from assay.errors import AssayError
+from assay.errors import Invalid
 from assay.ledger import Evidence, Ledger
 from assay.ledger.evidence import canonical_json
 from assay.store import AimsSetting, Store
@@ -86,7 +86,7 @@ def set_four_eyes(
 ) -> None:
     """Turn the four-eyes rule on or off for one register."""
     if register not in FOUR_EYES_DEFAULTS:
-        raise AssayError(
+        raise Invalid(
             f"register {register!r} has no approval step; "
             f"use one of: {', '.join(FOUR_EYES_DEFAULTS)}"
         )

@@ -25,8 +25,9 @@ from assay.aims.inventory import SystemRecord, list_systems
 from assay.aims.risk import Risk, list_risks
 from assay.aims.settings import four_eyes
 from assay.catalogs import Requirement, evidence_for, framework
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Ledger
+from assay.ledger.evidence import SOA
 from assay.store import Store
 
 __all__ = [
@@ -50,6 +51,9 @@ __all__ = [
     "version",
     "versions",
 ]
+
+_NO_SOA = "no Statement of Applicability yet"
+_GENERATE = "run `assay soa generate` first"
 
 RECORD_ID = "SOA"
 IMPLEMENTATION_STATUSES = ("not-applicable", "planned", "partial", "implemented")
@@ -172,7 +176,7 @@ SPEC = records.Spec(
     prefix="SOA",
     label="Statement of Applicability",
     controls=("iso42001:6.1.3",),
-    approval_type="assay.dev/soa/v1",
+    approval_type=SOA,
     figures=_figures,
 )
 
@@ -197,7 +201,7 @@ class SoA:
         for item in self.entries:
             if item.control == ref:
                 return item
-        raise AssayError(f"{control!r} is not an ISO/IEC 42001 Annex A control")
+        raise NotFound(f"{control!r} is not an ISO/IEC 42001 Annex A control")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -334,7 +338,7 @@ def version(store: Store, number: int) -> SoA:
     for item in versions(store):
         if item.version == number:
             return item
-    raise AssayError(f"the Statement of Applicability has no version {number}")
+    raise NotFound(f"the Statement of Applicability has no version {number}")
 
 
 def diff_versions(store: Store, old: int, new: int) -> list[SoaChange]:
@@ -381,20 +385,20 @@ def edit(
     """Override one control's line; the edit is kept when the SoA is regenerated."""
     soa = current(store)
     if soa is None:
-        raise AssayError("no Statement of Applicability yet: run `assay soa generate` first")
+        raise NotFound(_NO_SOA, hint=_GENERATE)
     entry = soa.entry(control)
     if implementation_status is not None and implementation_status not in IMPLEMENTATION_STATUSES:
-        raise AssayError(
+        raise Invalid(
             f"SoA control {entry.control}: field 'implementation_status' is "
             f"{implementation_status!r}; allowed values: {', '.join(IMPLEMENTATION_STATUSES)}"
         )
     now_applicable = entry.applicable if applicable is None else applicable
     if applicable is not None and applicable != entry.applicable and not justification:
-        raise AssayError(
+        raise Invalid(
             f"SoA control {entry.control}: changing 'applicable' needs a --justification"
         )
     if not now_applicable and entry.risks and not justification:
-        raise AssayError(
+        raise Invalid(
             f"SoA control {entry.control}: risks {', '.join(entry.risks)} rely on it; "
             "excluding it needs a --justification"
         )
@@ -419,9 +423,9 @@ def approve(store: Store, ledger: Ledger, *, actor: str, note: str = "") -> SoA:
     """Approve the current draft; four-eyes by default (the approver did not edit it)."""
     found = records.find(store, SPEC, RECORD_ID)
     if found is None:
-        raise AssayError("no Statement of Applicability yet: run `assay soa generate` first")
+        raise NotFound(_NO_SOA, hint=_GENERATE)
     if found.status == "approved":
-        raise AssayError(f"Statement of Applicability version {found.version} is already approved")
+        raise Conflict(f"Statement of Applicability version {found.version} is already approved")
     records.check_four_eyes(store, SPEC, RECORD_ID, actor, required=four_eyes(store, "soa"))
     doc = found.data.model_copy(
         update={"approved_by": actor, "approved_at": datetime.now(UTC), "note": note}

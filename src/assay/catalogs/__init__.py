@@ -31,7 +31,7 @@ from assay.catalogs.model import (
     find_refs,
     parse_ref,
 )
-from assay.errors import AssayError
+from assay.errors import NotFound
 
 __all__ = [
     "BUILTIN_FRAMEWORKS",
@@ -67,11 +67,11 @@ def frameworks() -> Mapping[str, Framework]:
 
 
 def framework(framework_id: str) -> Framework:
-    """One built-in framework; an unknown ID is an AssayError listing the known ones."""
+    """One built-in framework; an unknown ID is :class:`NotFound` listing the known ones."""
     found = builtin().frameworks.get(framework_id)
     if found is None:
         known = ", ".join(builtin().frameworks)
-        raise AssayError(f"unknown framework '{framework_id}'; use one of: {known}.")
+        raise NotFound(f"unknown framework '{framework_id}'; use one of: {known}.")
     return found
 
 

@@ -18,7 +18,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from assay.catalogs._yaml import LocDict, LocList, fail, read_yaml
 from assay.catalogs.conditions import Condition, ConditionError, parse
 from assay.catalogs.model import (
     FRAMEWORK_ID_PATTERN,
@@ -31,7 +30,8 @@ from assay.catalogs.model import (
     Requirement,
     parse_ref,
 )
-from assay.errors import AssayError
+from assay.errors import AssayError, NotFound
+from assay.yamlio import LocDict, LocList, fail, read_yaml
 
 __all__ = [
     "BUILTIN_FRAMEWORKS",
@@ -319,14 +319,14 @@ def _lookup(ref: str, frameworks: Mapping[str, Framework]) -> Requirement:
     framework_id, requirement_id = parse_ref(ref)
     fw = frameworks.get(framework_id)
     if fw is None:
-        raise AssayError(
+        raise NotFound(
             f"unknown framework '{framework_id}' in '{ref}'; "
             f"known frameworks: {', '.join(sorted(frameworks))}."
         )
     requirement = fw.get(requirement_id)
     if requirement is None:
         hint = _suggest(requirement_id, (r.id for r in fw.requirements))
-        raise AssayError(
+        raise NotFound(
             f"unknown requirement '{requirement_id}' in framework '{framework_id}'{hint}"
         )
     return requirement

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from assay.catalogs.conditions import Condition
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid
 
 __all__ = [
     "FRAMEWORK_ID_PATTERN",
@@ -209,7 +209,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
     (``nist-ai-rmf:GOVERN 1.1``) and normalised to the canonical ``GOVERN-1.1``.
     """
     if not isinstance(ref, str) or ":" not in ref:
-        raise AssayError(
+        raise Invalid(
             f"'{ref}' is not a requirement reference; "
             "write <framework>:<id>, e.g. iso42001:A.6.2.4."
         )
@@ -219,12 +219,12 @@ def parse_ref(ref: str) -> tuple[str, str]:
     if framework_id == "nist-ai-rmf":
         requirement_id = re.sub(r"\s+", "-", requirement_id).upper()
     if not FRAMEWORK_ID_PATTERN.fullmatch(framework_id):
-        raise AssayError(
+        raise Invalid(
             f"'{ref}' has an invalid framework ID '{framework_id}'; "
             "use lower-case words joined by '-'."
         )
     if not ID_PATTERN.fullmatch(requirement_id):
-        raise AssayError(
+        raise Invalid(
             f"'{ref}' has an invalid requirement ID '{requirement_id}'; "
             "IDs use letters, digits and . - ( )."
         )

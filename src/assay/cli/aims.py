@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from assay.aims import _records as records
@@ -21,6 +20,7 @@ from assay.aims import archive_system, as_code, registry, settings
 from assay.aims.risk import RiskScale, set_scale
 from assay.cli._common import actor, console, print_json, workspace
 from assay.errors import AssayError, UsageError
+from assay.yamlio import dump_yaml
 
 __all__ = ["JsonFlag", "app", "emit", "parse_date"]
 
@@ -85,7 +85,7 @@ def export_(
     Example: assay aims export > aims.yaml
     """
     with workspace() as ws:
-        text = yaml.safe_dump(as_code.export(ws.store), sort_keys=False, allow_unicode=True)
+        text = dump_yaml(as_code.export(ws.store))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -243,4 +243,4 @@ def delete(
     Example: assay aims delete risk R-004   (explains what refers to it)
     """
     with workspace() as ws:
-        registry.delete_record(ws.store, register, record_id)
+        registry.delete_record(ws.store, ws.ledger, register, record_id)

@@ -25,9 +25,11 @@ def demo(
 
     Example: assay demo --no-serve
     """
+    from assay.cli.main import run
     from assay.demo import DemoOptions, run_demo
 
-    run_demo(DemoOptions(root=resolve_workspace(options.workspace), serve=serve, port=port))
+    root = resolve_workspace(options.workspace)
+    run_demo(DemoOptions(root=root, serve=serve, port=port), cli=run)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ from rich.table import Table
 from assay.cli._common import actor, console, open_ws, print_json, workspace
 from assay.drift import (
     BadEvent,
-    LedgerSink,
+    LedgerAlertSink,
     Reference,
     ReferenceStore,
     WindowSpec,
@@ -121,7 +121,7 @@ def reference_set(
             if from_traffic:
                 from assay.drift.traffic import traffic_events
 
-                events: Any = traffic_events(ws.store, system, last=last)
+                events: Any = traffic_events(ws.ledger, system, last=last)
                 origin = {"traffic": "ledger", "last": last, "since": since, "until": until}
             else:
                 events = _events(source) if source is not None else _recorded(root, system)
@@ -339,7 +339,7 @@ def replay_cmd(
             )
         sinks: list[AlertSink] = []
         if evidence and workspace is not None:
-            sinks.append(LedgerSink(workspace.ledger, actor=actor()))
+            sinks.append(LedgerAlertSink(workspace.ledger, actor=actor()))
         result = replay(_events(events), refs, sinks=sinks)
     finally:
         if workspace is not None:

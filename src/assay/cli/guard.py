@@ -57,11 +57,12 @@ def _recorder(record: bool, system: str | None) -> Iterator[Any]:
         return
     from assay.guard import LedgerSink
     from assay.ledger import Batcher
+    from assay.ledger.keys import digest_key
 
     workspace = open_ws()
     batcher = Batcher(workspace.ledger, spill_dir=workspace.spill_dir)
     try:
-        yield LedgerSink(batcher, system=system, actor=actor())
+        yield LedgerSink(batcher, system=system, actor=actor(), key=digest_key(workspace.root))
     finally:
         batcher.close()
         workspace.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,17 +14,16 @@ from rich.table import Table
 from assay.aims.references import append_checked
 from assay.catalogs import load_custom_frameworks
 from assay.cli._common import actor, console, print_json, workspace
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid
 from assay.ledger import Evidence, Subject
+from assay.ledger import witness as witness_protocol
 from assay.ledger.batcher import SpillStatus, replay_spill, spill_status
 from assay.ledger.keys import generate_key_files, load_signer, load_verifier
 from assay.ledger.note import (
     COSIGNATURE_TYPE,
     NoteError,
-    Verifier,
-    cosign_checkpoint,
 )
-from assay.ledger.verify import ProofError, WitnessPolicy, verify_checkpoint, verify_extension
+from assay.ledger.verify import WitnessPolicy, verify_checkpoint
 
 __all__ = ["app", "witness_policy"]
 
@@ -378,41 +376,21 @@ def witness(
     """
     signer = load_signer(key, name, COSIGNATURE_TYPE)
     note = _read_text(checkpoint_file)
-    verifier = load_verifier(log_key)
-    try:
-        current = verify_checkpoint(note, verifier)
-    except NoteError as exc:
-        raise AssayError(f"refusing to cosign: {exc}") from exc
-    if state is not None and state.exists():
-        _check_extends(_read_text(state), current, verifier, proof)
-    line = cosign_checkpoint(note, signer, int(time.time()))
+    previous = _read_text(state) if state is not None and state.exists() else None
+    nodes = _hex_proof(proof) if proof else None
+    line = witness_protocol.cosign(
+        note, signer, load_verifier(log_key), previous=previous, proof=nodes
+    )
     if state is not None:
         state.write_text(note, encoding="utf-8")
     sys.stdout.write(note + line + "\n")
 
 
-def _check_extends(previous: str, current: Any, verifier: Verifier, proof: Path | None) -> None:
-    old = verify_checkpoint(previous, verifier)
-    if old.tree_size == current.tree_size and old.root_hash == current.root_hash:
-        return
-    if current.tree_size < old.tree_size:
-        raise AssayError(
-            f"refusing to cosign: the log rolled back from size {old.tree_size} to "
-            f"{current.tree_size} since the last cosignature"
-        )
-    if current.tree_size == old.tree_size:
-        raise AssayError(
-            f"refusing to cosign: the log forked (a different root at size {old.tree_size})"
-        )
-    if proof is None:
-        raise AssayError("the checkpoint grew since the last cosignature: pass --proof")
-    text = _read_text(proof)
+def _hex_proof(path: Path) -> list[bytes]:
     try:
-        verify_extension(old, current, [bytes.fromhex(h) for h in text.split()])
-    except ProofError as exc:
-        raise AssayError(f"refusing to cosign: the log is not append-only ({exc})") from exc
+        return [bytes.fromhex(h) for h in _read_text(path).split()]
     except ValueError as exc:
-        raise AssayError(f"refusing to cosign: {proof} is not a hex proof ({exc})") from exc
+        raise Invalid(f"refusing to cosign: {path} is not a hex proof ({exc})") from exc
 
 
 @app.command("cosign")

@@ -15,7 +15,7 @@ import typer
 
 from assay import __version__
 from assay.cli._common import err_console, options
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict, Invalid, NotFound, VerificationFailed
 
 __all__ = ["app", "run"]
 
@@ -101,8 +101,28 @@ def _register_groups() -> None:
 _register_groups()
 
 
+#: Exit code per kind of error (the first that matches); other failures exit 1.
+#: 3 is taken: `assay guard check` exits 3 when the policy blocks.
+EXIT_CODES: tuple[tuple[type[AssayError], int], ...] = (
+    (Invalid, 2),
+    (NotFound, 4),
+    (Conflict, 5),
+    (VerificationFailed, 1),
+)
+
+
+def exit_code(exc: AssayError) -> int:
+    """The exit code for an error that ends a command."""
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 1)
+
+
+def describe(exc: AssayError) -> str:
+    """The message and, when there is one, what to do about it at the command line."""
+    return f"{exc.message}: {exc.hint}" if exc.hint else str(exc)
+
+
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (usage errors 2, failures 1)."""
+    """Run the CLI and return its exit code (see :data:`EXIT_CODES`; failures 1)."""
     args = sys.argv[1:] if argv is None else argv
     options.debug = "--debug" in args or os.environ.get("ASSAY_DEBUG") == "1"
     try:
@@ -112,8 +132,8 @@ def run(argv: list[str] | None = None) -> int:
     except AssayError as exc:
         if options.debug:
             raise
-        err_console.print(f"error: {exc}", markup=False)
-        return exc.exit_code
+        err_console.print(f"error: {describe(exc)}", markup=False)
+        return exit_code(exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

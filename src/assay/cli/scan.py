@@ -8,7 +8,7 @@ payload. ``--fail-on`` turns the scan into a CI gate (exit code 1).
 
 from __future__ import annotations
 
-import asyncio
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,15 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from assay.cli._common import actor, console, err_console, open_ws, print_json
 from assay.errors import AssayError, UsageError
+from assay.ledger.evidence import REDTEAM_RUN
+from assay.redteam import service
 from assay.redteam.attacks import FAMILIES, load_corpus, select
 from assay.redteam.budget import Budget
 from assay.redteam.converters import CONVERTERS, parse_chain
-from assay.redteam.evidence import record_run
 from assay.redteam.importers import import_garak, import_pyrit, write_corpus
 from assay.redteam.policy import suggest_policy_yaml
 from assay.redteam.report import FORMATS, render
 from assay.redteam.results import RunResult, diff_runs, parse_fail_on
-from assay.redteam.runner import ITERATIVE, ScanOptions, create_run, estimate, execute, plan
+from assay.redteam.runner import ITERATIVE, ScanOptions, create_run, estimate, plan
 from assay.redteam.store import RunStore, list_runs
 from assay.redteam.targets import Target, target_from_spec
 
@@ -42,15 +43,6 @@ app = typer.Typer(
 )
 
 _JSON = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
-_REPORT_FILES = {
-    "json": "report.json",
-    "html": "report.html",
-    "junit": "report.junit.xml",
-    "sarif": "report.sarif",
-    "md": "report.md",
-}
-
-
 def _scans_root() -> Path:
     return open_ws().root / "scans"
 
@@ -83,16 +75,14 @@ def _formats(report: str) -> list[str]:
     return out
 
 
-def _write_reports(
-    result: RunResult, store: RunStore, formats: list[str], out: Path | None
-) -> None:
-    for fmt in formats:
-        text = render(result, fmt)
-        path = store.write_file(_REPORT_FILES[fmt], text)
+def _show_reports(reports: dict[str, Path], out: Path | None) -> None:
+    """List the written reports, copied to ``out`` first when given."""
+    if reports:
+        console.print("reports:", markup=False)
+    for fmt, path in reports.items():
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            (out / _REPORT_FILES[fmt]).write_text(text, encoding="utf-8")
-            path = out / _REPORT_FILES[fmt]
+            path = Path(shutil.copyfile(path, out / path.name))
         console.print(f"  {fmt:<5} {path}", markup=False)
 
 
@@ -105,7 +95,7 @@ def _run(
 ) -> RunResult:
     total = len(plan_for(store, options))
     if quiet:
-        return asyncio.run(execute(store, target, options=options, attacker=attacker))
+        return service.run(store, target, options=options, attacker=attacker)
     with Progress(
         TextColumn("[bold]scan[/bold] {task.description}"),
         BarColumn(),
@@ -123,9 +113,7 @@ def _run(
             hits += record["outcome"] == "succeeded"
             bar.update(task, completed=done, total=total, hits=hits)
 
-        return asyncio.run(
-            execute(store, target, options=options, attacker=attacker, progress=progress)
-        )
+        return service.run(store, target, options=options, attacker=attacker, progress=progress)
 
 
 def plan_for(store: RunStore, options: ScanOptions | None) -> list[Any]:
@@ -192,24 +180,24 @@ def _finish(
         )
     else:
         _summarise(result)
-    if formats and not as_json:
-        console.print("reports:", markup=False)
-    if formats:
-        if as_json:
-            for fmt in formats:
-                store.write_file(_REPORT_FILES[fmt], render(result, fmt))
-        else:
-            _write_reports(result, store, formats, out)
-    if evidence:
-        subject = system or str(result.meta.get("target_name"))
-        seq = record_run(
-            open_ws(), result, actor=actor(), system=subject, version=version or "", gates=gates
-        )
-        if not as_json:
-            console.print(f"evidence: ledger entry {seq} (assay.dev/redteam-run/v1)", markup=False)
-    tripped = [msg for gate in gates if (msg := gate.check(result))]
-    if tripped:
-        raise AssayError("scan failed the gate: " + "; ".join(tripped))
+    done = service.conclude(
+        result,
+        store,
+        open_ws().ledger if evidence else None,
+        formats=formats,
+        actor=actor(),
+        system=system or str(result.meta.get("target_name")),
+        version=version or "",
+        gates=gates,
+    )
+    if not as_json:
+        _show_reports(done.reports, out)
+        if done.evidence_seq is not None:
+            console.print(
+                f"evidence: ledger entry {done.evidence_seq} ({REDTEAM_RUN})", markup=False
+            )
+    if done.tripped:
+        raise AssayError("scan failed the gate: " + "; ".join(done.tripped))
 
 
 @app.callback()

@@ -8,7 +8,6 @@ others. Ledger evidence uses the event time of the window's end as
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Mapping
@@ -21,13 +20,15 @@ import httpx
 from assay.errors import AssayError
 from assay.ledger import Evidence, Ledger, Subject
 from assay.ledger.batcher import EvidenceQueue
+from assay.ledger.evidence import DRIFT_ALERT
+from assay.otel import tracer
 
 __all__ = [
     "ALERT_CONTROLS",
     "ALERT_TYPE",
     "AlertSink",
     "DriftAlert",
-    "LedgerSink",
+    "LedgerAlertSink",
     "LogSink",
     "OtelSink",
     "WebhookSink",
@@ -35,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger("assay.drift")
 
-ALERT_TYPE = "assay.dev/drift-alert/v1"
+ALERT_TYPE = DRIFT_ALERT
 ALERT_CONTROLS = (
     "iso42001:A.6.2.6",
     "eu-ai-act:Art.72(2)",
@@ -134,7 +135,7 @@ class WebhookSink:
         self._client.close()
 
 
-class LedgerSink:
+class LedgerAlertSink:
     """``assay.dev/drift-alert/v1`` evidence through an evidence queue or ``Ledger.append``."""
 
     def __init__(self, target: EvidenceQueue | Ledger, *, actor: str = "drift-monitor") -> None:
@@ -175,9 +176,6 @@ def _summary_signal(signal: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-OTEL_PACKAGES = "opentelemetry-sdk opentelemetry-exporter-otlp-proto-http"
-
-
 class OtelSink:
     """An OpenTelemetry span ``assay.drift.alert`` with one event, exported over OTLP/HTTP.
 
@@ -186,26 +184,7 @@ class OtelSink:
     """
 
     def __init__(self, endpoint: str, *, service_name: str = "assay-drift") -> None:
-        try:
-            trace = importlib.import_module("opentelemetry.trace")
-            sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
-            export = importlib.import_module("opentelemetry.sdk.trace.export")
-            resources = importlib.import_module("opentelemetry.sdk.resources")
-            otlp = importlib.import_module("opentelemetry.exporter.otlp.proto.http.trace_exporter")
-        except ImportError:
-            raise AssayError(
-                f"an OTLP endpoint is configured ({endpoint}) but OpenTelemetry is not "
-                f"installed: pip install {OTEL_PACKAGES} (or unset the endpoint)"
-            ) from None
-        url = endpoint.rstrip("/")
-        if not url.endswith("/v1/traces"):
-            url += "/v1/traces"
-        resource = resources.Resource.create({"service.name": service_name})
-        self._provider: Any = sdk_trace.TracerProvider(resource=resource)
-        self._provider.add_span_processor(
-            export.BatchSpanProcessor(otlp.OTLPSpanExporter(endpoint=url))
-        )
-        self._tracer: Any = trace.get_tracer("assay.drift", tracer_provider=self._provider)
+        self._provider, self._tracer = tracer("assay.drift", service_name, endpoint=endpoint)
 
     def emit(self, alert: DriftAlert) -> None:
         ts_ns = int(alert.ts * 1e9)

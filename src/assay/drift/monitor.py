@@ -36,7 +36,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from assay.drift import stats
-from assay.drift.alerts import AlertSink, DriftAlert, LedgerSink, LogSink, OtelSink, WebhookSink
+from assay.drift.alerts import (
+    AlertSink,
+    DriftAlert,
+    LedgerAlertSink,
+    LogSink,
+    OtelSink,
+    WebhookSink,
+)
 from assay.drift.calibrate import LEVELS, Thresholds
 from assay.drift.events import BadEvent, event_time, to_json_line
 from assay.drift.reference import Reference, ReferenceStore
@@ -147,7 +154,7 @@ class DriftMonitor:
         events under ``drift/events/`` so later references can be cut by time.
         """
         root = workspace.root / "drift"
-        sinks: list[AlertSink] = [LogSink(), LedgerSink(batcher or workspace.ledger)]
+        sinks: list[AlertSink] = [LogSink(), LedgerAlertSink(batcher or workspace.ledger)]
         if webhook:
             sinks.append(WebhookSink(webhook))
         if otlp_endpoint:

@@ -28,7 +28,7 @@ from assay.drift import stats
 from assay.drift.calibrate import CalibrationInput, Thresholds, calibrate
 from assay.drift.events import BadEvent, event_time
 from assay.drift.sketches import SketchPlan, bin_edges
-from assay.errors import AssayError
+from assay.errors import AssayError, NotFound
 
 __all__ = [
     "FORMAT",
@@ -466,9 +466,9 @@ class ReferenceStore:
 
     def activate(self, system: str, version: int) -> None:
         if version not in self.versions(system):
-            raise AssayError(
-                f"{system} has no reference v{version}: see `assay drift reference show "
-                f"--system {system}` for the versions"
+            raise NotFound(
+                f"{system} has no reference v{version}",
+                hint=f"see `assay drift reference show --system {system}` for the versions",
             )
         _atomic_write(self._dir(system) / "active", f"{version}\n")
 
@@ -482,13 +482,14 @@ class ReferenceStore:
         """The given version, or the active one."""
         chosen = version if version is not None else self.active_version(system)
         if chosen is None:
-            raise AssayError(
-                f"no drift reference for {system!r}: create one with "
-                f"`assay drift reference set --system {system} --from events.jsonl`"
+            raise NotFound(
+                f"no drift reference for {system!r}",
+                hint="create one with "
+                f"`assay drift reference set --system {system} --from events.jsonl`",
             )
         path = self._dir(system) / f"v{chosen:04d}.json"
         if not path.is_file():
-            raise AssayError(f"{system} has no reference v{chosen}: pick an existing version")
+            raise NotFound(f"{system} has no reference v{chosen}", hint="pick an existing version")
         return Reference.load(path)
 
     def active(self) -> list[Reference]:

@@ -1,7 +1,10 @@
-"""Guard decisions as ledger evidence, written off the request path.
+"""Gateway decisions as ledger evidence, written off the request path.
 
-The writer runs in a child process (:class:`~assay.ledger.writer.WriterProcess`)
-so that hashing and signing never hold the event loop's GIL.
+The entry is built by the guard's one builder (:func:`assay.guard.evidence.guard_decision`)
+from a :class:`~assay.guard.evidence.DecisionSummary`, so the gateway and the
+library write the same summary schema with the same controls. The writer runs in
+a child process (:class:`~assay.ledger.writer.WriterProcess`) so that hashing and
+signing never hold the event loop's GIL.
 
 Bodies are never stored by default: the entry carries a digest keyed with a
 workspace secret (HMAC-SHA256), so an operator holding the secret can confirm
@@ -10,37 +13,17 @@ that a given request was seen, and nobody else can test guesses against it.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
 from assay.gateway.guarding import Decision
 from assay.gateway.keys import KeyBinding
-from assay.ledger import Evidence, Subject
+from assay.guard.evidence import DecisionSummary, content_digest, guard_decision
+from assay.ledger.keys import digest_key
 from assay.ledger.writer import WriterProcess
 from assay.workspace import Workspace
 
 __all__ = ["DecisionRecorder", "body_bytes", "digest_key"]
-
-
-def digest_key(root: Path) -> bytes:
-    """The workspace's digest secret (created once, mode 0600)."""
-    path = root / "keys" / "digest.key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        secret = secrets.token_bytes(32)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secret)
-        return secret
 
 
 def body_bytes(body: dict[str, Any]) -> bytes:
@@ -67,36 +50,23 @@ class DecisionRecorder:
     ) -> None:
         """Submit the decision's entry; ``request_json`` is :func:`body_bytes` of the
         body when the caller serialised it already (off the event loop)."""
-        summary: dict[str, Any] = {
-            "direction": direction,
-            "decision": decision.action,
-            "guard_ms": round(decision.guard_ms, 3),
-            "findings": [
-                {"validator": f["validator"], "score": f["score"], "label": f["label"]}
-                for f in decision.findings
-            ],
-            "gateway_key": binding.name,
-        }
-        if request_id:
-            summary["request_id"] = request_id
-        if decision.error:
-            summary["error"] = decision.error[:200]
-        payload = None
-        if request_json is None and request_body is not None:
-            request_json = body_bytes(request_body)
-        if request_json is not None:
-            raw = request_json
-            summary["request_digest"] = hmac.new(self._key, raw, hashlib.sha256).hexdigest()
-            payload = raw if self.store_content else None
-        self.writer.submit(
-            Evidence(
-                type="assay.dev/guard-decision/v1",
-                actor=f"gateway:{binding.name}",
-                subject=Subject(binding.system),
-                summary=summary,
-                payload=payload,
-            )
+        raw = request_json
+        if raw is None and request_body is not None:
+            raw = body_bytes(request_body)
+        summary = DecisionSummary(
+            direction=direction,
+            action=decision.action,
+            guard_ms=decision.guard_ms,
+            findings=tuple((f["validator"], f["score"], f["label"]) for f in decision.findings),
+            content=content_digest(self._key, raw) if raw is not None else None,
+            error=decision.error,
+            gateway_key=binding.name,
+            request_id=request_id or None,
         )
+        self.writer.submit(guard_decision(
+            summary, system=binding.system, actor=f"gateway:{binding.name}",
+            payload=raw if self.store_content else None,
+        ))
 
     def flush(self) -> None:
         self.writer.flush()

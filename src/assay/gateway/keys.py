@@ -18,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid, NotFound
 from assay.ledger import Evidence, Ledger, Subject
+from assay.ledger.evidence import AIMS_CHANGE
 from assay.store import Store
 from assay.store.accounts import GatewayKey
 
@@ -108,11 +109,11 @@ def create_key(
         from assay.store import AISystem
 
         if session.get(AISystem, system) is None:
-            raise AssayError(f"no AI system {system!r}: register it with `assay systems add`")
+            raise Invalid(f"no AI system {system!r}", hint="register it with `assay systems add`")
         session.add(row)
 
     change = Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         subject=Subject(system),
         controls=("iso42001:A.6.2.6",),
@@ -155,11 +156,13 @@ def revoke_key(store: Store, ledger: Ledger, *, key_id: int, actor: str) -> None
     def revoke(session: Session) -> None:
         row = session.get(GatewayKey, key_id)
         if row is None:
-            raise AssayError(f"no gateway key {key_id}: list them with `assay gateway keys list`")
+            raise NotFound(
+                f"no gateway key {key_id}", hint="list them with `assay gateway keys list`"
+            )
         row.revoked_at = datetime.now(UTC)
 
     change = Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         summary={"register": "gateway-key", "action": "revoke", "record": str(key_id)},
     )

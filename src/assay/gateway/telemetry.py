@@ -9,16 +9,13 @@ OpenTelemetry is optional; a configured endpoint without it is a clear error.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from assay.errors import AssayError
 from assay.gateway.guarding import Decision, worst
+from assay.otel import OTEL_PACKAGES, tracer
 
 __all__ = ["OTEL_PACKAGES", "Telemetry"]
-
-OTEL_PACKAGES = "opentelemetry-sdk opentelemetry-exporter-otlp-proto-http"
 
 
 class Telemetry:
@@ -29,28 +26,9 @@ class Telemetry:
         self._provider: Any = None
         if endpoint is None and exporter is None:
             return
-        try:
-            trace = importlib.import_module("opentelemetry.trace")
-            sdk_trace = importlib.import_module("opentelemetry.sdk.trace")
-            export = importlib.import_module("opentelemetry.sdk.trace.export")
-            resources = importlib.import_module("opentelemetry.sdk.resources")
-        except ImportError:
-            raise AssayError(
-                f"an OTLP endpoint is configured but OpenTelemetry is not installed: "
-                f"pip install {OTEL_PACKAGES} (or pip install 'assay[otel]')"
-            ) from None
-        resource = resources.Resource.create({"service.name": "assay-gateway"})
-        self._provider = sdk_trace.TracerProvider(resource=resource)
-        if exporter is None:
-            otlp = importlib.import_module("opentelemetry.exporter.otlp.proto.http.trace_exporter")
-            url = str(endpoint).rstrip("/")
-            url = url if url.endswith("/v1/traces") else f"{url}/v1/traces"
-            self._provider.add_span_processor(
-                export.BatchSpanProcessor(otlp.OTLPSpanExporter(endpoint=url))
-            )
-        else:
-            self._provider.add_span_processor(export.SimpleSpanProcessor(exporter))
-        self._tracer = trace.get_tracer("assay.gateway", tracer_provider=self._provider)
+        self._provider, self._tracer = tracer(
+            "assay.gateway", "assay-gateway", endpoint=endpoint, exporter=exporter
+        )
 
     @property
     def enabled(self) -> bool:

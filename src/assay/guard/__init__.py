@@ -8,7 +8,14 @@ guards streamed output; :class:`LedgerSink` turns decisions into evidence.
 
 from assay.guard.decorator import guarded
 from assay.guard.engine import DecisionSink, DriftHook, Guard, ValidatorFactory
-from assay.guard.evidence import GUARD_CONTROLS, LedgerSink, decision_evidence, text_digest
+from assay.guard.evidence import (
+    GUARD_CONTROLS,
+    DecisionSummary,
+    LedgerSink,
+    decision_evidence,
+    guard_decision,
+    text_digest,
+)
 from assay.guard.policy import (
     ACTIONS,
     EvidenceSettings,
@@ -28,6 +35,7 @@ __all__ = [
     "GUARD_CONTROLS",
     "DecisionContext",
     "DecisionSink",
+    "DecisionSummary",
     "DriftHook",
     "EvidenceSettings",
     "Guard",
@@ -43,6 +51,7 @@ __all__ = [
     "build_validator",
     "decision_evidence",
     "default_policy_text",
+    "guard_decision",
     "guarded",
     "load_policy",
     "parse_policy",

@@ -1,29 +1,50 @@
-"""Guard decisions as ``assay.dev/guard-decision/v1`` evidence, off the hot path.
+"""Guard decisions as ``assay.dev/guard-decision/v1`` evidence: one summary schema, one builder.
 
-:class:`LedgerSink` is an ``on_decision`` callable: it builds a summary of
-non-sensitive figures and only enqueues it on the ledger's batcher, so a check
-never waits on the database. The text itself is not kept: the summary holds a
-salted SHA-256 of it (whoever holds the salt can later confirm which text a
-decision was about; nobody else can test guesses). Only when the policy sets
-``evidence.store_content`` does the text go to the erasable payload blob.
+Both writers of this type, the library's :class:`LedgerSink` (``assay guard
+check --record``, ``on_decision``) and the gateway, describe a decision as a
+:class:`DecisionSummary` and turn it into an entry with :func:`guard_decision`.
+:meth:`DecisionSummary.read` reads every summary ever written, including the two
+shapes written before the schema had a version (see docs/guardrails.md).
+
+The text itself is not kept: the summary holds an HMAC-SHA256 of it under a key
+(whoever holds the key can later confirm which text a decision was about; nobody
+else can test guesses). Only when the policy sets ``evidence.store_content``
+does the text go to the erasable payload blob.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.guard.verdict import DecisionContext, Verdict
+from assay.errors import Invalid
+from assay.guard.verdict import ACTION_OF, DecisionContext, Verdict
 from assay.ledger import Evidence, Subject
 from assay.ledger.batcher import EvidenceQueue
+from assay.ledger.evidence import GUARD_DECISION
 
-__all__ = ["EVIDENCE_TYPE", "GUARD_CONTROLS", "LedgerSink", "decision_evidence", "text_digest"]
+__all__ = [
+    "EVIDENCE_TYPE",
+    "GUARD_CONTROLS",
+    "SUMMARY_SCHEMA",
+    "DecisionSummary",
+    "LedgerSink",
+    "content_digest",
+    "decision_evidence",
+    "guard_decision",
+    "text_digest",
+]
 
-EVIDENCE_TYPE = "assay.dev/guard-decision/v1"
+EVIDENCE_TYPE = GUARD_DECISION
+SUMMARY_SCHEMA = 2
+"""Version of the summary written by :meth:`DecisionSummary.as_summary` (absent before: 1)."""
 #: Controls a runtime guard decision is evidence for (all in the built-in catalogs
 #: and listed by the evidence type): operation and monitoring, the system's event
 #: logs, responsible use, record-keeping, production monitoring, and the ability to
@@ -38,70 +59,184 @@ GUARD_CONTROLS: tuple[str, ...] = (
     "nist-ai-rmf:MANAGE-2.4",
 )
 MAX_FINDINGS = 50
+DIRECTIONS = ("input", "output")
+
+FindingFigures = tuple[str, float, str]
+"""One finding as evidence keeps it: validator, score, label (never spans or text)."""
 
 
-def text_digest(salt: bytes, text: str) -> str:
-    """``sha256(salt ‖ utf-8(text))`` in hex; lone surrogates are encoded, never raised on."""
-    return hashlib.sha256(salt + text.encode("utf-8", "surrogatepass")).hexdigest()
+def text_digest(key: bytes, text: str) -> str:
+    """HMAC-SHA256 of ``utf-8(text)`` under ``key``, hex; lone surrogates are encoded."""
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def content_digest(key: bytes, data: bytes) -> dict[str, str]:
+    """The summary's ``content``: HMAC-SHA256 of ``data`` and which key made it."""
+    return {"hmac_sha256": hmac.new(key, data, hashlib.sha256).hexdigest(),
+            "key_id": hashlib.sha256(key).hexdigest()[:16]}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSummary:
+    """The summary of one guard decision (schema 2); the one shape both writers use.
+
+    ``guard_ms`` is the time the guard took; ``content`` the keyed digest of what
+    was checked; ``gateway_key`` the gateway key a request came through and
+    ``request_id`` the request (its input and output decisions share it). Optional
+    fields are left out of the summary when unknown.
+    """
+
+    direction: str
+    action: str
+    guard_ms: float | None
+    findings: tuple[FindingFigures, ...] = ()
+    findings_total: int | None = None
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    input_len: int | None = None
+    stream: bool | None = None
+    content: Mapping[str, str] | None = None
+    error: str | None = None
+    gateway_key: str | None = None
+    request_id: str | None = None
+
+    def as_summary(self) -> dict[str, Any]:
+        """The summary as written to the ledger, checked against the schema first."""
+        self.check()
+        summary: dict[str, Any] = {
+            "schema": SUMMARY_SCHEMA,
+            "direction": self.direction,
+            "action": self.action,
+            "guard_ms": round(self.guard_ms, 3) if self.guard_ms is not None else None,
+            "findings": [{"validator": v, "score": round(s, 4), "label": label}
+                         for v, s, label in self.findings[:MAX_FINDINGS]],
+            "findings_total": (self.findings_total if self.findings_total is not None
+                               else len(self.findings)),
+        }
+        optional: dict[str, Any] = {
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()} or None,
+            "input_len": self.input_len,
+            "stream": self.stream,
+            "content": dict(self.content) if self.content else None,
+            # The kind of failure only: exception messages can quote the text.
+            "error": self.error.split(":", 1)[0][:200] if self.error else None,
+            "gateway_key": self.gateway_key,
+            "request_id": self.request_id,
+        }
+        return summary | {k: v for k, v in optional.items() if v is not None}
+
+    def check(self) -> None:
+        """Refuse a summary outside schema 2 (raises :class:`~assay.errors.Invalid`)."""
+        problems = []
+        if self.direction not in DIRECTIONS:
+            problems.append(f"direction {self.direction!r} is not one of {DIRECTIONS}")
+        if self.action not in ACTION_OF:
+            problems.append(f"action {self.action!r} is not one of {ACTION_OF}")
+        if self.guard_ms is not None and not (math.isfinite(self.guard_ms) and self.guard_ms >= 0):
+            problems.append(f"guard_ms {self.guard_ms!r} is not a duration")
+        if problems:
+            raise Invalid("guard-decision summary: " + "; ".join(problems))
+
+    @classmethod
+    def read(cls, summary: Mapping[str, Any]) -> DecisionSummary:
+        """Read a written summary: schema 2, or either unversioned shape written before it.
+
+        Before schema 2 the library wrote ``action``/``total_ms`` and the gateway
+        ``decision``/``guard_ms``; both read as ``action``/``guard_ms`` here.
+        """
+        action = summary.get("action", summary.get("decision"))
+        ms = summary.get("guard_ms", summary.get("total_ms"))
+        findings = tuple(
+            (str(f["validator"]), _number(f.get("score")) or 0.0, str(f.get("label", "")))
+            for f in summary.get("findings") or [] if isinstance(f, dict) and f.get("validator")
+        )
+        content = summary.get("content")
+        return cls(
+            direction=str(summary.get("direction") or "unknown"),
+            action=str(action or "unknown"),
+            guard_ms=_number(ms),
+            findings=findings,
+            findings_total=_int(summary.get("findings_total")),
+            input_len=_int(summary.get("input_len")),
+            stream=summary.get("stream") if isinstance(summary.get("stream"), bool) else None,
+            content=content if isinstance(content, dict) else None,
+            error=str(summary["error"]) if summary.get("error") else None,
+            gateway_key=str(summary["gateway_key"]) if summary.get("gateway_key") else None,
+            request_id=str(summary["request_id"]) if summary.get("request_id") else None,
+        )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def guard_decision(summary: DecisionSummary, *, system: str, actor: str,
+                   version: str | None = None, controls: Sequence[str] = GUARD_CONTROLS,
+                   observed_at: datetime | None = None, payload: bytes | None = None) -> Evidence:
+    """The one builder of ``assay.dev/guard-decision/v1`` entries."""
+    return Evidence(
+        type=EVIDENCE_TYPE,
+        actor=actor,
+        summary=summary.as_summary(),
+        subject=Subject(system, version),
+        controls=tuple(controls),
+        observed_at=observed_at or datetime.now(UTC),
+        payload=payload,
+    )
 
 
 def decision_evidence(verdict: Verdict, decision: DecisionContext, *, system: str, actor: str,
-                      salt: bytes, version: str | None = None,
+                      key: bytes, version: str | None = None,
                       controls: Sequence[str] = GUARD_CONTROLS) -> Evidence:
-    """The evidence entry for one decision (text hashed unless the policy stores content)."""
-    summary: dict[str, Any] = {
-        "direction": decision.direction,
-        "action": verdict.action,
-        "findings": [{"validator": f.validator, "score": round(f.score, 4), "label": f.label}
-                     for f in verdict.findings[:MAX_FINDINGS]],
-        "findings_total": len(verdict.findings),
-        "timings_ms": {k: round(v, 3) for k, v in verdict.timings_ms.items()},
-        "total_ms": round(verdict.total_ms, 3),
-        "input_len": len(decision.text),
-        "stream": decision.stream,
-        "content": {"sha256": text_digest(salt, decision.text),
-                    "salt_id": hashlib.sha256(salt).hexdigest()[:16]},
-    }
-    if verdict.error:
-        # The kind of failure only: exception messages can quote the text.
-        summary["error"] = verdict.error.split(":", 1)[0][:200]
+    """The evidence entry for one library decision (text hashed unless the policy stores it)."""
+    summary = DecisionSummary(
+        direction=decision.direction,
+        action=verdict.action,
+        guard_ms=verdict.total_ms,
+        findings=tuple((f.validator, f.score, f.label) for f in verdict.findings),
+        timings_ms=verdict.timings_ms,
+        input_len=len(decision.text),
+        stream=decision.stream,
+        content=content_digest(key, decision.text.encode("utf-8", "surrogatepass")),
+        error=verdict.error,
+    )
     payload = None
     if decision.policy.evidence.store_content:
         body = {"text": decision.text, "redacted_text": verdict.redacted_text}
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return Evidence(
-        type=EVIDENCE_TYPE,
-        actor=actor,
-        summary=summary,
-        subject=Subject(system, version),
-        controls=tuple(controls),
-        observed_at=datetime.fromtimestamp(decision.ts, UTC),
-        payload=payload,
-    )
+    return guard_decision(summary, system=system, actor=actor, version=version,
+                          controls=controls, payload=payload,
+                          observed_at=datetime.fromtimestamp(decision.ts, UTC))
 
 
 class LedgerSink:
     """``on_decision`` sink that enqueues each decision on an evidence queue (a Batcher).
 
-    ``salt`` keys the text digests; pass a secret you keep (e.g. from the
-    workspace's keys) to be able to confirm a text later, or leave it out for a
-    random per-process salt (digests then only link decisions of one process).
+    ``key`` keys the text digests; pass a secret you keep (the workspace's
+    :func:`~assay.ledger.keys.digest_key`, as ``assay guard check --record`` does)
+    to be able to confirm a text later, or leave it out for a random per-process
+    key (digests then only link decisions of one process).
     """
 
     def __init__(self, batcher: EvidenceQueue, *, system: str | None = None,
                  actor: str = "assay-guard", version: str | None = None,
                  controls: Sequence[str] = GUARD_CONTROLS,
-                 salt: bytes | None = None) -> None:
+                 key: bytes | None = None) -> None:
         self.batcher = batcher
         self.system = system
         self.actor = actor
         self.version = version
         self.controls = tuple(controls)
-        self.salt = salt if salt is not None else os.urandom(32)
+        self.key = key if key is not None else os.urandom(32)
 
     def __call__(self, verdict: Verdict, decision: DecisionContext) -> None:
         """Build the entry and enqueue it (never touches the database here)."""
         system = self.system or decision.system or "default"
         self.batcher.submit(decision_evidence(verdict, decision, system=system, actor=self.actor,
-                                              salt=self.salt, version=self.version,
+                                              key=self.key, version=self.version,
                                               controls=self.controls))

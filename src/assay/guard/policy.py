@@ -19,9 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assay.errors import AssayError
-from assay.guard._yaml import Lines, Loc, dotted, line_for, read_yaml_text
 from assay.validators import INPUT_VALIDATORS, OUTPUT_VALIDATORS, Validator, validator_names
 from assay.validators import get_validator as _get_validator
+from assay.yamlio import Lines, Loc, dotted, line_for, line_map, load_yaml, plain
 
 __all__ = [
     "ACTIONS",
@@ -132,7 +132,8 @@ def build_validator(rule: Rule) -> Validator:
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
     """Validate policy YAML ``text``; errors name ``source``, the line and the field."""
-    data, lines = read_yaml_text(text, source)
+    loaded = load_yaml(text, source, what="policy")
+    data, lines = plain(loaded), line_map(loaded)
     data = _expand_env(data, (), lines, source)
     if not isinstance(data, Mapping):
         raise AssayError(f"{source}:1: the policy must be a YAML mapping "

@@ -23,7 +23,22 @@ from assay.errors import AssayError
 from assay.ledger.canonical import canonical_bytes
 
 __all__ = [
+    "AIMS_CHANGE",
+    "CAPA",
+    "CHECKPOINT_WITNESS",
+    "DRIFT_ALERT",
+    "ERASURE",
+    "EVAL_REPORT",
     "EVIDENCE_TYPES",
+    "GUARD_DECISION",
+    "IMPACT_ASSESSMENT",
+    "INCIDENT",
+    "INTERNAL_AUDIT",
+    "MANAGEMENT_REVIEW",
+    "NOTE",
+    "REDTEAM_RUN",
+    "RISK_ASSESSMENT",
+    "SOA",
     "Evidence",
     "Subject",
     "canonical_json",
@@ -32,23 +47,41 @@ __all__ = [
     "parse_entry",
 ]
 
+# The evidence types, one constant each: modules name a type by its constant, never
+# by a string literal.
+AIMS_CHANGE = "assay.dev/aims-change/v1"
+GUARD_DECISION = "assay.dev/guard-decision/v1"
+DRIFT_ALERT = "assay.dev/drift-alert/v1"
+REDTEAM_RUN = "assay.dev/redteam-run/v1"
+EVAL_REPORT = "assay.dev/eval-report/v1"
+ERASURE = "assay.dev/erasure/v1"
+CHECKPOINT_WITNESS = "assay.dev/checkpoint-witness/v1"
+NOTE = "assay.dev/note/v1"
+RISK_ASSESSMENT = "assay.dev/risk-assessment/v1"
+IMPACT_ASSESSMENT = "assay.dev/impact-assessment/v1"
+SOA = "assay.dev/soa/v1"
+INTERNAL_AUDIT = "assay.dev/internal-audit/v1"
+MANAGEMENT_REVIEW = "assay.dev/management-review/v1"
+CAPA = "assay.dev/capa/v1"
+INCIDENT = "assay.dev/incident/v1"
+
 EVIDENCE_TYPES: frozenset[str] = frozenset(
     {
-        "assay.dev/aims-change/v1",
-        "assay.dev/guard-decision/v1",
-        "assay.dev/drift-alert/v1",
-        "assay.dev/redteam-run/v1",
-        "assay.dev/eval-report/v1",
-        "assay.dev/erasure/v1",
-        "assay.dev/checkpoint-witness/v1",
-        "assay.dev/note/v1",
-        "assay.dev/risk-assessment/v1",
-        "assay.dev/impact-assessment/v1",
-        "assay.dev/soa/v1",
-        "assay.dev/internal-audit/v1",
-        "assay.dev/management-review/v1",
-        "assay.dev/capa/v1",
-        "assay.dev/incident/v1",
+        AIMS_CHANGE,
+        GUARD_DECISION,
+        DRIFT_ALERT,
+        REDTEAM_RUN,
+        EVAL_REPORT,
+        ERASURE,
+        CHECKPOINT_WITNESS,
+        NOTE,
+        RISK_ASSESSMENT,
+        IMPACT_ASSESSMENT,
+        SOA,
+        INTERNAL_AUDIT,
+        MANAGEMENT_REVIEW,
+        CAPA,
+        INCIDENT,
     }
 )
 """Entry types the ledger accepts; each is versioned so its shape never changes."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from assay.errors import AssayError
 from assay.ledger.note import ED25519_TYPE, NoteError, NoteSigner, Verifier, parse_verifier_key
 
-__all__ = ["generate_key_files", "load_signer", "load_verifier"]
+__all__ = ["digest_key", "generate_key_files", "load_signer", "load_verifier"]
 
 
 def generate_key_files(private_path: Path, name: str, sig_type: int = ED25519_TYPE) -> Verifier:
@@ -63,3 +64,22 @@ def load_verifier(value: str) -> Verifier:
         return parse_verifier_key(text)
     except NoteError as exc:
         raise AssayError(f"bad public key: {exc}") from exc
+
+
+def digest_key(root: Path) -> bytes:
+    """The workspace's digest secret ``keys/digest.key`` (created once, mode 0600).
+
+    It keys the HMAC digests evidence keeps instead of content (guard decisions).
+    """
+    path = root / "keys" / "digest.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secret)
+        return secret

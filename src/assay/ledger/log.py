@@ -10,17 +10,18 @@ log never forks, however many processes append.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError, UsageError
+from assay.errors import AssayError, Conflict, NotFound, UsageError, VerificationFailed
 from assay.ledger.blobs import BlobStore, salted_digest
 from assay.ledger.evidence import (
+    ERASURE,
     Evidence,
     Subject,
     canonical_json,
@@ -49,7 +50,13 @@ from assay.ledger.note import (
     sign_note,
     verify_note,
 )
-from assay.ledger.verify import CompactRange, LogVerifier, SequenceError
+from assay.ledger.verify import (
+    CompactRange,
+    LogVerifier,
+    SequenceError,
+    verify_checkpoint,
+    verify_entry_inclusion,
+)
 from assay.store import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -74,11 +81,14 @@ class Receipt:
 
 @dataclass(frozen=True)
 class StoredEntry:
-    """An entry as stored: position, canonical bytes, leaf hash."""
+    """An entry as stored: position, canonical bytes, leaf hash, and its indexed fields."""
 
     seq: int
     entry: bytes
     leaf_hash: bytes
+    type: str = ""
+    system: str | None = None
+    observed_at: str = ""
 
     def decoded(self) -> dict[str, Any]:
         return parse_entry(self.entry)
@@ -268,8 +278,9 @@ class Ledger:
         with self.store.session() as session:
             row = session.get(LedgerCheckpoint, tree_size)
             if row is None:
-                raise AssayError(
-                    f"no checkpoint at tree size {tree_size}: list them with `assay ledger tail`"
+                raise NotFound(
+                    f"no checkpoint at tree size {tree_size}",
+                    hint="list them with `assay ledger tail`",
                 )
             cosigs = session.scalars(
                 select(LedgerCosignature.line)
@@ -284,10 +295,10 @@ class Ledger:
         checkpoint = parse_checkpoint_body(body)
         signed = self.checkpoint_at(checkpoint.tree_size)
         if open_note(signed)[0] != body:
-            raise AssayError("the cosigned checkpoint is not one this log signed")
+            raise VerificationFailed("the cosigned checkpoint is not one this log signed")
         matching = [line for line in lines if line.name == witness]
         if not matching:
-            raise AssayError(f"the note carries no signature line by {witness}")
+            raise VerificationFailed(f"the note carries no signature line by {witness}")
         with self.store.session() as session:
             for line in matching:
                 session.add(
@@ -310,37 +321,120 @@ class Ledger:
         with self.store.session() as session:
             row = session.get(LedgerEntry, seq)
             if row is None:
-                raise AssayError(f"no ledger entry {seq}: the log has {_size(session)} entries")
-            return StoredEntry(row.seq, row.entry, row.leaf_hash)
+                raise NotFound(f"no ledger entry {seq}: the log has {_size(session)} entries")
+            return _stored(row)
 
     def iter_entries(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry]:
-        """Entries in sequence order, read in chunks (bounded memory)."""
-        position = start
-        while end is None or position < end:
-            limit = _READ_CHUNK if end is None else min(_READ_CHUNK, end - position)
+        """Entries ``start`` up to ``end`` (exclusive) in sequence order, read in chunks."""
+        limit = None if end is None else max(0, end - start)  # sequence numbers are dense
+        yield from self.entries(after=start - 1, limit=limit)
+
+    def entries(
+        self,
+        type: str | Collection[str] | None = None,
+        *,
+        system: str | None = None,
+        org_wide: bool = False,
+        since: datetime | str | None = None,
+        after: int = -1,
+        newest_first: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[StoredEntry]:
+        """Entries matching every filter given, in sequence order (``newest_first`` reversed).
+
+        ``type``: one type URI or several; ``system``: entries about that system,
+        and with ``org_wide`` also those about no system; ``since``: observed at or
+        after this moment (a string compares with the stored ``observed_at``, in
+        :func:`~assay.ledger.evidence.format_time`'s layout); ``after``: sequence
+        numbers above it. Read in chunks, so a whole-log scan holds one chunk in memory.
+        """
+        query = select(*_COLUMNS).where(*_where(type, system, org_wide, since))
+        key = LedgerEntry.seq
+        query = query.where(key > after).order_by(key.desc() if newest_first else key)
+        left = limit
+        while left is None or left > 0:
+            chunk = _READ_CHUNK if left is None else min(_READ_CHUNK, left)
             with self.store.session() as session:
-                rows = session.execute(
-                    select(LedgerEntry.seq, LedgerEntry.entry, LedgerEntry.leaf_hash)
-                    .where(LedgerEntry.seq >= position)
-                    .order_by(LedgerEntry.seq)
-                    .limit(limit)
-                ).all()
-            if not rows:
+                rows = session.execute(query.offset(offset).limit(chunk)).all()
+            yield from (_stored(row) for row in rows)
+            if len(rows) < chunk:
                 return
-            for seq, entry, leaf in rows:
-                yield StoredEntry(seq, entry, leaf)
-            position = rows[-1][0] + 1
+            left = None if left is None else left - len(rows)
+            offset, last = 0, rows[-1].seq
+            query = query.where(key < last if newest_first else key > last)
+
+    def count(
+        self,
+        type: str | Collection[str] | None = None,
+        *,
+        system: str | None = None,
+        since: datetime | str | None = None,
+    ) -> int:
+        """How many entries match (the filters of :meth:`entries`)."""
+        query = select(func.count()).select_from(LedgerEntry)
+        query = query.where(*_where(type, system, since=since))
+        with self.store.session() as session:
+            return int(session.scalar(query) or 0)
+
+    def count_by_type(self, since: datetime | str | None = None) -> dict[str, int]:
+        """Entries per type (observed at or after ``since``)."""
+        query = select(LedgerEntry.type, func.count()).where(*_where(None, since=since))
+        with self.store.session() as session:
+            return {t: int(n) for t, n in session.execute(query.group_by(LedgerEntry.type))}
+
+    def latest_by_type(self) -> dict[str, str]:
+        """The newest ``observed_at`` of each type."""
+        query = select(LedgerEntry.type, func.max(LedgerEntry.observed_at))
+        with self.store.session() as session:
+            return {t: str(at) for t, at in session.execute(query.group_by(LedgerEntry.type))}
+
+    def verified_checkpoint(self, tree_size: int | None = None) -> Checkpoint:
+        """The newest signed checkpoint (or the one at ``tree_size``), its signature checked."""
+        note = self.latest_checkpoint() if tree_size is None else self.checkpoint_at(tree_size)
+        if note is None:
+            raise NotFound("no signed checkpoint yet", hint="run `assay ledger checkpoint`")
+        try:
+            return verify_checkpoint(note, self.signer.verifier)
+        except NoteError as exc:
+            raise VerificationFailed(
+                f"the checkpoint does not verify ({exc})", hint="run `assay ledger verify`"
+            ) from exc
+
+    def verified_inclusion(self, seq: int, checkpoint: Checkpoint | None = None) -> InclusionProof:
+        """Entry ``seq`` as stored, proven into a verified signed checkpoint.
+
+        Verifies the checkpoint (the newest unless one already verified is
+        given), proves the entry into it and checks the proof against the
+        signed root. Raises :class:`NotFound` (no checkpoint or entry),
+        :class:`Conflict` (the entry is newer than the checkpoint) or
+        :class:`VerificationFailed`.
+        """
+        signed = checkpoint or self.verified_checkpoint()
+        size = signed.tree_size
+        if not 0 <= seq < size:
+            raise Conflict(
+                f"entry {seq} is newer than checkpoint {size}", hint="sign a checkpoint"
+            )
+        proof = self.prove(seq, size)
+        try:
+            verify_entry_inclusion(self.get(seq).entry, seq, size, proof.path, signed.root_hash)
+        except ProofError as exc:
+            raise VerificationFailed(
+                f"entry {seq} fails its inclusion proof ({exc})", hint="run `assay ledger verify`"
+            ) from exc
+        return proof
 
     def prove(self, seq: int, tree_size: int | None = None) -> InclusionProof:
         """Inclusion proof of entry ``seq`` against a signed checkpoint."""
         note = self.latest_checkpoint() if tree_size is None else self.checkpoint_at(tree_size)
         if note is None:
-            raise AssayError("no checkpoint yet: run `assay ledger checkpoint` first")
+            raise NotFound("no checkpoint yet", hint="run `assay ledger checkpoint` first")
         size = parse_checkpoint_body(open_note(note)[0]).tree_size
         if not 0 <= seq < size:
-            raise AssayError(
-                f"entry {seq} is not covered by the checkpoint at size {size}: "
-                "run `assay ledger checkpoint` and try again"
+            raise Conflict(
+                f"entry {seq} is not covered by the checkpoint at size {size}",
+                hint="run `assay ledger checkpoint` and try again",
             )
         with self.store.session() as session:
             reader = _reader(session, lambda r: (r(0, seq), inclusion_proof(r, seq, size)))
@@ -356,7 +450,7 @@ class Ledger:
             )
         with self.store.session() as session:
             if new_size > _size(session):
-                raise AssayError(f"the log has fewer than {new_size} entries")
+                raise NotFound(f"the log has fewer than {new_size} entries")
             reader = _reader(session, lambda r: consistency_proof(r, old_size, new_size))
             return consistency_proof(reader, old_size, new_size)
 
@@ -367,7 +461,7 @@ class Ledger:
         entry = self.get(seq).decoded()
         payload = entry.get("payload")
         if not isinstance(payload, dict):
-            raise AssayError(f"entry {seq} has no payload to erase")
+            raise Conflict(f"entry {seq} has no payload to erase")
         digest, salt_id = str(payload["digest"]), str(payload["salt_id"])
         with self.store.session() as session:
             session.execute(
@@ -381,7 +475,7 @@ class Ledger:
         (receipt,) = self.append(
             [
                 Evidence(
-                    type="assay.dev/erasure/v1",
+                    type=ERASURE,
                     actor=actor,
                     subject=Subject(str(system)) if system else None,
                     summary={"erased_seq": seq, "digest": digest, "reason": reason},
@@ -551,6 +645,43 @@ def _recomputed_root(session: Session, old: Checkpoint, size: int) -> bytes:
     return tree.root()
 
 
+_COLUMNS = (
+    LedgerEntry.seq,
+    LedgerEntry.entry,
+    LedgerEntry.leaf_hash,
+    LedgerEntry.type,
+    LedgerEntry.system,
+    LedgerEntry.observed_at,
+)
+
+
+def _stored(row: Any) -> StoredEntry:
+    return StoredEntry(
+        row.seq, row.entry, row.leaf_hash, row.type, row.system, str(row.observed_at)
+    )
+
+
+def _where(
+    types: str | Collection[str] | None,
+    system: str | None = None,
+    org_wide: bool = False,
+    since: datetime | str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The conditions of :meth:`Ledger.entries`' filters."""
+    found: list[ColumnElement[bool]] = []
+    if isinstance(types, str):
+        found.append(LedgerEntry.type == types)
+    elif types is not None:
+        found.append(LedgerEntry.type.in_(list(types)))
+    if system is not None:
+        about = LedgerEntry.system == system
+        found.append(or_(about, LedgerEntry.system.is_(None)) if org_wide else about)
+    if since:
+        moment = format_time(since) if isinstance(since, datetime) else since
+        found.append(LedgerEntry.observed_at >= moment)
+    return found
+
+
 def _chunks(entries: Iterator[StoredEntry]) -> Iterator[list[StoredEntry]]:
     chunk: list[StoredEntry] = []
     for entry in entries:
@@ -641,9 +772,9 @@ def _fetch(session: Session, keys: Sequence[tuple[int, int]]) -> dict[tuple[int,
         found.update({(int(level), int(idx)): bytes(node) for level, idx, node in rows})
     missing = set(keys) - set(found)
     if missing:
-        raise AssayError(
-            f"the ledger's tree nodes are incomplete ({len(missing)} missing): "
-            "run `assay ledger verify` to find the damage"
+        raise VerificationFailed(
+            f"the ledger's tree nodes are incomplete ({len(missing)} missing)",
+            hint="run `assay ledger verify` to find the damage",
         )
     return found
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assay.errors import AssayError
-from assay.ledger.evidence import format_time
+from assay.ledger.evidence import GUARD_DECISION, format_time
 from assay.ledger.log import Ledger
 from assay.ledger.merkle import hash_children, inclusion_proof
 from assay.ledger.note import NoteError, open_note, parse_checkpoint_body, sign_note
@@ -30,7 +30,7 @@ from assay.store import PayloadSalt
 
 __all__ = ["export_pack"]
 
-_SKIP_PAYLOAD_TYPES = frozenset({"assay.dev/guard-decision/v1"})  # raw user content
+_SKIP_PAYLOAD_TYPES = frozenset({GUARD_DECISION})  # raw user content
 
 
 def export_pack(

@@ -9,7 +9,7 @@ from assay.redteam.attacks import FAMILIES, Attack, Family, load_corpus, load_fi
 from assay.redteam.budget import Budget, BudgetExceeded
 from assay.redteam.converters import CONVERTERS, apply_chain, parse_chain
 from assay.redteam.demo_target import SYSTEM_PROMPT, DemoChatbot
-from assay.redteam.detectors import DetectionContext, Verdict, detect
+from assay.redteam.detectors import Detection, DetectionContext, detect
 from assay.redteam.evidence import record_run, run_evidence
 from assay.redteam.policy import suggest_policy, suggest_policy_yaml
 from assay.redteam.report import render, report_schema, to_sarif
@@ -41,6 +41,7 @@ __all__ = [
     "Capabilities",
     "DemoChatbot",
     "DemoTarget",
+    "Detection",
     "DetectionContext",
     "Family",
     "HTTPConfig",
@@ -53,7 +54,6 @@ __all__ = [
     "ScanOptions",
     "Target",
     "TargetError",
-    "Verdict",
     "apply_chain",
     "create_run",
     "detect",

@@ -20,9 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assay.errors import AssayError
+from assay.yamlio import load_yaml, plain, read_yaml
 
 __all__ = [
     "FAMILIES",
@@ -265,15 +264,12 @@ def _expand(doc: Mapping[str, Any], where: str) -> list[Attack]:
 
 def _read_yaml_resource(name: str) -> Any:
     text = resources.files("assay.redteam").joinpath("corpus", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return plain(load_yaml(text, f"corpus/{name}", allow_empty=True))
 
 
 def load_file(path: Path) -> list[Attack]:
     """Load a user's corpus file (same YAML format as the built-in corpus)."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise AssayError(f"cannot read attack file {path}: {exc}") from exc
+    doc = plain(read_yaml(path, allow_empty=True))
     if not isinstance(doc, Mapping):
         raise AssayError(f"{path}: expected a mapping with 'attacks' or 'templates'")
     return _expand(doc, str(path))
@@ -286,7 +282,8 @@ def _builtin() -> tuple[Attack, ...]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml") or entry.name == "objectives.yaml":
             continue
-        doc = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        text = entry.read_text(encoding="utf-8")
+        doc = plain(load_yaml(text, f"corpus/{entry.name}", allow_empty=True))
         attacks.extend(_expand(doc, f"corpus/{entry.name}"))
     ids = [a.id for a in attacks]
     if len(set(ids)) != len(ids):

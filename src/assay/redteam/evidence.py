@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from assay.catalogs import evidence_types
-from assay.ledger import Evidence, Subject
+from assay.ledger import Evidence, Ledger, Subject
+from assay.ledger.evidence import REDTEAM_RUN
 from assay.redteam.attacks import FAMILIES
 from assay.redteam.results import JAILBREAK_FAMILIES, Gate, RunResult
-
-if TYPE_CHECKING:
-    from assay.workspace import Workspace
 
 __all__ = [
     "DEFAULT_MAX_ASR",
@@ -33,7 +31,7 @@ __all__ = [
     "run_summary",
 ]
 
-EVIDENCE_TYPE = "assay.dev/redteam-run/v1"
+EVIDENCE_TYPE = REDTEAM_RUN
 
 
 def run_controls(result: RunResult) -> tuple[str, ...]:
@@ -121,7 +119,7 @@ def run_evidence(
 
 
 def record_run(
-    workspace: Workspace,
+    ledger: Ledger,
     result: RunResult,
     *,
     actor: str,
@@ -129,6 +127,6 @@ def record_run(
     version: str,
     gates: Sequence[Gate] = (),
 ) -> int:
-    """Append the run's evidence to the workspace ledger; returns its sequence number."""
+    """Append the run's evidence to ``ledger``; returns its sequence number."""
     entry = run_evidence(result, actor=actor, system=system, version=version, gates=gates)
-    return workspace.ledger.append([entry])[0].seq
+    return ledger.append([entry])[0].seq

@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assay.errors import AssayError
 from assay.redteam.attacks import FAMILIES
+from assay.yamlio import dump_yaml, plain, read_yaml
 
 __all__ = ["import_garak", "import_pyrit", "write_corpus"]
 
@@ -135,10 +134,7 @@ def import_pyrit(
     attacks: list[dict[str, Any]] = []
     templates: list[dict[str, Any]] = []
     for file in _files(path, (".yaml", ".yml")):
-        try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise AssayError(f"{file}: not valid YAML: {exc}") from exc
+        doc = plain(read_yaml(file, allow_empty=True))
         if not isinstance(doc, Mapping):
             continue
         source = str(doc.get("source") or f"PyRIT {file.name}")
@@ -191,7 +187,7 @@ def write_corpus(doc: dict[str, Any], path: Path) -> int:
     """Write an imported corpus file; returns the number of attacks and templates."""
     header = "# Imported by assay scan; use with: assay scan --attacks " + path.name + "\n"
     path.write_text(
-        header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100),
+        header + dump_yaml(doc),
         encoding="utf-8",
     )
     return len(doc.get("attacks") or []) + len(doc.get("templates") or [])

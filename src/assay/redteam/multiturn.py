@@ -26,26 +26,26 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assay.redteam.detectors import Verdict, refusal_score
+from assay.redteam.detectors import Detection, refusal_score
 from assay.redteam.targets import Message, Response
 
 __all__ = [
     "Attacker",
-    "Exchange",
     "IterativeResult",
     "LLMAttacker",
     "LocalAttacker",
+    "Turn",
     "crescendo",
     "pair",
     "tap",
 ]
 
 Sender = Callable[[list[Message]], Awaitable[Response]]
-Judge = Callable[[str], Verdict]
+Judge = Callable[[str], Detection]
 
 
 @dataclass(frozen=True, slots=True)
-class Exchange:
+class Turn:
     """One prompt sent to the target and what came back."""
 
     prompt: str
@@ -57,8 +57,8 @@ class Exchange:
 class IterativeResult:
     """The best verdict an iterative attack reached and how it got there."""
 
-    verdict: Verdict
-    transcript: list[Exchange] = field(default_factory=list)
+    verdict: Detection
+    transcript: list[Turn] = field(default_factory=list)
     attacker_fallbacks: int = 0
 
     @property
@@ -115,12 +115,12 @@ class Attacker(ABC):
     name: str = "attacker"
 
     @abstractmethod
-    async def rewrite(self, objective: str, history: list[Exchange], branch: int) -> str | None:
+    async def rewrite(self, objective: str, history: list[Turn], branch: int) -> str | None:
         """A new single-turn prompt (PAIR/TAP), or None when the attacker will not help."""
 
     @abstractmethod
     async def next_turn(
-        self, objective: str, history: list[Exchange], turn: int, retry: int = 0
+        self, objective: str, history: list[Turn], turn: int, retry: int = 0
     ) -> str | None:
         """The next user turn of an escalating conversation (Crescendo), or None.
 
@@ -133,11 +133,11 @@ class LocalAttacker(Attacker):
 
     name = "local"
 
-    async def rewrite(self, objective: str, history: list[Exchange], branch: int) -> str | None:
+    async def rewrite(self, objective: str, history: list[Turn], branch: int) -> str | None:
         return _REWRITES[(len(history) + branch) % len(_REWRITES)](objective)
 
     async def next_turn(
-        self, objective: str, history: list[Exchange], turn: int, retry: int = 0
+        self, objective: str, history: list[Turn], turn: int, retry: int = 0
     ) -> str | None:
         ladder = _CRESCENDO_ALT if retry % 2 else _CRESCENDO
         template = ladder[min(turn, len(ladder) - 1)]
@@ -182,7 +182,7 @@ class LLMAttacker(Attacker):
         self._send = send
         self.name = name
 
-    async def _ask(self, system: str, history: list[Exchange], extra: str) -> str | None:
+    async def _ask(self, system: str, history: list[Turn], extra: str) -> str | None:
         lines = [
             f"Attempt {i + 1}: PROMPT: {h.prompt[:800]}\nRESPONSE: {h.response[:800]}\n"
             f"SCORE: {h.score:.2f}"
@@ -196,13 +196,13 @@ class LLMAttacker(Attacker):
             return None
         return _parse_prompt(reply.text)
 
-    async def rewrite(self, objective: str, history: list[Exchange], branch: int) -> str | None:
+    async def rewrite(self, objective: str, history: list[Turn], branch: int) -> str | None:
         return await self._ask(
             _PAIR_SYSTEM.format(objective=objective), history, f"Variant #{branch + 1}."
         )
 
     async def next_turn(
-        self, objective: str, history: list[Exchange], turn: int, retry: int = 0
+        self, objective: str, history: list[Turn], turn: int, retry: int = 0
     ) -> str | None:
         note = f"Turn {turn + 1}." + (" The last try was refused; rephrase it." if retry else "")
         return await self._ask(_CRESCENDO_SYSTEM.format(objective=objective), history, note)
@@ -214,7 +214,7 @@ _FALLBACK = LocalAttacker()
 async def _propose(
     attacker: Attacker,
     objective: str,
-    history: list[Exchange],
+    history: list[Turn],
     branch: int,
     result: IterativeResult,
 ) -> str:
@@ -229,12 +229,12 @@ async def pair(
     send: Sender, attacker: Attacker, objective: str, judge: Judge, iterations: int = 5
 ) -> IterativeResult:
     """PAIR: refine one prompt until the judge says the attack succeeded or iterations run out."""
-    result = IterativeResult(Verdict(False, 0.0, "pair", "no attempt"))
+    result = IterativeResult(Detection(False, 0.0, "pair", "no attempt"))
     for _ in range(max(1, iterations)):
         prompt = await _propose(attacker, objective, result.transcript, 0, result)
         reply = await send([{"role": "user", "content": prompt}])
         verdict = judge(reply.text)
-        result.transcript.append(Exchange(prompt, reply.text, verdict.score))
+        result.transcript.append(Turn(prompt, reply.text, verdict.score))
         if verdict.score >= result.verdict.score or not result.transcript[:-1]:
             result.verdict = verdict
         if verdict.success:
@@ -262,10 +262,10 @@ async def tap(
     width: int = 3,
 ) -> IterativeResult:
     """TAP: breadth-limited tree search over attacker rewrites with off-topic pruning."""
-    result = IterativeResult(Verdict(False, 0.0, "tap", "no attempt"))
-    leaves: list[list[Exchange]] = [[]]
+    result = IterativeResult(Detection(False, 0.0, "tap", "no attempt"))
+    leaves: list[list[Turn]] = [[]]
     for _ in range(max(1, depth)):
-        scored: list[tuple[float, list[Exchange]]] = []
+        scored: list[tuple[float, list[Turn]]] = []
         for leaf in leaves:
             for branch in range(branching):
                 prompt = await _propose(attacker, objective, leaf, branch, result)
@@ -273,7 +273,7 @@ async def tap(
                     continue
                 reply = await send([{"role": "user", "content": prompt}])
                 verdict = judge(reply.text)
-                path = [*leaf, Exchange(prompt, reply.text, verdict.score)]
+                path = [*leaf, Turn(prompt, reply.text, verdict.score)]
                 result.transcript.append(path[-1])
                 if verdict.success:
                     result.verdict = verdict
@@ -299,9 +299,9 @@ async def crescendo(
     can_backtrack: bool = True,
 ) -> IterativeResult:
     """Crescendo: escalate over turns; a refused turn is dropped and retried (backtracking)."""
-    result = IterativeResult(Verdict(False, 0.0, "crescendo", "no attempt"))
+    result = IterativeResult(Detection(False, 0.0, "crescendo", "no attempt"))
     conversation: list[Message] = []
-    history: list[Exchange] = []
+    history: list[Turn] = []
     backtracks = 0
     retry = 0
     turn = 0
@@ -313,7 +313,7 @@ async def crescendo(
         attempt = [*conversation, {"role": "user", "content": prompt}]
         reply = await send(attempt)
         verdict = judge(reply.text)
-        exchange = Exchange(prompt, reply.text, verdict.score)
+        exchange = Turn(prompt, reply.text, verdict.score)
         result.transcript.append(exchange)
         if verdict.success:
             result.verdict = verdict

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from assay.redteam.results import RunResult
+from assay.yamlio import dump_yaml
 
 __all__ = ["suggest_policy", "suggest_policy_yaml"]
 
@@ -107,4 +106,4 @@ def suggest_policy_yaml(result: RunResult, system: str | None = None) -> str:
         f"# Suggested by 'assay scan suggest-policy {result.run_id}'. Review before use:\n"
         "# thresholds are starting points; re-run the scan through the guarded gateway.\n"
     )
-    return header + yaml.safe_dump(suggest_policy(result, system), sort_keys=False, width=100)
+    return header + dump_yaml(suggest_policy(result, system))

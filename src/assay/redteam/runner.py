@@ -28,7 +28,7 @@ from assay.errors import AssayError
 from assay.redteam.attacks import FAMILIES, Attack, attack_from_dict
 from assay.redteam.budget import Budget, BudgetExceeded, Estimate, estimate_tokens
 from assay.redteam.converters import apply_chain, parse_chain
-from assay.redteam.detectors import DetectionContext, Verdict, detect
+from assay.redteam.detectors import Detection, DetectionContext, detect
 from assay.redteam.multiturn import (
     Attacker,
     LLMAttacker,
@@ -40,7 +40,7 @@ from assay.redteam.multiturn import (
 )
 from assay.redteam.results import RunResult
 from assay.redteam.store import RunStore
-from assay.redteam.targets import GuardBlocked, Message, Response, Session, Target
+from assay.redteam.targets import ContentFiltered, Message, Response, Session, Target
 
 __all__ = [
     "ITERATIVE",
@@ -336,7 +336,7 @@ class _Run:
                 raise _Unassessed("empty response")
             record["verdict"] = verdict.as_dict()
             record["outcome"] = "succeeded" if verdict.success else "resisted"
-        except GuardBlocked as exc:
+        except ContentFiltered as exc:
             # The system refused through its guard: resisted, unless refusing is the failure
             # being probed (over-refusal of a benign request).
             inverted = FAMILIES[attack.family].inverted if attack.family in FAMILIES else False
@@ -358,7 +358,7 @@ class _Run:
         record["latency_ms"] = round((time.perf_counter() - start) * 1000, 3)
         return record
 
-    def _judge(self, attack: Attack, prompt: str) -> Callable[[str], Verdict]:
+    def _judge(self, attack: Attack, prompt: str) -> Callable[[str], Detection]:
         ctx = DetectionContext(
             prompt=prompt,
             objective=attack.objective,
@@ -369,7 +369,7 @@ class _Run:
 
     async def _run_attack(
         self, attack: Attack, turns: list[str]
-    ) -> tuple[Verdict, str, dict[str, Any]]:
+    ) -> tuple[Detection, str, dict[str, Any]]:
         session = self.target.session()
         try:
             if attack.technique in ITERATIVE:
@@ -387,7 +387,7 @@ class _Run:
 
     async def _iterative(
         self, attack: Attack, session: Session
-    ) -> tuple[Verdict, str, dict[str, Any]]:
+    ) -> tuple[Detection, str, dict[str, Any]]:
         async def send(conversation: list[Message]) -> Response:
             if attack.technique == "crescendo":
                 return await self.send(session, conversation)

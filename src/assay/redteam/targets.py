@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from assay.errors import AssayError
 from assay.redteam.demo_target import (
@@ -41,12 +40,13 @@ from assay.redteam.demo_target import (
     SYSTEM_PROMPT,
     DemoChatbot,
 )
+from assay.yamlio import plain, read_yaml
 
 __all__ = [
     "CallableTarget",
     "Capabilities",
+    "ContentFiltered",
     "DemoTarget",
-    "GuardBlocked",
     "HTTPConfig",
     "HTTPTarget",
     "Message",
@@ -66,7 +66,7 @@ class TargetError(AssayError):
     """The target failed to answer (network, HTTP status, unparsable reply): never "resisted"."""
 
 
-class GuardBlocked(Exception):
+class ContentFiltered(Exception):
     """A guard in front of the model refused the request (OpenAI ``code: content_filter``).
 
     The system answered, by refusing: the attempt is *resisted* (for an
@@ -410,7 +410,7 @@ class OpenAITarget(Target):
         if resp.status_code >= 400:
             blocked = _guard_block(resp.status_code, resp.text)
             if blocked is not None:
-                raise GuardBlocked(blocked)
+                raise ContentFiltered(blocked)
             raise TargetError(f"{self.name}: HTTP {resp.status_code}: {resp.text[:200]}")
         if self.stream or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
@@ -419,7 +419,7 @@ class OpenAITarget(Target):
                     break
                 blocked = _guard_block(200, event)
                 if blocked is not None:
-                    raise GuardBlocked(blocked)
+                    raise ContentFiltered(blocked)
                 chunk = json.loads(event)
                 for choice in chunk.get("choices") or []:
                     parts.append((choice.get("delta") or {}).get("content") or "")
@@ -504,7 +504,7 @@ class _HTTPSession(Session):
         if resp.status_code >= 400:
             blocked = _guard_block(resp.status_code, resp.text)
             if blocked is not None:
-                raise GuardBlocked(blocked)
+                raise ContentFiltered(blocked)
             raise TargetError(f"{cfg.url}: HTTP {resp.status_code}: {resp.text[:200]}")
         if cfg.sse or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
@@ -620,10 +620,7 @@ def target_from_spec(
         return OpenAITarget(url, model, system_prompt=system_prompt, secrets=secrets)
     if kind == "http" and rest:
         path = Path(rest)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise AssayError(f"cannot read HTTP target file {path}: {exc}") from exc
+        data = plain(read_yaml(path, allow_empty=True))
         if not isinstance(data, Mapping):
             raise AssayError(f"{path}: expected a mapping with at least 'url'")
         cfg = HTTPConfig.from_mapping(data, str(path))

@@ -18,17 +18,24 @@ from typing import Any
 
 from assay.aims.capa import Capa, status_of
 from assay.aims.readiness import Citation, Readiness
+from assay.ledger.evidence import (
+    CHECKPOINT_WITNESS,
+    DRIFT_ALERT,
+    EVAL_REPORT,
+    GUARD_DECISION,
+    REDTEAM_RUN,
+)
 from assay.reports.oscal import PROP_NS, oscal_metadata, oscal_time, oscal_token, oscal_uuid
 
 __all__ = ["assessment_results", "poam"]
 
 _TESTED = frozenset(
     {
-        "assay.dev/redteam-run/v1",
-        "assay.dev/eval-report/v1",
-        "assay.dev/guard-decision/v1",
-        "assay.dev/drift-alert/v1",
-        "assay.dev/checkpoint-witness/v1",
+        REDTEAM_RUN,
+        EVAL_REPORT,
+        GUARD_DECISION,
+        DRIFT_ALERT,
+        CHECKPOINT_WITNESS,
     }
 )
 

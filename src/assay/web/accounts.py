@@ -17,8 +17,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from assay.errors import AssayError
+from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger
+from assay.ledger.evidence import AIMS_CHANGE
 from assay.store import Store
 from assay.store.accounts import ApiToken, User, WebSession
 from assay.web.auth import ROLES, SCOPES, Principal, permissions_for
@@ -71,7 +72,7 @@ def _digest(secret: str) -> str:
 
 def _change(actor: str, action: str, record: str, summary: dict[str, object]) -> Evidence:
     return Evidence(
-        type="assay.dev/aims-change/v1",
+        type=AIMS_CHANGE,
         actor=actor,
         controls=("iso42001:A.3.2",),
         summary={"register": "access", "action": action, "record": record, **summary},
@@ -83,13 +84,13 @@ def add_user(
 ) -> None:
     """Create a local user (recorded in the ledger, password never)."""
     if not _USERNAME_RE.fullmatch(username):
-        raise AssayError(
+        raise Invalid(
             f"username {username!r} is invalid: 2-64 lowercase letters, digits, '.', '_' or '-'"
         )
     if role not in ROLES:
-        raise AssayError(f"role {role!r} is not one of: {', '.join(ROLES)}")
+        raise Invalid(f"role {role!r} is not one of: {', '.join(ROLES)}")
     if len(password) < _MIN_PASSWORD:
-        raise AssayError(f"the password must have at least {_MIN_PASSWORD} characters")
+        raise Invalid(f"the password must have at least {_MIN_PASSWORD} characters")
     row = User(
         username=username,
         password_hash=_hash_password(password),
@@ -100,7 +101,7 @@ def add_user(
 
     def insert(session: Session) -> None:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise AssayError(f"user {username!r} already exists")
+            raise Conflict(f"user {username!r} already exists")
         session.add(row)
 
     ledger.append([_change(actor, "create-user", username, {"role": role})], also=insert)
@@ -117,7 +118,7 @@ def set_password(
 ) -> None:
     """Set a password and end the user's sessions but ``keep_session`` (OWASP ASVS 3.3.3)."""
     if len(password) < _MIN_PASSWORD:
-        raise AssayError(f"the password must have at least {_MIN_PASSWORD} characters")
+        raise Invalid(f"the password must have at least {_MIN_PASSWORD} characters")
     new_hash = _hash_password(password)
     kept = _digest(keep_session) if keep_session else None
 
@@ -147,7 +148,7 @@ def set_disabled(
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise AssayError(f"no user {username!r}: list them with `assay users list`")
+        raise NotFound(f"no user {username!r}", hint="list them with `assay users list`")
     return user
 
 
@@ -232,16 +233,16 @@ def create_token(
 ) -> str:
     """A new API token for ``username``; returns it (shown once, stored hashed)."""
     if scope not in SCOPES:
-        raise AssayError(f"scope {scope!r} is not one of: {', '.join(SCOPES)}")
+        raise Invalid(f"scope {scope!r} is not one of: {', '.join(SCOPES)}")
     if not 1 <= days <= 366:
-        raise AssayError("token lifetime must be between 1 and 366 days")
+        raise Invalid("token lifetime must be between 1 and 366 days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
 
     def insert(session: Session) -> None:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise AssayError(f"no user {username!r}: add one with `assay users add`")
+            raise NotFound(f"no user {username!r}", hint="add one with `assay users add`")
         session.add(
             ApiToken(
                 token_hash=_digest(token),
@@ -300,7 +301,7 @@ def revoke_token(store: Store, ledger: Ledger, *, token_id: int, actor: str) -> 
     def revoke(session: Session) -> None:
         row = session.get(ApiToken, token_id)
         if row is None:
-            raise AssayError(f"no API token {token_id}: list them with `assay tokens list`")
+            raise NotFound(f"no API token {token_id}", hint="list them with `assay tokens list`")
         row.revoked_at = datetime.now(UTC)
 
     ledger.append([_change(actor, "revoke-token", str(token_id), {})], also=revoke)

@@ -1,7 +1,8 @@
 """Read models of runtime evidence: guard decisions, drift status and alerts.
 
-Guard figures come from ``assay.dev/guard-decision/v1`` summaries (``decision``,
-``guard_ms``, ``findings``, ``direction``); drift from the monitors' status files
+Guard figures come from ``assay.dev/guard-decision/v1`` summaries, read through
+:meth:`assay.guard.evidence.DecisionSummary.read` (every schema, the gateway's
+and the library's entries alike); drift from the monitors' status files
 under ``<workspace>/drift/status/``, the active references, and
 ``assay.dev/drift-alert/v1`` entries.
 """
@@ -9,16 +10,14 @@ under ``<workspace>/drift/status/``, the active references, and
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from assay.drift import ALERT_TYPE, ReferenceStore
-from assay.ledger.evidence import format_time, parse_entry
-from assay.store import LedgerEntry
+from assay.guard.evidence import DecisionSummary
+from assay.ledger.evidence import GUARD_DECISION, format_time
+from assay.validators.metrics import percentile
 from assay.workspace import Workspace
 
 __all__ = [
@@ -27,36 +26,22 @@ __all__ = [
     "MAX_DECISIONS",
     "drift_view",
     "guard_activity",
-    "percentile",
     "recent_alerts",
 ]
 
-GUARD_TYPE = "assay.dev/guard-decision/v1"
+GUARD_TYPE = GUARD_DECISION
 LEVELS = ("ok", "warn", "alert", "critical")
 MAX_DECISIONS = 200_000
 """Newest decisions read per request; older ones in the period are reported as skipped."""
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (``q`` in 0..100) of unsorted values; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
 def _entries(
     ws: Workspace, entry_type: str, since: str | None, system: str | None, limit: int
 ) -> list[tuple[int, dict[str, Any]]]:
-    query = select(LedgerEntry.seq, LedgerEntry.entry).where(LedgerEntry.type == entry_type)
-    if since:
-        query = query.where(LedgerEntry.observed_at >= since)
-    if system:
-        query = query.where(LedgerEntry.system == system)
-    with ws.store.session() as session:
-        rows = session.execute(query.order_by(LedgerEntry.seq.desc()).limit(limit)).all()
-    return [(seq, parse_entry(raw)) for seq, raw in rows]
+    found = ws.ledger.entries(
+        entry_type, system=system or None, since=since, newest_first=True, limit=limit
+    )
+    return [(stored.seq, stored.decoded()) for stored in found]
 
 
 def _latency(values: list[float]) -> dict[str, float | None]:
@@ -78,22 +63,22 @@ def guard_activity(ws: Workspace, system: str | None, days: int) -> dict[str, An
     validators: Counter[str] = Counter()
     validators_acting: Counter[str] = Counter()
     directions: Counter[str] = Counter()
+    controls: Counter[str] = Counter()
     for _, entry in entries:
-        summary = entry.get("summary") or {}
-        action = str(summary.get("decision") or "unknown")
+        decision = DecisionSummary.read(entry.get("summary") or {})
+        action = decision.action
         day = str(entry.get("observed_at", ""))[:10]
         actions[action] += 1
         per_day[day][action] += 1
-        directions[str(summary.get("direction") or "unknown")] += 1
-        ms = summary.get("guard_ms")
-        if isinstance(ms, int | float) and not isinstance(ms, bool) and math.isfinite(ms):
-            latency.append(float(ms))
-            latency_day[day].append(float(ms))
-        for finding in summary.get("findings") or []:
-            if isinstance(finding, dict) and finding.get("validator"):
-                validators[str(finding["validator"])] += 1
-                if action in ("block", "redact"):
-                    validators_acting[str(finding["validator"])] += 1
+        directions[decision.direction] += 1
+        controls.update(str(c) for c in entry.get("controls") or [])
+        if decision.guard_ms is not None:
+            latency.append(decision.guard_ms)
+            latency_day[day].append(decision.guard_ms)
+        for name, _, _ in decision.findings:
+            validators[name] += 1
+            if action in ("block", "redact"):
+                validators_acting[name] += 1
     total = sum(actions.values())
     days_list = [(start + timedelta(days=i)).isoformat() for i in range(days)]
     series = []
@@ -121,6 +106,7 @@ def guard_activity(ws: Workspace, system: str | None, days: int) -> dict[str, An
         "block_rate": round(actions.get("block", 0) / total, 4) if total else None,
         "redact_rate": round(actions.get("redact", 0) / total, 4) if total else None,
         "latency_ms": _latency(latency),
+        "controls": dict(controls.most_common()),
         "top_validators": [
             {"validator": name, "findings": n, "in_blocks_or_redactions": validators_acting[name]}
             for name, n in validators.most_common(10)
@@ -201,16 +187,10 @@ def recent_alerts(
         scanned = _entries(ws, GUARD_TYPE, None, system, max(limit * 50, 1000))
         shown = 0
         for seq, entry in scanned:
-            summary = entry.get("summary") or {}
-            if summary.get("decision") != "block":
+            decision = DecisionSummary.read(entry.get("summary") or {})
+            if decision.action != "block":
                 continue
-            names = sorted(
-                {
-                    str(f.get("validator"))
-                    for f in summary.get("findings") or []
-                    if isinstance(f, dict)
-                }
-            )
+            names = sorted({validator for validator, _, _ in decision.findings})
             found.append(
                 {
                     "seq": seq,
@@ -218,7 +198,7 @@ def recent_alerts(
                     "observed_at": entry.get("observed_at"),
                     "system": (entry.get("subject") or {}).get("system"),
                     "level": "block",
-                    "detail": f"{summary.get('direction', '')}: {', '.join(names) or 'policy'}",
+                    "detail": f"{decision.direction}: {', '.join(names) or 'policy'}",
                 }
             )
             shown += 1

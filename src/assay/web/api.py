@@ -21,6 +21,7 @@ from assay import catalogs
 from assay.aims import add_system, get_system, list_systems
 from assay.aims.references import append_checked
 from assay.ledger import Evidence, Subject
+from assay.ledger.evidence import NOTE
 from assay.ledger.pack import export_pack
 from assay.web import queries
 from assay.web.auth import Permission, Principal
@@ -48,7 +49,7 @@ class Me(BaseModel):
 
 
 class EvidenceIn(BaseModel):
-    type: str = Field(min_length=1, max_length=200, examples=["assay.dev/note/v1"])
+    type: str = Field(min_length=1, max_length=200, examples=[NOTE])
     system: str | None = Field(default=None, max_length=64, examples=["support-bot"])
     controls: list[str] = Field(default_factory=list, max_length=50)
     summary: dict[str, Any] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from assay.aims import audit, capa, impact, review
-from assay.errors import AssayError
+from assay.errors import NotFound
 from assay.web import aims_queries
 from assay.web.rendering import Reader, workspace
 
@@ -48,7 +48,7 @@ def statement(
     """The Statement of Applicability (newest version, or ``version``)."""
     view = aims_queries.soa_view(workspace(request).store, version)
     if view is None:
-        raise AssayError("no Statement of Applicability yet: run `assay soa generate`")
+        raise NotFound("no Statement of Applicability yet", hint="run `assay soa generate`")
     return view
 
 
@@ -77,7 +77,7 @@ def findings(request: Request, audit_id: str, _: Reader) -> list[dict[str, Any]]
     """The findings of one audit."""
     store = workspace(request).store
     if audit_id not in {a.id for a in audit.list_audits(store)}:
-        raise AssayError(f"no audit {audit_id!r}")
+        raise NotFound(f"no audit {audit_id!r}")
     return [f.as_json() for f in audit.findings_for(store, audit_id)]
 
 

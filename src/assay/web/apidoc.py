@@ -52,6 +52,11 @@ def api_markdown(spec: dict[str, Any], permissions: dict[tuple[str, str], str]) 
         "Authenticate with `Authorization: Bearer assay_…` (`assay tokens create`) or a",
         "dashboard session (then send the `x-csrf-token` header on writes).",
         "",
+        "Errors answer `{\"error\": \"<what is wrong>\"}` with a status by kind: 404 not",
+        "found, 409 conflict (exists already, closed, archived, changed meanwhile), 400",
+        "invalid or other refusal, 422 verification failed or a malformed request, 401",
+        "unauthenticated, 403 not permitted.",
+        "",
         "| method | path | permission | parameters | what it does |",
         "|---|---|---|---|---|",
     ]

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict, Invalid, NotFound, VerificationFailed
 from assay.web import (
     api,
     api_activity,
@@ -96,6 +96,20 @@ def create_app(
     return app
 
 
+#: HTTP status per kind of error (the first that matches); other failures are 400.
+HTTP_STATUSES: tuple[tuple[type[AssayError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 400),
+    (VerificationFailed, 422),
+)
+
+
+def http_status(exc: AssayError) -> int:
+    """The HTTP status for an error a request ended with."""
+    return next((code for kind, code in HTTP_STATUSES if isinstance(exc, kind)), 400)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -114,10 +128,11 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, exc: AssayError) -> Response:
-        message = public_message(request, str(exc))
+        status = http_status(exc)  # the message only: a hint is CLI advice
+        message = public_message(request, exc.message)
         if _is_api(request):
-            return JSONResponse({"error": message}, status_code=400)
-        return pages.error_page(request, 400, message)
+            return JSONResponse({"error": message}, status_code=status)
+        return pages.error_page(request, status, message)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from assay import catalogs
 from assay.aims import LIFECYCLE_STAGES, add_system, get_system, list_systems
-from assay.errors import AssayError
+from assay.errors import NotFound
 from assay.reports import FORMATS
 from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
@@ -271,7 +271,7 @@ def frameworks_page(request: Request, principal: Reader) -> HTMLResponse:
 def framework_page(request: Request, framework_id: str, principal: Reader) -> HTMLResponse:
     known = catalogs.frameworks()
     if framework_id not in known:
-        raise AssayError(f"no framework {framework_id!r}: see /frameworks")
+        raise NotFound(f"no framework {framework_id!r}: see /frameworks")
     return _render(request, "framework.html", principal, framework=known[framework_id])
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from assay.aims import audit, capa, review
-from assay.errors import AssayError
+from assay.errors import AssayError, NotFound
 from assay.web import aims_queries
 from assay.web.auth import Principal
 from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
@@ -35,7 +35,7 @@ def _audit_page(
     record = audit.list_audits(store)
     found = next((a for a in record if a.id == audit_id), None)
     if found is None:
-        raise AssayError(f"no audit {audit_id!r}: see the audits page for their IDs")
+        raise NotFound(f"no audit {audit_id!r}: see the audits page for their IDs")
     return render(
         request,
         "audit.html",

@@ -6,15 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
 from assay import catalogs
-from assay.errors import AssayError
-from assay.ledger.evidence import parse_entry
-from assay.ledger.merkle import ProofError
-from assay.ledger.note import NoteError
-from assay.ledger.verify import verify_checkpoint, verify_entry_inclusion
-from assay.store import LedgerEntry
+from assay.errors import Conflict, NotFound, VerificationFailed
 from assay.workspace import Workspace
 
 __all__ = ["EvidencePage", "entry_detail", "evidence_page", "overview", "requirement_detail"]
@@ -30,24 +23,12 @@ def evidence_page(
     ws: Workspace, entry_type: str | None, system: str | None, offset: int, limit: int
 ) -> EvidencePage:
     """Entries newest first, filtered by type and system."""
-    query = select(LedgerEntry.seq, LedgerEntry.entry)
-    count = select(func.count()).select_from(LedgerEntry)
-    if entry_type:
-        query, count = (
-            query.where(LedgerEntry.type == entry_type),
-            count.where(LedgerEntry.type == entry_type),
-        )
-    if system:
-        query, count = (
-            query.where(LedgerEntry.system == system),
-            count.where(LedgerEntry.system == system),
-        )
-    with ws.store.session() as session:
-        total = int(session.scalar(count) or 0)
-        rows = session.execute(
-            query.order_by(LedgerEntry.seq.desc()).offset(offset).limit(limit)
-        ).all()
-    return EvidencePage(total, [{"seq": seq, **parse_entry(data)} for seq, data in rows])
+    entry_type, system = entry_type or None, system or None
+    total = ws.ledger.count(entry_type, system=system)
+    found = ws.ledger.entries(
+        entry_type, system=system, newest_first=True, offset=offset, limit=limit
+    )
+    return EvidencePage(total, [{"seq": stored.seq, **stored.decoded()} for stored in found])
 
 
 def entry_detail(ws: Workspace, seq: int) -> dict[str, Any]:
@@ -61,27 +42,16 @@ def entry_detail(ws: Workspace, seq: int) -> dict[str, Any]:
         "verified": False,
         "status": "not yet covered by a signed checkpoint",
     }
-    note = ws.ledger.latest_checkpoint()
-    if note is None:
-        return detail
     try:
-        checkpoint = verify_checkpoint(note, ws.ledger.signer.verifier)
-    except NoteError as exc:
-        detail["status"] = f"latest checkpoint does not verify: {exc}"
+        proof = ws.ledger.verified_inclusion(seq)
+    except (NotFound, Conflict):  # no checkpoint yet, or none covering the entry
         return detail
-    if seq >= checkpoint.tree_size:
+    except VerificationFailed as exc:
+        detail["status"] = f"FAILED: {exc.message}"
         return detail
-    proof = ws.ledger.prove(seq, checkpoint.tree_size)
     detail["proof"] = proof.as_json()
-    try:
-        verify_entry_inclusion(
-            stored.entry, seq, checkpoint.tree_size, proof.path, checkpoint.root_hash
-        )
-    except ProofError as exc:
-        detail["status"] = f"FAILED: {exc}"
-    else:
-        detail["verified"] = True
-        detail["status"] = f"verified in the signed checkpoint of size {checkpoint.tree_size}"
+    detail["verified"] = True
+    detail["status"] = f"verified in the signed checkpoint of size {proof.tree_size}"
     return detail
 
 
@@ -91,25 +61,19 @@ def requirement_detail(ws: Workspace, ref: str) -> dict[str, Any]:
     types = catalogs.evidence_for(requirement.ref)
     now = datetime.now(UTC)
     evidence: list[dict[str, Any]] = []
-    with ws.store.session() as session:
-        for evidence_type in types:
-            rows = session.execute(
-                select(LedgerEntry.seq, LedgerEntry.observed_at)
-                .where(LedgerEntry.type == evidence_type.type)
-                .order_by(LedgerEntry.seq.desc())
-                .limit(5)
-            ).all()
-            for seq, observed in rows:
-                age = (now - datetime.fromisoformat(observed.replace("Z", "+00:00"))).days
-                evidence.append(
-                    {
-                        "seq": seq,
-                        "type": evidence_type.type,
-                        "observed_at": observed,
-                        "age_days": age,
-                        "fresh": evidence_type.is_fresh(age),
-                    }
-                )
+    for evidence_type in types:
+        for stored in ws.ledger.entries(evidence_type.type, newest_first=True, limit=5):
+            observed = stored.observed_at
+            age = (now - datetime.fromisoformat(observed.replace("Z", "+00:00"))).days
+            evidence.append(
+                {
+                    "seq": stored.seq,
+                    "type": evidence_type.type,
+                    "observed_at": observed,
+                    "age_days": age,
+                    "fresh": evidence_type.is_fresh(age),
+                }
+            )
     condition = catalogs.framework(requirement.framework).condition(requirement.id)
     return {
         "ref": requirement.ref,
@@ -130,17 +94,9 @@ def requirement_detail(ws: Workspace, ref: str) -> dict[str, Any]:
 
 def overview(ws: Workspace) -> dict[str, Any]:
     """Headline figures for the dashboard's first page."""
-    with ws.store.session() as session:
-        by_type = dict(
-            session.execute(select(LedgerEntry.type, func.count()).group_by(LedgerEntry.type)).all()
-        )
+    by_type = ws.ledger.count_by_type()
     note = ws.ledger.latest_checkpoint()
-    signed = 0
-    if note is not None:
-        try:
-            signed = verify_checkpoint(note, ws.ledger.signer.verifier).tree_size
-        except NoteError as exc:
-            raise AssayError(f"the latest checkpoint does not verify: {exc}") from exc
+    signed = 0 if note is None else ws.ledger.verified_checkpoint().tree_size
     return {
         "entries": sum(by_type.values()),
         "by_type": dict(sorted(by_type.items())),

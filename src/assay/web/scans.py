@@ -2,7 +2,7 @@
 
 Runs are read from the run store (``<workspace>/scans/``) and from the
 ``assay.dev/redteam-run/v1`` entries of the ledger, joined on the run ID. A
-demo scan started from the dashboard runs :func:`assay.redteam.execute` on a
+demo scan started from the dashboard runs :func:`assay.redteam.service.run` on a
 background thread against the built-in demo chatbot, then writes the JSON and
 HTML reports and the run's evidence with the web user as actor, as
 ``assay scan --target demo`` does.
@@ -10,35 +10,30 @@ HTML reports and the run's evidence with the web user as actor, as
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from assay.errors import AssayError
-from assay.ledger.evidence import parse_entry
+from assay.ledger.evidence import REDTEAM_RUN
 from assay.redteam import (
     DemoTarget,
     RunResult,
     RunStore,
     ScanOptions,
     create_run,
-    execute,
     list_runs,
     load_corpus,
-    record_run,
     render,
+    service,
 )
 from assay.redteam import select as select_attacks
-from assay.store import LedgerEntry
 from assay.workspace import Workspace
 
 __all__ = ["RUN_ID_PATTERN", "RUN_TYPE", "ScanJobs", "run_detail", "runs"]
 
-RUN_TYPE = "assay.dev/redteam-run/v1"
+RUN_TYPE = REDTEAM_RUN
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 MAX_RUNNING = 2
 log = logging.getLogger("assay.web")
@@ -50,17 +45,11 @@ def _root(ws: Workspace) -> Path:
 
 def _evidence(ws: Workspace) -> dict[str, dict[str, Any]]:
     """Red-team run evidence by run ID (newest entry wins)."""
-    with ws.store.session() as session:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry)
-            .where(LedgerEntry.type == RUN_TYPE)
-            .order_by(LedgerEntry.seq)
-        ).all()
     out: dict[str, dict[str, Any]] = {}
-    for seq, raw in rows:
-        entry = parse_entry(raw)
-        run_id = str((entry.get("summary") or {}).get("run_id") or f"entry-{seq}")
-        out[run_id] = {"seq": seq, **entry}
+    for stored in ws.ledger.entries(RUN_TYPE):
+        entry = stored.decoded()
+        run_id = str((entry.get("summary") or {}).get("run_id") or f"entry-{stored.seq}")
+        out[run_id] = {"seq": stored.seq, **entry}
     return out
 
 
@@ -194,10 +183,10 @@ class ScanJobs:
         self, store: RunStore, target: DemoTarget, options: ScanOptions, system: str, actor: str
     ) -> None:
         try:
-            result = asyncio.run(execute(store, target, options=options))
-            store.write_file("report.json", render(result, "json"))
-            store.write_file("report.html", render(result, "html"))
-            record_run(self.ws, result, actor=actor, system=system, version="")
+            result = service.run(store, target, options=options)
+            service.conclude(
+                result, store, self.ws.ledger, formats=("json", "html"), actor=actor, system=system
+            )
         except Exception as exc:  # shown on the run's page, never lost
             log.exception("scan %s failed", store.run_id)
             self.errors[store.run_id] = f"{type(exc).__name__}: {exc}"

@@ -27,7 +27,7 @@ from assay.aims import (
     soa,
     update_system,
 )
-from assay.errors import AssayError
+from assay.errors import AssayError, Conflict
 from assay.ledger import Evidence, Subject
 from assay.store import LedgerEntry
 from assay.workspace import Workspace
@@ -190,8 +190,9 @@ def test_delete_is_refused_and_archive_keeps_history(ws: Workspace) -> None:
         {"activity": "Accept risks", "accountable": "ciso", "responsible": ["risk-team"]},
         actor="a",
     )
-    with pytest.raises(AssayError, match=r"referenced by 1 ledger entry.*archive it instead"):
-        registry.delete_record(ws.store, "role", made.id)
+    with pytest.raises(Conflict, match=r"referenced by 1 ledger entry") as refused:
+        registry.delete_record(ws.store, ws.ledger, "role", made.id)
+    assert refused.value.hint == f"archive it instead with `assay aims archive role {made.id}`"
     records.archive(ws.store, ws.ledger, roles.SPEC, made.id, actor="a")
     assert roles.list_roles(ws.store) == []
     assert [v.action for v in records.history(ws.store, roles.SPEC, made.id)] == [
@@ -201,7 +202,7 @@ def test_delete_is_refused_and_archive_keeps_history(ws: Workspace) -> None:
     with pytest.raises(AssayError, match="archived"):
         roles.update_role(ws.store, ws.ledger, made.id, {"accountable": "cto"}, actor="a")
     with pytest.raises(AssayError, match="registers: ai-system"):
-        registry.delete_record(ws.store, "nope", "x")
+        registry.delete_record(ws.store, ws.ledger, "nope", "x")
 
 
 def test_policy_revisions_and_approval(ws: Workspace) -> None:
@@ -307,8 +308,9 @@ def test_objectives_refresh_from_evidence_once(ws: Workspace) -> None:
     assert [m.value for m in updated.data.measurements] == [70.0, 30.0]
     assert updated.status == "on-track"
     assert objectives.refresh(s, lg, actor="a") == []
-    with pytest.raises(AssayError, match="refresh"):
+    with pytest.raises(Conflict, match="not measured by hand") as refused:
         objectives.record_measurement(s, lg, o.id, 1.0, actor="a")
+    assert refused.value.hint == "run `assay objectives refresh` instead"
 
 
 def test_review_pack_decisions_and_hold(ws: Workspace) -> None:

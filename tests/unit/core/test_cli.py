@@ -121,7 +121,7 @@ def test_systems_round_trip_as_json(workspace_dir: Path) -> None:
     listed = json.loads(_assay("systems", "list", "--json", ws=workspace_dir).stdout)
     assert [s["id"] for s in listed] == ["support-bot"]
     bad = _assay("systems", "add", "Bad Id", "--name", "x", "--owner", "y", ws=workspace_dir)
-    assert bad.returncode == 1 and "invalid" in bad.stderr
+    assert bad.returncode == 2 and "invalid" in bad.stderr  # Invalid: exit 2
     tail = json.loads(_assay("ledger", "tail", "--json", ws=workspace_dir).stdout)
     assert tail["entries"][0]["type"] == "assay.dev/aims-change/v1"
     assert tail["entries"][0]["actor"] == "tester"
@@ -209,7 +209,7 @@ def test_witness_cosigns_and_quorum_is_enforced(workspace_dir: Path, tmp_path: P
         "--state",
         str(tmp_path / "w.state"),
     )
-    assert again.returncode == 1 and "--proof" in again.stderr
+    assert again.returncode == 2 and "--proof" in again.stderr  # Invalid: a proof is needed
     proof = tmp_path / "proof.txt"
     proof.write_text(_assay("ledger", "consistency", "1", "2", ws=workspace_dir).stdout)
     third = _assay(
@@ -229,3 +229,34 @@ def test_witness_cosigns_and_quorum_is_enforced(workspace_dir: Path, tmp_path: P
         str(proof),
     )
     assert third.returncode == 0, third.stderr
+
+
+def test_error_kinds_have_their_exit_codes_and_the_cli_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ws = ["--workspace", str(tmp_path / "ws")]
+    assert run([*ws, "init"]) == 0
+    add = [*ws, "systems", "add", "bot", "--name", "Bot", "--owner", "me"]
+    assert run(add) == 0
+    capsys.readouterr()
+    assert run(add) == 5  # Conflict
+    assert "error: system 'bot' already exists: see `assay systems show`" in capsys.readouterr().err
+    assert run([*ws, "systems", "show", "ghost"]) == 4  # NotFound
+    assert "no AI system 'ghost': list them with `assay systems list`" in capsys.readouterr().err
+    assert run([*ws, "ledger", "prove", "0"]) == 4  # no checkpoint yet
+    assert "run `assay ledger checkpoint` first" in capsys.readouterr().err
+
+
+def test_the_demo_runs_through_the_cli_it_is_given(tmp_path: Path) -> None:
+    from assay.demo import DemoOptions, run_demo
+    from assay.errors import AssayError
+
+    typed: list[list[str]] = []
+
+    def refusing(args: list[str]) -> int:
+        typed.append(args)
+        return 5
+
+    with pytest.raises(AssayError, match="the demo step `assay systems add"):
+        run_demo(DemoOptions(root=tmp_path / "ws", serve=False, quiet=True), cli=refusing)
+    assert typed and typed[0][:3] == ["--workspace", str(tmp_path / "ws"), "systems"]

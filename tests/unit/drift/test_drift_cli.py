@@ -124,7 +124,7 @@ def test_errors_say_the_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     events.write_text("")
     assert run(["--workspace", str(ws), "drift", "replay", str(events)]) == 1
     assert "assay drift reference set" in capsys.readouterr().err
-    assert run(["--workspace", str(ws), "drift", "reference", "show", "-s", "nobot"]) == 1
+    assert run(["--workspace", str(ws), "drift", "reference", "show", "-s", "nobot"]) == 4
     assert "--from events.jsonl" in capsys.readouterr().err
     assert run(["--workspace", str(ws), "drift", "reference", "set", "-s", "nobot"]) == 1
     assert "no recorded events" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from assay.drift import (
     ALERT_CONTROLS,
     ALERT_TYPE,
     DriftAlert,
-    LedgerSink,
+    LedgerAlertSink,
     LogSink,
     OtelSink,
     Reference,
@@ -128,7 +128,7 @@ def test_webhook_gives_up_with_a_clear_error() -> None:
 
 
 def test_ledger_sink_writes_drift_alert_evidence(workspace: Workspace) -> None:
-    LedgerSink(workspace.ledger).emit(ALERT)
+    LedgerAlertSink(workspace.ledger).emit(ALERT)
     entry = workspace.ledger.get(0).decoded()
     assert entry["type"] == ALERT_TYPE
     assert entry["observed_at"].startswith("2026-01-01T00:00:00.5")

@@ -44,13 +44,13 @@ def _traffic(ws: Workspace, requests: int, *, with_ids: bool = True) -> None:
 
 def test_one_event_per_request_with_every_seen_validator(workspace: Workspace) -> None:
     _traffic(workspace, 10)
-    events = traffic_events(workspace.store, "bot")
+    events = traffic_events(workspace.ledger, "bot")
     assert len(events) == 10
     assert {k for e in events for k in e["signals"]} == {
         "score.pii", "score.toxicity", "blocked", "redacted", "guard_ms"}
     assert all(e["signals"]["guard_ms"] == 3.0 for e in events)  # input + output
     assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
-    newest = traffic_events(workspace.store, "bot", last=4)
+    newest = traffic_events(workspace.ledger, "bot", last=4)
     assert newest == events[-4:]
 
 

@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from assay.gateway.keys import revoke_key
+from assay.guard.evidence import GUARD_CONTROLS, SUMMARY_SCHEMA
 from assay.guard.policy import StreamSettings
 from assay.redteam.demo_target import CANARY, FAKE_API_KEY
 
@@ -35,6 +36,13 @@ def test_allowed_request_passes_through_unchanged(stack) -> None:  # type: ignor
     assert float(raw.headers["x-assay-guard-ms"]) >= 0
     decisions = [e for e in _entries(stack) if e["type"] == "assay.dev/guard-decision/v1"]
     assert {d["summary"]["direction"] for d in decisions} == {"input", "output"}
+    # the guard's one builder: the same summary schema and controls as the library's
+    assert all(d["summary"]["schema"] == SUMMARY_SCHEMA for d in decisions)
+    assert all(set(d["controls"]) == set(GUARD_CONTROLS) for d in decisions)
+    assert {d["summary"]["action"] for d in decisions} == {"allow"}
+    assert all(d["summary"]["guard_ms"] >= 0 for d in decisions)
+    assert "hmac_sha256" in next(d for d in decisions if d["summary"]["direction"] == "input")[
+        "summary"]["content"]
     assert all("opening hours" not in str(d) for d in decisions)  # no content in evidence
 
 
@@ -151,7 +159,7 @@ def test_guard_error_follows_on_error_block(stack) -> None:  # type: ignore[no-u
             model=MODEL, messages=[{"role": "user", "content": "hi"}]
         )
     errors = [e for e in _entries(stack) if e["summary"].get("error")]
-    assert errors and errors[0]["summary"]["decision"] == "block"
+    assert errors and errors[0]["summary"]["action"] == "block"
 
 
 def test_malformed_json_and_oversized_body(stack) -> None:  # type: ignore[no-untyped-def]

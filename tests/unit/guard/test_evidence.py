@@ -8,6 +8,7 @@ from typing import Any
 
 from assay.catalogs import evidence_types, resolve
 from assay.guard import GUARD_CONTROLS, Guard, LedgerSink, text_digest
+from assay.guard.evidence import SUMMARY_SCHEMA
 from assay.ledger import Batcher
 from assay.workspace import Workspace
 
@@ -34,9 +35,9 @@ def test_controls_exist_and_fit_the_evidence_type() -> None:
 
 def test_ledger_sink_writes_decisions_without_the_text(workspace: Workspace) -> None:
     batcher = Batcher(workspace.ledger, spill_dir=workspace.spill_dir, batch_size=8)
-    salt = b"s" * 32
+    key = b"s" * 32
     guard = default_guard(on_decision=LedgerSink(batcher, system="support-bot", actor="guard@test",
-                                                 salt=salt))
+                                                 key=key))
     vin = guard.check_input(SECRET_PROMPT)
     vout = guard.check_output(SECRET_ANSWER, prompt=SECRET_PROMPT)
     checker = guard.stream(prompt=SECRET_PROMPT)
@@ -54,12 +55,13 @@ def test_ledger_sink_writes_decisions_without_the_text(workspace: Workspace) -> 
     assert first["actor"] == "guard@test"
     assert set(first["controls"]) == set(GUARD_CONTROLS)
     summary = first["summary"]
+    assert summary["schema"] == SUMMARY_SCHEMA
     assert summary["direction"] == "input" and summary["action"] == "redact"
     assert {f["validator"] for f in summary["findings"]} == {"pii"}
     assert set(summary["findings"][0]) == {"validator", "score", "label"}
     assert summary["input_len"] == len(SECRET_PROMPT)
-    assert summary["content"]["sha256"] == text_digest(salt, SECRET_PROMPT)
-    assert "pii" in summary["timings_ms"] and summary["total_ms"] > 0
+    assert summary["content"]["hmac_sha256"] == text_digest(key, SECRET_PROMPT)
+    assert "pii" in summary["timings_ms"] and summary["guard_ms"] > 0
     assert first["payload"] is None
     assert guard_entries[2]["summary"]["stream"] is True
 

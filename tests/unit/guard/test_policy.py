@@ -103,7 +103,7 @@ def test_shipped_default_policy() -> None:
          "policy.yaml:5: input[0].entities: bad value"),
         ("version: 1\ninput:\n  - validator: pii\n    action: redact\n  - validator: pii\n"
          "    action: warn\n    action: log\n",
-         "policy.yaml:7: input[1].action: duplicate key"),
+         "policy.yaml:7: field 'input[1].action': duplicate key"),
         ("version: 1\ninput: [\n", "policy.yaml:3: invalid YAML"),
         ("", "policy.yaml:1: the policy is empty"),
         ("- validator: pii\n", "policy.yaml:1: the policy must be a YAML mapping"),

@@ -28,7 +28,7 @@ def test_token_scopes_narrow_the_role(app: FastAPI, workspace: Workspace) -> Non
     created = client.post("/api/v1/systems", json=body, headers=write)
     assert created.status_code == 201
     assert created.json()["org_roles"] == ["provider", "deployer"]
-    assert client.post("/api/v1/systems", json=body, headers=write).status_code == 400
+    assert client.post("/api/v1/systems", json=body, headers=write).status_code == 409
     assert (
         client.get("/api/v1/systems", headers={"authorization": "Bearer assay_nope"}).status_code
         == 401
@@ -104,3 +104,23 @@ def test_evidence_append_checks_references(app: FastAPI, workspace: Workspace) -
     assert bad.status_code == 400 and "A.99" in bad.text
     ghost = client.post("/api/v1/ledger/entries", json={**body, "system": "ghost"}, headers=write)
     assert ghost.status_code == 400 and "no AI system 'ghost'" in ghost.text
+
+
+def test_typed_errors_map_to_statuses_without_cli_advice(
+    app: FastAPI, workspace: Workspace
+) -> None:
+    client = TestClient(app)
+    read = {"authorization": f"Bearer {_token(workspace, 'compliance', 'read')}"}
+    write = {"authorization": f"Bearer {_token(workspace, 'compliance', 'write')}"}
+    ghost = client.get("/api/v1/systems/ghost", headers=read)
+    assert ghost.status_code == 404
+    assert ghost.json() == {"error": "no AI system 'ghost'"}  # the hint is CLI advice
+    assert client.get("/api/v1/ledger/entries/999999", headers=read).status_code == 404
+    assert client.get("/api/v1/capa/CAPA-999", headers=read).status_code == 404
+    assert client.get("/api/v1/requirements/iso42001:A.99", headers=read).status_code == 404
+    body = {"id": "dup-bot", "name": "Dup", "owner": "me"}
+    assert client.post("/api/v1/systems", json=body, headers=write).status_code == 201
+    again = client.post("/api/v1/systems", json=body, headers=write)
+    assert again.status_code == 409 and "`assay" not in again.text
+    bad = client.post("/api/v1/systems", json=body | {"id": "Bad Id"}, headers=write)
+    assert bad.status_code == 400 and "invalid" in bad.json()["error"]

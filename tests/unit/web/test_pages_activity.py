@@ -7,11 +7,19 @@ import json
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assay.web.activity import percentile
+from assay.guard.evidence import GUARD_CONTROLS, DecisionSummary, guard_decision
+from assay.ledger import Evidence, Subject
+from assay.ledger.evidence import GUARD_DECISION
+from assay.validators.metrics import percentile
 from assay.web.pages_redteam import REPORT_CSP
 from assay.workspace import Workspace
 
 from .seed import seed_activity
+
+OLD_LIBRARY_SHAPE = {"direction": "input", "action": "redact", "total_ms": 3.0,
+                     "findings": [{"validator": "pii", "score": 0.9, "label": "email"}]}
+OLD_GATEWAY_SHAPE = {"direction": "output", "decision": "block", "guard_ms": 5.0,
+                     "findings": [{"validator": "secrets", "score": 1.0, "label": "aws"}]}
 
 Clients = dict[str, tuple[TestClient, str]]
 
@@ -66,7 +74,7 @@ def test_report_is_served_sandboxed_without_scripts(
 def test_scan_refuses_unknown_system_family_and_run_paths(clients: Clients) -> None:
     engineer, csrf = clients["engineer"]
     unknown = engineer.post("/redteam/scans", data={"csrf_token": csrf, "system": "nope"})
-    assert unknown.status_code == 400 and "nope" in unknown.text
+    assert unknown.status_code == 404 and "nope" in unknown.text
     family = engineer.post(
         "/redteam/scans", data={"csrf_token": csrf, "system": "bot", "families": ["x"]}
     )
@@ -100,6 +108,28 @@ def test_guard_activity_rates_validators_and_latency(
     narrow = client.get("/api/v1/guard/activity", params={"days": 1, "system": "other"}).json()
     assert narrow["decisions"] == 0 and narrow["block_rate"] is None
     assert client.get("/guard?days=0").status_code == 422
+
+
+def test_guard_activity_reads_every_decision_shape(
+    app: FastAPI, workspace: Workspace, clients: Clients
+) -> None:
+    """`assay guard check --record` entries count with their action and latency (old and
+    new shapes), and the gateway's entries carry the guard's controls."""
+    client, _ = clients["viewer"]
+    gateway = DecisionSummary("input", "allow", 4.0, gateway_key="k1")
+    workspace.ledger.append([
+        Evidence(GUARD_DECISION, "assay-guard", OLD_LIBRARY_SHAPE, Subject("bot")),
+        Evidence(GUARD_DECISION, "gateway:k1", OLD_GATEWAY_SHAPE, Subject("bot")),
+        guard_decision(gateway, system="bot", actor="gateway:k1"),
+    ])
+    data = client.get("/api/v1/guard/activity", params={"days": 1}).json()
+    assert data["by_action"] == {"redact": 1, "block": 1, "allow": 1}
+    assert data["latency_ms"]["p50"] == 4.0 and data["latency_ms"]["max"] == 5.0
+    assert data["controls"] == {ref: 1 for ref in GUARD_CONTROLS}
+    page = client.get("/guard?days=1").text
+    assert "Controls evidenced" in page and "iso42001:A.6.2.8" in page and "4.00 ms" in page
+    alerts = client.get("/api/v1/alerts").json()
+    assert [a["detail"] for a in alerts if a["kind"] == "guard block"] == ["output: secrets"]
 
 
 def test_drift_status_files_and_alerts(

@@ -103,14 +103,14 @@ def cascade() -> dict[str, object]:
         "  - validator: prompt_injection\n    action: block\n",
         "  - validator: prompt_injection\n    action: block\n    embedding: true\n", 1)
     assert "embedding: true" in policy
-    nobudget = policy.replace("latency_budget_ms: 50", "latency_budget_ms: null")
+    nobudget = policy.replace("latency_budget_ms: 150", "latency_budget_ms: null")
     out: dict[str, object] = {}
     for name, text in (("default_policy", default_policy_text()), ("with_cascade", policy)):
         guard = Guard.from_yaml(text)
         res = {"dev_prompts": bg.measure(guard.check_input, dev_texts, rounds=1),
                "prompts_2000_chars": bg.measure(guard.check_input, long_texts, rounds=1)}
         g2 = Guard.from_yaml(nobudget if name == "with_cascade" else default_policy_text()
-                             .replace("latency_budget_ms: 50", "latency_budget_ms: null"))
+                             .replace("latency_budget_ms: 150", "latency_budget_ms: null"))
         benign = " ".join(str(r["text"]) for r in rows("benign", "dev"))
         huge = [benign[k * 7919:k * 7919 + 100_000] for k in range(3)]
         times = []

@@ -5,7 +5,6 @@ See ``training/guard_encoder.py`` for how it is used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import zipfile
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.validators.encoder import file_sha256 as sha256
 from assay.validators.normalize import normalize
 from training.common import DATA, MODEL_DIR, ROOT
 
@@ -33,14 +33,6 @@ MAX_CHARS = 20_000
 SEED = 20261202
 TOKENIZER = MODEL_DIR / "minilm-tokenizer.json"
 SCRATCH = ROOT / ".models-work"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def base_weights() -> tuple[Path, str]:

@@ -34,7 +34,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from assay.validators import encoder
-from assay.validators.encoder import META_FILE, MODEL_FILE, TASKS, EncoderModel, _sha256
+from assay.validators.encoder import META_FILE, MODEL_FILE, TASKS, EncoderModel, file_sha256
 from assay.validators.linear import views
 from assay.validators.normalize import normalize
 from training.common import DATA, ROOT
@@ -191,7 +191,7 @@ def main() -> None:
     ap.add_argument("--install", action="store_true",
                     help="copy the model and its card into src/assay/validators/models")
     args = ap.parse_args()
-    sha = _sha256(args.onnx)
+    sha = file_sha256(args.onnx)
     provisional = SCRATCH / "guard_encoder.provisional.json"
     provisional.write_text(json.dumps({"sha256": sha, "heads": {
         t: {"scale": 1.0, "shift": 0.0, "block": 0.5, "warn": 0.5} for t in TASKS}}))

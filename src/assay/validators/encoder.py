@@ -43,7 +43,7 @@ from assay.validators.linear import views
 from assay.validators.normalize import normalize
 
 __all__ = ["MODEL_FILE", "STRIDE", "TASKS", "WINDOW", "EncoderModel", "EncoderValidator",
-           "get_encoder", "loaded_model_file", "windows"]
+           "file_sha256", "get_encoder", "loaded_model_file", "windows"]
 
 _MODELS = Path(__file__).parent / "models"
 MODEL_FILE = _MODELS / "guard_encoder.onnx"
@@ -95,7 +95,8 @@ class _Head:
     warn: float
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (how the model card names the model)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -138,7 +139,7 @@ class EncoderModel:
             regular = False
         if not regular:
             raise AssayError(f"The guard encoder model {model_path} is missing; {_FIX}.")
-        if _sha256(model_path) != meta["sha256"]:
+        if file_sha256(model_path) != meta["sha256"]:
             raise AssayError(f"The guard encoder model {model_path} is damaged (its SHA-256 "
                              f"differs from {meta_path.name}); {_FIX}.")
         opts = ort.SessionOptions()

@@ -70,6 +70,12 @@ def _compile(rules: Sequence[Rule], factory: ValidatorFactory) -> tuple[tuple[_S
     return tuple(tuple(s for t, s in steps if t == tier) for tier in tiers)
 
 
+def _seen(finding: Finding, findings: list[Finding]) -> bool:
+    """Whether an earlier rule on the same validator already reported this finding."""
+    key = (finding.validator, finding.label, finding.score, finding.spans)
+    return any((f.validator, f.label, f.score, f.spans) == key for f in findings)
+
+
 class Guard:
     """Checks inputs and outputs against a :class:`Policy`; thread-safe.
 
@@ -233,7 +239,8 @@ class Guard:
                 for f in found:
                     if step.threshold is not None and f.score < step.threshold:
                         continue
-                    findings.append(f)
+                    if not _seen(f, findings):  # two rules on one validator: block + warn band
+                        findings.append(f)
                     worst = max(worst, SEVERITY[step.action])
                     if step.action == "redact":
                         redact_spans.extend(f.spans or ((0, len(text)),))

@@ -221,3 +221,11 @@ def test_dev_roc_auc_does_not_regress(name: str, task: str, floor: float) -> Non
 
     rows = [json.loads(line) for line in (DATA / task / "dev.jsonl").open(encoding="utf-8")]
     assert evaluate_rows(name, rows)["roc_auc"] >= floor
+
+
+def test_a_block_and_its_warn_band_report_one_finding(guard: Guard) -> None:
+    # The default policy has a block rule and a warn-band rule on prompt_injection: a text
+    # over both thresholds is one finding in the verdict (and the evidence), not two.
+    verdict = guard.check_input(ATTACKS[0])
+    names = [f.validator for f in verdict.findings]
+    assert verdict.action == "block" and len(names) == len(set(names))

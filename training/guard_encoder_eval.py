@@ -35,7 +35,6 @@ from sklearn.metrics import roc_auc_score
 
 from assay.validators import encoder
 from assay.validators.encoder import META_FILE, MODEL_FILE, TASKS, EncoderModel, file_sha256
-from assay.validators.linear import views
 from assay.validators.normalize import normalize
 from training.common import DATA, ROOT
 from training.eval.bias_probe import sentences as bias_sentences
@@ -95,9 +94,7 @@ class Scorer:
             z = self._cache.get(t)
             if z is None:
                 norm = normalize(t).text
-                # as at run time: the maximum over the text's views (EncoderValidator.score)
-                z = (np.max([self.model.logits(v, MAX_WINDOWS) for v in views(norm)[:4]
-                             if v.strip()], axis=0) if norm.strip()
+                z = (np.asarray(self.model.text_logits(norm, MAX_WINDOWS)) if norm.strip()
                      else np.full(len(TASKS), -20.0))
                 self._cache[t] = z
             out[i] = z

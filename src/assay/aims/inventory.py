@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sqlalchemy import select
@@ -50,20 +50,6 @@ LIFECYCLE_STAGES = (
 )
 """AI system life cycle stages (after ISO/IEC 22989 §6), in order."""
 
-ORG_ROLES = (
-    "provider",
-    "deployer",
-    "importer",
-    "distributor",
-    "authorised-representative",
-    "product-manufacturer",
-    "gpai-model-provider",
-)
-"""The organisation's roles for a system under the EU AI Act (Art. 3(3)-(8), Art. 25(3)).
-
-A system can have several (a bank that builds and runs its own chatbot is its
-provider and its deployer); none recorded means "not yet decided", never a
-silent default."""
 OrgRole = Literal[
     "provider",
     "deployer",
@@ -73,6 +59,12 @@ OrgRole = Literal[
     "product-manufacturer",
     "gpai-model-provider",
 ]
+ORG_ROLES: tuple[str, ...] = get_args(OrgRole)
+"""The organisation's roles for a system under the EU AI Act (Art. 3(3)-(8), Art. 25(3)).
+
+A system can have several (a bank that builds and runs its own chatbot is its
+provider and its deployer); none recorded means "not yet decided", never a
+silent default."""
 
 CORE_FIELDS = ("name", "owner", "purpose", "lifecycle_stage")
 _ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+import typer
 from rich.console import Console
 
 from assay.config import resolve_workspace
@@ -88,3 +89,13 @@ def workspace() -> Iterator[Workspace]:
 def actor() -> str:
     """Who is acting: ``ASSAY_ACTOR``, else the OS user at the CLI."""
     return os.environ.get("ASSAY_ACTOR") or f"{getpass.getuser()}@cli"
+
+
+# Options shared by the two servers (`assay gateway`, `assay serve`).
+MetricsOption = Annotated[
+    bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")]
+LogFormatOption = Annotated[
+    str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")]
+DrainOption = Annotated[
+    int, typer.Option(min=0, help="On SIGTERM, seconds requests and streams in flight may "
+                                  "take to finish before they are cut.")]

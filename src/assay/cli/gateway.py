@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import actor, console, open_ws, print_json, workspace, workspace_path
+from assay.cli._common import (
+    DrainOption,
+    LogFormatOption,
+    MetricsOption,
+    actor,
+    console,
+    open_ws,
+    print_json,
+    workspace,
+    workspace_path,
+)
 from assay.errors import AssayError
 
 __all__ = ["app"]
@@ -75,17 +85,9 @@ def run(
             help="Export GenAI spans over OTLP/HTTP (off by default; no content is exported).",
         ),
     ] = None,
-    metrics: Annotated[
-        bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")
-    ] = False,
-    log_format: Annotated[
-        str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")
-    ] = "text",
-    drain_timeout: Annotated[
-        int,
-        typer.Option(min=0, help="On SIGTERM, seconds requests and streams in flight may take "
-                                 "to finish before they are cut."),
-    ] = 30,
+    metrics: MetricsOption = False,
+    log_format: LogFormatOption = "text",
+    drain_timeout: DrainOption = 30,
 ) -> None:
     """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models.
 

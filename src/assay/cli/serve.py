@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from assay.cli._common import actor, console, open_ws, print_json, workspace
+from assay.cli._common import (
+    DrainOption,
+    LogFormatOption,
+    MetricsOption,
+    actor,
+    console,
+    open_ws,
+    print_json,
+    workspace,
+)
 from assay.errors import AssayError
 
 __all__ = ["register", "tokens_app", "users_app"]
@@ -43,16 +52,9 @@ def serve(
             "for several. Without it those headers are ignored."
         ),
     ] = None,
-    metrics: Annotated[
-        bool, typer.Option(help="Serve /metrics in Prometheus text format (no content).")
-    ] = False,
-    log_format: Annotated[
-        str, typer.Option(help="Request and server logs as 'text' or 'json' (one line each).")
-    ] = "text",
-    drain_timeout: Annotated[
-        int,
-        typer.Option(min=0, help="On SIGTERM, seconds requests in flight may take to finish."),
-    ] = 30,
+    metrics: MetricsOption = False,
+    log_format: LogFormatOption = "text",
+    drain_timeout: DrainOption = 30,
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1).
 

@@ -39,7 +39,7 @@ from typing import Any, Literal
 from assay.errors import AssayError
 from assay.validators._deps import require_numpy, require_onnxruntime, require_tokenizers
 from assay.validators.base import TIER_EMBEDDING, CheckContext, Finding
-from assay.validators.linear import views
+from assay.validators.linear import sigmoid, views
 from assay.validators.normalize import normalize
 
 __all__ = ["MODEL_FILE", "STRIDE", "TASKS", "WINDOW", "EncoderModel", "EncoderValidator",
@@ -58,6 +58,8 @@ STRIDE = 96
 _CHARS_PER_PIECE = 8
 #: Characters sampled per window from a very long text (about a window of English).
 _SPAN_CHARS = 600
+#: Characters of text the logits cache may hold as keys.
+_CACHE_CHARS = 2_000_000
 _CLS, _SEP = 101, 102
 #: At most this many views of one text are scored (each is a forward pass).
 _MAX_VIEWS = 4
@@ -104,23 +106,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read_meta(path: Path) -> dict[str, Any]:
+def _read_card(path: Path) -> tuple[str, dict[str, _Head]]:
+    """The model's SHA-256 and each head's calibration and thresholds."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
-            raise ValueError("no sha256")
-        for task in TASKS:
-            head = meta["heads"][task]
-            _ = (float(head["scale"]), float(head["shift"]), float(head["block"]),
-                 float(head["warn"]))
+        heads = {t: _Head(*(float(meta["heads"][t][k]) for k in ("scale", "shift", "block",
+                                                                    "warn")))
+                 for t in TASKS}
+        sha = meta["sha256"]
+        if not isinstance(sha, str):
+            raise TypeError("sha256")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AssayError(f"The guard encoder's model card {path} is missing or damaged "
                          f"({type(exc).__name__}); {_FIX}.") from None
-    return meta
+    return sha, heads
 
 
 class EncoderModel:
-    """The ONNX session, tokenizer and calibration; :meth:`probabilities` scores a text.
+    """The ONNX session, tokenizer and calibration; :meth:`probability` scores a text.
 
     Thread-safe: onnxruntime sessions and the Rust tokenizer allow concurrent calls;
     the result cache is guarded by a lock.
@@ -132,14 +135,14 @@ class EncoderModel:
         ort = require_onnxruntime()
         tokenizers = require_tokenizers()
         self._np = require_numpy()
-        meta = _read_meta(meta_path)
+        sha, self.heads = _read_card(meta_path)
         try:
             regular = S_ISREG(model_path.stat().st_mode)
         except OSError:
             regular = False
         if not regular:
             raise AssayError(f"The guard encoder model {model_path} is missing; {_FIX}.")
-        if file_sha256(model_path) != meta["sha256"]:
+        if file_sha256(model_path) != sha:
             raise AssayError(f"The guard encoder model {model_path} is damaged (its SHA-256 "
                              f"differs from {meta_path.name}); {_FIX}.")
         opts = ort.SessionOptions()
@@ -156,25 +159,25 @@ class EncoderModel:
         self._tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
-        self.heads = {t: _Head(float(meta["heads"][t]["scale"]), float(meta["heads"][t]["shift"]),
-                               float(meta["heads"][t]["block"]), float(meta["heads"][t]["warn"]))
-                      for t in TASKS}
-        self.meta = meta
         self.runs = 0  # forward passes (texts, not windows), for tests and benchmarks
-        self._cache: OrderedDict[tuple[tuple[bool, str], int], Any] = OrderedDict()
+        # Keyed by the text itself (str caches its hash, so the four heads' lookups are cheap);
+        # bounded in entries and in characters held, so long inputs cannot pin megabytes.
+        self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_chars = 0
         self._lock = threading.Lock()
 
     def logits(self, normalized: str, max_windows: int) -> Any:
-        """Raw logits per task (max over windows) of an already normalised text."""
-        key = (_cache_key(normalized), max_windows)
+        """Raw logits per task (max over windows) of a text already through
+        :func:`~assay.validators.normalize.normalize` (which also replaces lone surrogates)."""
+        key = (normalized, max_windows)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
         np = self._np
-        wins = self._windows(_scalar_values(normalized), max_windows)
+        wins = self._windows(normalized, max_windows)
         width = max(len(w) for w in wins)
         feed_ids = np.zeros((len(wins), width), dtype=np.int64)
         mask = np.zeros((len(wins), width), dtype=np.int64)
@@ -186,9 +189,13 @@ class EncoderModel:
         z.setflags(write=False)
         with self._lock:
             self.runs += 1
-            self._cache[key] = z
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = z
+                self._cache_chars += len(normalized)
+            while self._cache and (len(self._cache) > self._cache_size
+                                   or self._cache_chars > _CACHE_CHARS):
+                (old, _), _ = self._cache.popitem(last=False)
+                self._cache_chars -= len(old)
         return z
 
     def _windows(self, text: str, max_windows: int) -> list[list[int]]:
@@ -208,33 +215,20 @@ class EncoderModel:
         encs = self._tokenizer.encode_batch(spans, add_special_tokens=False)
         return [[_CLS, *e.ids[:WINDOW - 2], _SEP] for e in encs]
 
+    def text_logits(self, normalized: str, max_windows: int) -> Any:
+        """Logits per task, the maximum over the text's views: the text and, when present,
+        the de-leetspoken copy, the text read backwards and decoded base64/hex/URL payloads
+        (the views the lexical models score too; at most :data:`_MAX_VIEWS`)."""
+        np = self._np
+        found = [self.logits(view, max_windows) for view in views(normalized)[:_MAX_VIEWS]
+                 if view.strip()]
+        return found[0] if len(found) == 1 else np.max(found, axis=0)
+
     def probability(self, task: str, normalized: str, max_windows: int) -> float:
         """Calibrated probability that ``normalized`` belongs to ``task``'s positive class."""
         head = self.heads[task]
-        z = float(self.logits(normalized, max_windows)[TASKS.index(task)])
-        return _sigmoid(head.scale * z + head.shift)
-
-
-def _cache_key(text: str) -> tuple[bool, str]:
-    """The text itself when short, else its SHA-256 (the cache never holds megabytes)."""
-    if len(text) <= 4096:
-        return False, text
-    return True, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _scalar_values(text: str) -> str:
-    """``text`` with lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
-    return text
-
-
-def _sigmoid(z: float) -> float:
-    import math
-
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        z = float(self.text_logits(normalized, max_windows)[TASKS.index(task)])
+        return sigmoid(head.scale * z + head.shift)
 
 
 _MODEL: EncoderModel | None = None
@@ -287,10 +281,7 @@ class EncoderValidator:
         norm = normalize(text).text
         if not norm.strip():
             return 0.0
-        # The views the lexical models score too: the text, and when present a de-leetspoken
-        # copy, the text read backwards, and decoded base64/hex/URL payloads (max over views).
-        return max(self._model.probability(self.name, view, self.max_windows)
-                   for view in views(norm)[:_MAX_VIEWS] if view.strip())
+        return self._model.probability(self.name, norm, self.max_windows)
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
         """One finding over the whole text when the score reaches the threshold."""

@@ -2,9 +2,9 @@
 
 :func:`render` produces one export format; :func:`report_files` produces the
 set an audit pack carries under ``reports/`` (covered by its signed
-manifest): the OSCAL catalog, assessment results and POA&M, an SSP and a
-component definition per AI system, the readiness JSON, and the SoA and gap
-report as XLSX and PDF.
+manifest): the OSCAL catalog and the profile an SSP imports, assessment
+results and POA&M, an SSP and a component definition per AI system, the
+readiness JSON, and the SoA and gap report as XLSX and PDF.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from assay.aims.inventory import get_system, list_systems
 from assay.aims.readiness import Readiness, readiness
 from assay.catalogs import Framework, framework
 from assay.errors import AssayError
-from assay.reports.oscal import catalog_to_oscal
+from assay.reports.oscal import catalog_href, catalog_to_oscal, profile_href, profile_to_oscal
 from assay.reports.oscal_assessment import assessment_results, poam
 from assay.reports.oscal_system import component_definition, ssp
 from assay.reports.pdf import readiness_pdf
@@ -29,6 +29,7 @@ __all__ = ["FORMATS", "pack_formats", "render", "report_files"]
 
 FORMATS = (
     "oscal-catalog",
+    "oscal-profile",
     "oscal-ssp",
     "oscal-component",
     "oscal-ar",
@@ -58,6 +59,8 @@ def render(workspace: Workspace, result: Readiness, fmt: str, fw: Framework) -> 
     statement = _statement(workspace) if fw.id == "iso42001" else None
     if fmt == "oscal-catalog":
         return _json(catalog_to_oscal(fw))
+    if fmt == "oscal-profile":
+        return _json(profile_to_oscal(fw))
     if fmt == "oscal-ssp":
         return _json(ssp(result, get_system(store, str(result.system))))
     if fmt == "oscal-component":
@@ -119,7 +122,8 @@ def report_files(
     result = readiness(workspace.store, workspace.ledger, fw, system=system)
     suffix = f"{fw.id}-{system}" if system else fw.id
     names = {
-        "oscal-catalog": f"oscal-catalog-{fw.id}.json",
+        "oscal-catalog": catalog_href(fw.id),
+        "oscal-profile": profile_href(fw.id),
         "oscal-ar": f"oscal-ar-{suffix}.json",
         "oscal-poam": f"oscal-poam-{suffix}.json",
         "xlsx": f"soa-gap-{suffix}.xlsx",

@@ -20,11 +20,14 @@ from assay.errors import AssayError
 __all__ = [
     "OSCAL_VERSION",
     "PROP_NS",
+    "catalog_href",
     "catalog_to_oscal",
     "oscal_metadata",
     "oscal_time",
     "oscal_token",
     "oscal_uuid",
+    "profile_href",
+    "profile_to_oscal",
 ]
 
 OSCAL_VERSION = "1.1.2"
@@ -92,9 +95,7 @@ def catalog_to_oscal(fw: Framework | str, last_modified: datetime | None = None)
             )
         tokens[req.id] = token
     if last_modified is None:
-        last_modified = (
-            datetime.combine(fw.reviewed, time(), tzinfo=UTC) if fw.reviewed else datetime.now(UTC)
-        )
+        last_modified = _reviewed(fw)
     source_uuid = str(uuid.uuid5(_NAMESPACE, f"{fw.id}/{fw.version}/source"))
     metadata: dict[str, Any] = {
         "title": fw.name,
@@ -128,6 +129,47 @@ def catalog_to_oscal(fw: Framework | str, last_modified: datetime | None = None)
         resource["rlinks"] = [{"href": fw.url}]
     catalog["back-matter"] = {"resources": [resource]}
     return {"catalog": catalog}
+
+
+def _reviewed(fw: Framework) -> datetime:
+    """A catalog's review date at midnight UTC (now for an undated custom catalog)."""
+    return datetime.combine(fw.reviewed, time(), tzinfo=UTC) if fw.reviewed else datetime.now(UTC)
+
+
+def profile_href(framework_id: str) -> str:
+    """Where the framework's OSCAL profile sits beside the other exports."""
+    return f"oscal-profile-{framework_id}.json"
+
+
+def catalog_href(framework_id: str) -> str:
+    """Where the framework's OSCAL catalog sits beside the other exports."""
+    return f"oscal-catalog-{framework_id}.json"
+
+
+def profile_to_oscal(fw: Framework | str) -> dict[str, Any]:
+    """The OSCAL profile that selects every requirement of a framework's catalog, unchanged.
+
+    An SSP's ``import-profile`` must name a profile that resolves to a catalog
+    (OSCAL 1.1 SSP model; NIST's profile-resolution spec): compliance-trestle
+    resolves it when it imports the SSP. Assay does not tailor frameworks, so
+    the profile imports the catalog export beside it with ``include-all`` and
+    merges it as is; its href is relative, so the documents travel as a folder
+    (an audit pack's ``reports/``).
+    """
+    if isinstance(fw, str):
+        fw = framework(fw)
+    metadata = oscal_metadata(
+        f"{fw.name}: every requirement", fw.version, _reviewed(fw), {"framework-id": fw.id}
+    )
+    metadata["remarks"] = "No tailoring: every requirement of the catalog is in scope."
+    return {
+        "profile": {
+            "uuid": str(uuid.uuid5(_NAMESPACE, f"{fw.id}/{fw.version}/profile")),
+            "metadata": metadata,
+            "imports": [{"href": catalog_href(fw.id), "include-all": {}}],
+            "merge": {"as-is": True},
+        }
+    }
 
 
 def _props(req: Requirement) -> list[dict[str, Any]]:

@@ -3,8 +3,9 @@
 Both describe how the system implements a framework's requirements as the
 readiness engine sees them: control IDs are the tokens of the matching OSCAL
 catalog export (``oscal-catalog-<framework>.json``, written next to them in an
-audit pack), the implementation state follows the SoA and the evidence, and
-each requirement carries Assay's readiness status as a property.
+audit pack with ``oscal-profile-<framework>.json``, the profile the SSP
+imports), the implementation state follows the SoA and the evidence, and each
+requirement carries Assay's readiness status as a property.
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ from typing import Any
 
 from assay.aims.inventory import SystemRecord
 from assay.aims.readiness import ItemStatus, Readiness
-from assay.reports.oscal import PROP_NS, oscal_metadata, oscal_token, oscal_uuid
+from assay.reports.oscal import (
+    PROP_NS,
+    catalog_href,
+    oscal_metadata,
+    oscal_token,
+    oscal_uuid,
+    profile_href,
+)
 
-__all__ = ["catalog_href", "component_definition", "implementation_state", "ssp"]
+__all__ = ["component_definition", "implementation_state", "ssp"]
 
 _LIFECYCLE_STATE = {
     "inception": "under-development",
@@ -26,11 +34,6 @@ _LIFECYCLE_STATE = {
     "operation": "operational",
     "retirement": "disposition",
 }
-
-
-def catalog_href(framework_id: str) -> str:
-    """Where the framework's OSCAL catalog sits beside these documents."""
-    return f"oscal-catalog-{framework_id}.json"
 
 
 def implementation_state(item: ItemStatus) -> str:
@@ -158,8 +161,8 @@ def ssp(readiness: Readiness, system: SystemRecord) -> dict[str, Any]:
                 {"framework-id": readiness.framework, "system-id": system.id},
             ),
             "import-profile": {
-                "href": f"#{catalog_resource}",
-                "remarks": "No profile tailors the catalog: every requirement is in scope.",
+                "href": profile_href(readiness.framework),
+                "remarks": "The profile selects every requirement of the catalog, untailored.",
             },
             "system-characteristics": {
                 "system-ids": [
@@ -220,7 +223,12 @@ def ssp(readiness: Readiness, system: SystemRecord) -> dict[str, Any]:
                         "uuid": catalog_resource,
                         "title": f"{readiness.framework_name} (OSCAL catalog)",
                         "rlinks": [{"href": catalog_href(readiness.framework)}],
-                    }
+                    },
+                    {
+                        "uuid": oscal_uuid("ssp-profile", readiness.framework),
+                        "title": f"{readiness.framework_name} (OSCAL profile, every requirement)",
+                        "rlinks": [{"href": profile_href(readiness.framework)}],
+                    },
                 ]
             },
         }

@@ -18,7 +18,15 @@ router = APIRouter(prefix="/api/v1", tags=["readiness"])
 Framework = Annotated[str, Query(min_length=1, max_length=64)]
 SystemFilter = Annotated[str | None, Query(max_length=64)]
 ExportFormat = Literal[
-    "oscal-catalog", "oscal-ssp", "oscal-component", "oscal-ar", "oscal-poam", "xlsx", "pdf", "json"
+    "oscal-catalog",
+    "oscal-profile",
+    "oscal-ssp",
+    "oscal-component",
+    "oscal-ar",
+    "oscal-poam",
+    "xlsx",
+    "pdf",
+    "json",
 ]
 
 

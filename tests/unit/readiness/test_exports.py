@@ -8,6 +8,8 @@ import copy
 import io
 import json
 import re
+import subprocess
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,6 +20,7 @@ from trestle.oscal import assessment_results as t_ar
 from trestle.oscal import catalog as t_catalog
 from trestle.oscal import component as t_component
 from trestle.oscal import poam as t_poam
+from trestle.oscal import profile as t_profile
 from trestle.oscal import ssp as t_ssp
 
 from assay.aims import capa, get_system
@@ -68,6 +71,36 @@ def test_ssp_and_component_definition_validate(ws: Workspace, result: Readiness)
     t_component.ComponentDefinition.model_validate(comp)
     impl = comp["components"][0]["control-implementations"][0]
     assert impl["source"] == "oscal-catalog-iso42001.json"
+
+
+def test_ssp_imports_into_trestle_through_its_profile(
+    ws: Workspace, result: Readiness, tmp_path: Path
+) -> None:
+    """``trestle import`` resolves the SSP's import-profile (profile → catalog) beside it."""
+    formats = ("oscal-catalog", "oscal-profile", "oscal-ssp")
+    files = report_files(ws, "iso42001", "bot", formats=formats)
+    t_profile.Profile.model_validate(json.loads(files["oscal-profile-iso42001.json"])["profile"])
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name, data in files.items():
+        (reports / name).write_bytes(data)
+    trestle = str(Path(sys.executable).with_name("trestle"))
+    root = tmp_path / "trestle-ws"
+    root.mkdir()
+    subprocess.run([trestle, "init"], cwd=root, check=True, capture_output=True)
+
+    def run_import(name: str, alias: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [trestle, "import", "-tr", str(root), "-f", name, "-o", alias],
+            cwd=reports, capture_output=True, text=True, timeout=120,
+        )
+
+    done = run_import("oscal-ssp-iso42001-bot.json", "bot")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / "system-security-plans" / "bot" / "system-security-plan.json").exists()
+    # without the profile beside it, trestle's resolver fails: the href really is followed
+    (reports / "oscal-profile-iso42001.json").unlink()
+    assert run_import("oscal-ssp-iso42001-bot.json", "bot2").returncode != 0
 
 
 def test_assessment_results_cite_entries_with_verifiable_proofs(result: Readiness) -> None:
@@ -168,6 +201,7 @@ def test_pack_with_reports_verifies_offline(
     files = report_files(ws, "iso42001", "bot")
     assert {
         "oscal-catalog-iso42001.json",
+        "oscal-profile-iso42001.json",
         "oscal-ar-iso42001-bot.json",
         "oscal-poam-iso42001-bot.json",
         "oscal-ssp-iso42001-bot.json",

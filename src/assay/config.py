@@ -33,7 +33,14 @@ DEFAULT_WORKSPACE = Path(".assay")
 _SCHEMA: dict[str, dict[str, type]] = {
     "workspace": {"name": str},
     "database": {"url": str},
-    "ledger": {"origin": str, "batch_size": int, "queue_size": int, "spill_dir": str},
+    "ledger": {
+        "origin": str,
+        "batch_size": int,
+        "queue_size": int,
+        "spill_dir": str,
+        "checkpoint_every": int,
+        "checkpoint_seconds": int,
+    },
 }
 
 
@@ -47,6 +54,10 @@ class Settings:
     ledger_batch_size: int = 1000
     ledger_queue_size: int = 10_000
     ledger_spill_dir: str = "spill"
+    # Automatic checkpoints by high-rate writers (0 turns a trigger off): entries
+    # after the newest checkpoint are not yet tamper-evident (docs/ledger.md).
+    ledger_checkpoint_every: int = 10_000
+    ledger_checkpoint_seconds: int = 300
 
 
 def resolve_workspace(explicit: Path | None = None) -> Path:
@@ -73,6 +84,9 @@ def render_settings(settings: Settings) -> str:
         f'origin = "{settings.ledger_origin}"\n'
         f"batch_size = {settings.ledger_batch_size}\n"
         f"queue_size = {settings.ledger_queue_size}\n"
+        "# Sign a checkpoint after this many entries or seconds of new evidence (0: off).\n"
+        f"checkpoint_every = {settings.ledger_checkpoint_every}\n"
+        f"checkpoint_seconds = {settings.ledger_checkpoint_seconds}\n"
     )
 
 
@@ -106,6 +120,12 @@ def load_settings(workspace: Path) -> Settings:
         ledger_batch_size=_positive(section["ledger"], "batch_size", 1000, text, path),
         ledger_queue_size=_positive(section["ledger"], "queue_size", 10_000, text, path),
         ledger_spill_dir=section["ledger"].get("spill_dir", "spill"),
+        ledger_checkpoint_every=_positive(
+            section["ledger"], "checkpoint_every", 10_000, text, path, minimum=0
+        ),
+        ledger_checkpoint_seconds=_positive(
+            section["ledger"], "checkpoint_seconds", 300, text, path, minimum=0
+        ),
     )
 
 
@@ -136,10 +156,12 @@ def _check_schema(data: dict[str, Any], text: str, path: Path) -> None:
                 )
 
 
-def _positive(section: dict[str, Any], key: str, default: int, text: str, path: Path) -> int:
+def _positive(
+    section: dict[str, Any], key: str, default: int, text: str, path: Path, *, minimum: int = 1
+) -> int:
     value = int(section.get(key, default))
-    if value < 1:
-        raise AssayError(f"{path}:{_line_of(text, key)}: ledger.{key} must be at least 1")
+    if value < minimum:
+        raise AssayError(f"{path}:{_line_of(text, key)}: ledger.{key} must be at least {minimum}")
     return value
 
 

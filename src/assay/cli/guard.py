@@ -60,7 +60,13 @@ def _recorder(record: bool, system: str | None) -> Iterator[Any]:
     from assay.ledger.keys import digest_key
 
     workspace = open_ws()
-    batcher = Batcher(workspace.ledger, spill_dir=workspace.spill_dir)
+    settings = workspace.settings
+    batcher = Batcher(
+        workspace.ledger,
+        spill_dir=workspace.spill_dir,
+        checkpoint_every=settings.ledger_checkpoint_every,
+        checkpoint_seconds=settings.ledger_checkpoint_seconds,
+    )
     try:
         yield LedgerSink(batcher, system=system, actor=actor(), key=digest_key(workspace.root))
     finally:

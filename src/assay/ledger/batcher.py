@@ -81,6 +81,8 @@ class Batcher:
         queue_size: int = 10_000,
         when_full: Literal["spill", "block"] = "spill",
         retries: int = 3,
+        checkpoint_every: int = 0,
+        checkpoint_seconds: float = 0.0,
     ) -> None:
         self.ledger = ledger
         self.spill_dir = spill_dir
@@ -89,6 +91,7 @@ class Batcher:
         self.when_full = when_full
         self.retries = retries
         self.appended = 0
+        self.checkpoints = _AutoCheckpoint(ledger, checkpoint_every, checkpoint_seconds)
         self._spill_file = SpillFile(spill_dir)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="assay-ledger-batcher", daemon=True)
@@ -150,6 +153,7 @@ class Batcher:
             if pending:
                 self._append(pending)
                 pending = []
+            self.checkpoints.tick(final=stopping)
             for waiter in waiters:
                 waiter.set()
             waiters = []
@@ -163,8 +167,51 @@ class Batcher:
                 time.sleep(0.1 * 2**attempt)
             else:
                 self.appended += len(batch)
+                self.checkpoints.unsigned += len(batch)
                 return
         self._spill_file.write(batch)
+
+
+class _AutoCheckpoint:
+    """Sign a checkpoint after ``every`` appended entries or ``seconds`` of new evidence.
+
+    Entries after the newest checkpoint are not tamper-evident yet (docs/ledger.md,
+    issue #19 item 14), so a high-rate writer signs as it goes and once more when it
+    closes. A refused checkpoint (the history no longer extends the last one) is logged
+    as an error and kept in :attr:`error`; the evidence itself is already appended.
+    """
+
+    def __init__(self, ledger: Ledger, every: int, seconds: float) -> None:
+        self.ledger = ledger
+        self.every = every
+        self.seconds = seconds
+        self.unsigned = 0  # entries appended since the last automatic checkpoint
+        self.signed = 0  # checkpoints signed automatically so far
+        self.error: str | None = None
+        self._since = time.monotonic()
+
+    def tick(self, *, final: bool = False) -> None:
+        if not self.unsigned or not (self.every or self.seconds):
+            return
+        waited = time.monotonic() - self._since
+        if (
+            final
+            or (self.every and self.unsigned >= self.every)
+            or (self.seconds and waited >= self.seconds)
+        ):
+            self._sign()
+
+    def _sign(self) -> None:
+        try:
+            self.ledger.checkpoint()
+        except Exception as exc:  # kept and logged: the entries are stored, the signing waits
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.error("automatic checkpoint failed: %s", self.error)
+        else:
+            self.signed += 1
+            self.error = None
+        self.unsigned = 0
+        self._since = time.monotonic()
 
 
 def replay_spill(ledger: Ledger, spill_dir: Path, batch_size: int = 1000) -> int:

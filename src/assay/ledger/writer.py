@@ -207,6 +207,8 @@ def _serve(root: Path, settings: Settings, inbox: Queue[tuple[str, Any]],
             batch_size=settings.ledger_batch_size,
             queue_size=settings.ledger_queue_size,
             when_full="block",  # back-pressure: the parent spills when the pipe fills
+            checkpoint_every=settings.ledger_checkpoint_every,
+            checkpoint_seconds=settings.ledger_checkpoint_seconds,
         )
     except Exception as exc:  # reported to the parent, which raises it as an AssayError
         acks.put(("failed", f"{type(exc).__name__}: {exc}"))

@@ -90,6 +90,21 @@ def test_unknown_config_key_names_key_and_line(workspace_dir: Path) -> None:
     assert f"assay.toml:{line}: unknown section [ledger2]" in result.stderr
 
 
+def test_checkpoint_settings_are_read_and_checked(workspace_dir: Path) -> None:
+    from assay.config import load_settings
+
+    toml = workspace_dir / "assay.toml"
+    text = toml.read_text()
+    assert "checkpoint_every = 10000" in text  # init writes the defaults, documented
+    toml.write_text(text.replace("checkpoint_every = 10000", "checkpoint_every = 0"))
+    assert load_settings(workspace_dir).ledger_checkpoint_every == 0  # 0: trigger off
+    toml.write_text(text.replace("checkpoint_seconds = 300", "checkpoint_seconds = -5"))
+    result = _assay("systems", "list", ws=workspace_dir)
+    line = text.splitlines().index("checkpoint_seconds = 300") + 1
+    assert result.returncode == 1
+    assert f"assay.toml:{line}: ledger.checkpoint_seconds must be at least 0" in result.stderr
+
+
 def test_corrupt_config_is_a_clear_error(workspace_dir: Path) -> None:
     (workspace_dir / "assay.toml").write_text("[ledger\norigin = 1\n")
     result = _assay("systems", "list", ws=workspace_dir)

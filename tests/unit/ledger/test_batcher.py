@@ -191,3 +191,52 @@ def test_a_line_repeated_in_one_spill_file_is_appended_once(
     spill_file.path.write_text(spill_file.path.read_text() * 2)
     assert replay_spill(workspace.ledger, spill) == 3
     assert _numbers(workspace) == [0, 1, 2]
+
+
+def _checkpoint_sizes(ws: Workspace) -> list[int]:
+    from sqlalchemy import select
+
+    from assay.store import LedgerCheckpoint
+
+    with ws.store.session() as session:
+        return sorted(session.scalars(select(LedgerCheckpoint.tree_size)))
+
+
+def test_checkpoints_are_signed_automatically(workspace: Workspace, tmp_path: Path) -> None:
+    batcher = Batcher(
+        workspace.ledger, spill_dir=tmp_path / "spill", batch_size=50, checkpoint_every=100
+    )
+    for i in range(250):
+        batcher.submit(_ev(i))
+        if i % 50 == 49:
+            batcher.flush()  # one batch of 50 at a time: checkpoints fall at 100 and 200
+    assert _checkpoint_sizes(workspace) == [100, 200]
+    batcher.close()  # the tail is signed when the writer closes
+    assert _checkpoint_sizes(workspace) == [100, 200, 250]
+    assert batcher.checkpoints.signed == 3 and batcher.checkpoints.error is None
+    assert workspace.ledger.verify().ok
+
+
+def test_checkpoints_by_time_and_off(workspace: Workspace, tmp_path: Path) -> None:
+    timed = Batcher(workspace.ledger, spill_dir=tmp_path / "a", checkpoint_seconds=0.01)
+    timed.submit(_ev(1))
+    timed.flush()
+    threading.Event().wait(0.1)  # the worker wakes every max_delay and sees the time pass
+    assert _checkpoint_sizes(workspace) == [1]
+    timed.close()
+    off = Batcher(workspace.ledger, spill_dir=tmp_path / "b")  # both triggers 0: never signs
+    off.submit(_ev(2))
+    off.close()
+    assert _checkpoint_sizes(workspace) == [1]
+
+
+def test_a_refused_checkpoint_is_reported_not_fatal(workspace: Workspace, tmp_path: Path) -> None:
+    def refuse() -> str:
+        raise RuntimeError("the tree does not extend checkpoint 7")
+
+    workspace.ledger.checkpoint = refuse  # type: ignore[method-assign]
+    batcher = Batcher(workspace.ledger, spill_dir=tmp_path / "spill", checkpoint_every=1)
+    batcher.submit(_ev(1))
+    batcher.close()
+    assert workspace.ledger.size() == 1  # the evidence is kept
+    assert batcher.checkpoints.error is not None and "does not extend" in batcher.checkpoints.error

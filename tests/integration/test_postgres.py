@@ -21,6 +21,7 @@ pytestmark = pytest.mark.postgres
 def test_migrations_create_every_table(pg_workspace: Workspace) -> None:
     tables = set(inspect(pg_workspace.store.engine).get_table_names())
     assert {"ai_systems", "ledger_entries", "ledger_nodes", "ledger_checkpoints"} <= tables
+    assert "login_attempts" in tables
     assert not (pg_workspace.root / "assay.db").exists()
     pg_workspace.store.upgrade()  # idempotent
 
@@ -62,3 +63,26 @@ def test_unreachable_database_is_a_clear_error() -> None:
     store = Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(AssayError, match="cannot open the database"):
         store.check_schema()
+
+
+def test_login_throttle_is_shared_on_postgres(pg_workspace: Workspace) -> None:
+    """Two throttles (two workers) on one database share the count, even racing."""
+    import threading
+
+    from assay.web.security import LoginThrottle
+
+    workers = [LoginThrottle(pg_workspace.store, limit=5) for _ in range(2)]
+    barrier = threading.Barrier(20)
+    allowed: list[bool] = []
+
+    def attempt(i: int) -> None:
+        barrier.wait()
+        allowed.append(workers[i % 2].attempt("admin|10.0.0.9"))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert allowed.count(True) == 5
+    assert workers[0].blocked("admin|10.0.0.9") and workers[1].blocked("admin|10.0.0.9")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.store.models import Base
 
-__all__ = ["ApiToken", "GatewayKey", "User", "WebSession"]
+__all__ = ["ApiToken", "GatewayKey", "LoginAttempt", "User", "WebSession"]
 
 
 class User(Base):
@@ -76,3 +76,18 @@ class GatewayKey(Base):
     upstream_credential: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginAttempt(Base):
+    """One login attempt counted by the throttle (migration 0007).
+
+    Kept in the database so every worker process shares the count and a restart
+    does not reset it. The key (user name and client address) is stored only as
+    its SHA-256 digest.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_digest: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

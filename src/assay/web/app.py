@@ -64,7 +64,7 @@ def create_app(
     )
     app.state.workspace = workspace
     app.state.secure_cookies = secure_cookies
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(workspace.store)
     app.include_router(api.router)
     app.include_router(api_aims.router)
     app.include_router(api_activity.router)

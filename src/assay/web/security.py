@@ -9,14 +9,17 @@ on unsafe methods; API clients send a bearer token.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from fastapi import HTTPException, Request
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
+from assay.store import Store
+from assay.store.accounts import LoginAttempt
 from assay.web.accounts import principal_for_session, principal_for_token
 from assay.web.auth import Permission, Principal
 
@@ -83,35 +86,43 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Principal]]
 class LoginThrottle:
     """At most ``limit`` login attempts per key in ``window`` seconds, counted atomically.
 
-    An attempt is *reserved* under a lock before the password is checked, so
-    concurrent requests cannot all pass the check before any failure is counted
-    (OWASP ASVS 2.2.1). A success clears the key's count.
+    An attempt is *reserved* in a serialised transaction before the password is
+    checked, so concurrent requests cannot all pass the check before any failure
+    is counted (OWASP ASVS 2.2.1). The count lives in the database (table
+    ``login_attempts``): every worker process shares it and a restart keeps it
+    (issue #19 item 18). A success clears the key's count.
     """
 
-    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
+    def __init__(self, store: Store, limit: int = 10, window: float = 900.0) -> None:
+        self.store = store
         self.limit = limit
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self.window = timedelta(seconds=window)
 
     def attempt(self, key: str) -> bool:
         """Reserve one attempt for ``key``; False once the limit is reached."""
-        now = time.monotonic()
-        with self._lock:
-            attempts = self._failures[key]
-            while attempts and attempts[0] < now - self.window:
-                attempts.popleft()
-            if len(attempts) >= self.limit:
+        now = datetime.now(UTC)
+        digest = _digest(key)
+        with self.store.serialized() as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - self.window))
+            if self._count(session, digest, now) >= self.limit:
                 return False
-            attempts.append(now)
+            session.add(LoginAttempt(key_digest=digest, at=now))
             return True
 
     def blocked(self, key: str) -> bool:
-        with self._lock:
-            attempts = self._failures.get(key, deque())
-            cutoff = time.monotonic() - self.window
-            return sum(1 for t in attempts if t >= cutoff) >= self.limit
+        with self.store.session() as session:
+            return self._count(session, _digest(key), datetime.now(UTC)) >= self.limit
 
     def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        with self.store.serialized() as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.key_digest == _digest(key)))
+
+    def _count(self, session: Session, digest: str, now: datetime) -> int:
+        query = select(func.count()).where(
+            LoginAttempt.key_digest == digest, LoginAttempt.at >= now - self.window
+        )
+        return int(session.scalar(query) or 0)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()

@@ -21,8 +21,8 @@ from assay.workspace import Workspace
 from .conftest import PASSWORD, login
 
 
-def test_concurrent_attempts_cannot_pass_the_throttle_together() -> None:
-    throttle = LoginThrottle(limit=10)
+def test_concurrent_attempts_cannot_pass_the_throttle_together(workspace: Workspace) -> None:
+    throttle = LoginThrottle(workspace.store, limit=10)
     barrier = threading.Barrier(50)
     allowed: list[bool] = []
 
@@ -37,8 +37,19 @@ def test_concurrent_attempts_cannot_pass_the_throttle_together() -> None:
         thread.join()
     assert allowed.count(True) == 10
     assert throttle.blocked("admin|10.0.0.1")
+    restarted = LoginThrottle(workspace.store, limit=10)  # another worker, or after a restart
+    assert restarted.blocked("admin|10.0.0.1") and not restarted.attempt("admin|10.0.0.1")
+    assert restarted.attempt("admin|10.0.0.2")  # keys are counted apart
     throttle.succeeded("admin|10.0.0.1")
     assert throttle.attempt("admin|10.0.0.1")
+
+
+def test_old_attempts_expire(workspace: Workspace) -> None:
+    throttle = LoginThrottle(workspace.store, limit=2, window=0.2)
+    assert throttle.attempt("bob|1") and throttle.attempt("bob|1")
+    assert not throttle.attempt("bob|1")
+    threading.Event().wait(0.3)
+    assert throttle.attempt("bob|1")
 
 
 def test_forwarded_headers_are_ignored_unless_a_proxy_is_trusted(

@@ -335,6 +335,7 @@ def scan(
         load_corpus(attacks_file or []),
         [f.strip() for f in families.split(",")] if families else None,
         limit,
+        agent=tgt.capabilities.tools,
     )
     options = ScanOptions(
         families=tuple(sorted({a.family for a in chosen})),

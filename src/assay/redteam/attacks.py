@@ -79,6 +79,8 @@ class Attack:
     source: str
     licence: str
     severity: str = "medium"
+    # An agent attack's world: pages, inbox, files, poisoned tool descriptions (demo_agent.py).
+    environment: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def messages(self) -> list[str]:
         """The user turns to send, with ``{objective}`` filled in."""
@@ -86,6 +88,12 @@ class Attack:
         return [t.replace("{objective}", self.objective) for t in raw]
 
     def as_dict(self) -> dict[str, Any]:
+        out = self._core()
+        if self.environment is not None:  # only then: chat attacks keep their digests
+            out["environment"] = dict(self.environment)
+        return out
+
+    def _core(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "family": self.family,
@@ -116,6 +124,7 @@ class Family:
     owasp_llm: tuple[str, ...]
     mitre_atlas: tuple[str, ...]
     inverted: bool = False
+    agent: bool = False  # needs a tool-using agent target (judged from its tool calls)
 
 
 FAMILIES: dict[str, Family] = {
@@ -157,6 +166,27 @@ FAMILIES: dict[str, Family] = {
         Family("encoding", "Encoding and obfuscation", ("LLM01:2025",), ("AML.T0068",)),
         Family("over_refusal", "Over-refusal of benign look-alikes", (), (), inverted=True),
         Family("silent_failure", "Silent failures", ("LLM09:2025",), ("AML.T0062",)),
+        Family(
+            "agent_indirect_injection",
+            "Agent: instructions injected through tool output",
+            ("LLM01:2025", "LLM06:2025"),
+            ("AML.T0051.001", "AML.T0053"),
+            agent=True,
+        ),
+        Family(
+            "agent_tool_poisoning",
+            "Agent: instructions hidden in a tool's description",
+            ("LLM01:2025", "LLM06:2025"),
+            ("AML.T0051.001", "AML.T0053"),
+            agent=True,
+        ),
+        Family(
+            "agent_exfiltration",
+            "Agent: data sent outside through a tool call",
+            ("LLM02:2025", "LLM06:2025"),
+            ("AML.T0057", "AML.T0053"),
+            agent=True,
+        ),
     )
 }
 
@@ -197,6 +227,11 @@ def attack_from_dict(data: Mapping[str, Any], where: str = "attack") -> Attack:
     owasp = _tuple(tags.get("owasp_llm"), where) or (fam.owasp_llm if fam else ())
     atlas = _tuple(tags.get("mitre_atlas"), where) or (fam.mitre_atlas if fam else ())
     prompt = data.get("prompt")
+    environment = data.get("environment")
+    if environment is not None and not isinstance(environment, Mapping):
+        raise AssayError(f"{where}: 'environment' must be a mapping (pages, inbox, files, ...)")
+    if fam is not None and fam.agent and environment is None:
+        raise AssayError(f"{where}: an {family} attack needs an 'environment'")
     return Attack(
         id=str(data["id"]),
         family=family,
@@ -210,6 +245,7 @@ def attack_from_dict(data: Mapping[str, Any], where: str = "attack") -> Attack:
         source=str(data["source"]),
         licence=str(data["licence"]),
         severity=str(data.get("severity") or "medium"),
+        environment=dict(environment) if environment is not None else None,
     )
 
 
@@ -301,11 +337,22 @@ def load_corpus(extra: Iterable[Path] = ()) -> list[Attack]:
 
 
 def select(
-    attacks: Iterable[Attack], families: Iterable[str] | None = None, limit: int | None = None
+    attacks: Iterable[Attack],
+    families: Iterable[str] | None = None,
+    limit: int | None = None,
+    *,
+    agent: bool = False,
 ) -> list[Attack]:
-    """Attacks of the given families (all when None), at most ``limit`` per family."""
+    """Attacks of the given families, at most ``limit`` per family.
+
+    Without ``families``: every family the target can be judged on — the agent
+    families only for an ``agent`` target (one that runs tools). Named families
+    are always taken (an agent family against a chat target is then unassessed).
+    """
     attacks = list(attacks)
     wanted = set(families) if families else None
+    if wanted is None and not agent:
+        attacks = [a for a in attacks if not (a.family in FAMILIES and FAMILIES[a.family].agent)]
     if wanted:
         unknown = wanted - {a.family for a in attacks} - set(FAMILIES)
         if unknown:

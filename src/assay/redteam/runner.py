@@ -358,18 +358,23 @@ class _Run:
         record["latency_ms"] = round((time.perf_counter() - start) * 1000, 3)
         return record
 
-    def _judge(self, attack: Attack, prompt: str) -> Callable[[str], Detection]:
+    def _judge(
+        self, attack: Attack, prompt: str, tool_calls: tuple[dict[str, Any], ...] = ()
+    ) -> Callable[[str], Detection]:
         ctx = DetectionContext(
             prompt=prompt,
             objective=attack.objective,
             system_prompt=self.target.system_prompt,
             secrets=self.target.secrets,
+            tool_calls=tool_calls,
         )
         return lambda text: detect(attack.detector.name, text, attack.detector.params, ctx)
 
     async def _run_attack(
         self, attack: Attack, turns: list[str]
     ) -> tuple[Detection, str, dict[str, Any]]:
+        if attack.environment is not None:
+            return await self._agent_attack(attack, turns)
         session = self.target.session()
         try:
             if attack.technique in ITERATIVE:
@@ -384,6 +389,20 @@ class _Run:
             return verdict, reply.text, {"turns": len(turns)}
         finally:
             await session.aclose()
+
+    async def _agent_attack(
+        self, attack: Attack, turns: list[str]
+    ) -> tuple[Detection, str, dict[str, Any]]:
+        """One task for a tool-using agent in the attack's world, judged from its tool calls."""
+        if attack.environment is None or not self.target.capabilities.tools:
+            raise _Unassessed("an agent attack needs a target that runs tools (demo-agent)")
+        session = self.target.agent_session(attack.environment)
+        try:
+            reply = await self.send(session, [{"role": "user", "content": turns[-1]}])
+        finally:
+            await session.aclose()
+        verdict = self._judge(attack, turns[-1], reply.tool_calls)(reply.text)
+        return verdict, reply.text, {"tool_calls": list(reply.tool_calls)[:20]}
 
     async def _iterative(
         self, attack: Attack, session: Session

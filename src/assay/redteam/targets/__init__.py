@@ -10,9 +10,12 @@ HTTP apps keep their cookies and session id across turns.
 Kinds: the built-in demo chatbot, OpenAI-compatible endpoints (OpenAI Chat
 Completions, incl. SSE streaming; works through the Assay gateway), generic
 HTTP (templated JSON body, JSONPath-style reply extraction, headers, cookie and
-session-id carry-over, SSE), and Python callables (sync or async).
+session-id carry-over, SSE), Python callables (sync or async), and tool-using
+agents (the demo agent, or any OpenAI-compatible model run in an agent loop
+with simulated tools; judged from the calls it makes).
 """
 
+from assay.redteam.targets._agent import AgentTarget, DemoAgentBackend, OpenAIAgentBackend
 from assay.redteam.targets._base import (
     Capabilities,
     ContentFiltered,
@@ -29,13 +32,16 @@ from assay.redteam.targets._spec import target_from_spec
 from assay.redteam.targets._wire import extract_path
 
 __all__ = [
+    "AgentTarget",
     "CallableTarget",
     "Capabilities",
     "ContentFiltered",
+    "DemoAgentBackend",
     "DemoTarget",
     "HTTPConfig",
     "HTTPTarget",
     "Message",
+    "OpenAIAgentBackend",
     "OpenAITarget",
     "Response",
     "Session",

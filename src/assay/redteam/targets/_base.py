@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ class Capabilities:
     system_prompt: bool = False
     streaming: bool = False
     stateful: bool = False
+    tools: bool = False  # an agent that runs tools (the agent_* families need it)
 
     def as_dict(self) -> dict[str, bool]:
         return {
@@ -58,6 +59,7 @@ class Capabilities:
             "system_prompt": self.system_prompt,
             "streaming": self.streaming,
             "stateful": self.stateful,
+            "tools": self.tools,
         }
 
 
@@ -69,6 +71,7 @@ class Response:
     latency_ms: float = 0.0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    tool_calls: tuple[dict[str, Any], ...] = ()  # an agent's executed calls: {name, arguments}
 
 
 class Session(ABC):
@@ -97,6 +100,17 @@ class Target(ABC):
     @abstractmethod
     def session(self) -> Session:
         """Start a conversation."""
+
+    def agent_session(self, environment: Mapping[str, Any]) -> Session:
+        """Start a conversation in which the target's tools act on ``environment``.
+
+        Only agent targets (``capabilities.tools``) run tools; the runner records
+        an agent attack against any other target as unassessed before asking.
+        """
+        raise TargetError(
+            f"target {self.name!r} does not run tools: use --target demo-agent or "
+            "agent:MODEL@URL for the agent_* families"
+        )
 
     async def send(self, conversation: list[Message]) -> Response:
         """One-shot convenience: a fresh session for one exchange."""

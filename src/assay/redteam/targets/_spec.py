@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import AssayError
+from assay.redteam.targets._agent import AgentTarget, DemoAgentBackend, OpenAIAgentBackend
 from assay.redteam.targets._base import Message, Target
 from assay.redteam.targets._http import HTTPConfig, HTTPTarget
 from assay.redteam.targets._local import CallableTarget, DemoTarget
@@ -39,13 +40,27 @@ def target_from_spec(
 ) -> Target:
     """Build a target from a CLI spec.
 
-    ``demo`` · ``openai:MODEL`` (base URL from ``base_url`` or ``$OPENAI_BASE_URL``;
-    key from ``$OPENAI_API_KEY``)
+    ``demo`` · ``demo-agent`` (a tool-using agent) · ``agent:MODEL@URL`` ·
+    ``openai:MODEL`` (base URL from ``base_url`` or ``$OPENAI_BASE_URL``; key from
+    ``$OPENAI_API_KEY``)
     · ``openai:MODEL@http://host/v1`` · ``http:target.yaml`` · ``python:pkg.mod:fn``.
     """
     kind, _, rest = spec.partition(":")
     if spec == "demo":
         return DemoTarget(system_prompt)
+    if spec == "demo-agent":
+        return AgentTarget(DemoAgentBackend(), name="demo-agent", system_prompt=system_prompt)
+    if kind == "agent" and rest:
+        model, _, url = rest.partition("@")
+        url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
+        if not url:
+            raise AssayError(
+                f"target {spec!r} needs a base URL: write agent:{model}@http://HOST/v1 "
+                "(the Assay gateway's URL measures its tool policy)"
+            )
+        return AgentTarget(
+            OpenAIAgentBackend(url, model), system_prompt=system_prompt, secrets=secrets
+        )
     if kind == "openai" and rest:
         model, _, url = rest.partition("@")
         url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
@@ -71,6 +86,6 @@ def target_from_spec(
     if kind == "python" and rest:
         return CallableTarget(_load_callable(rest), system_prompt=system_prompt, secrets=secrets)
     raise AssayError(
-        f"unknown target {spec!r}: use demo, openai:MODEL[@URL], http:FILE.yaml or "
-        "python:module:function"
+        f"unknown target {spec!r}: use demo, demo-agent, openai:MODEL[@URL], "
+        "agent:MODEL[@URL], http:FILE.yaml or python:module:function"
     )

@@ -26,6 +26,7 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict src/assay
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed

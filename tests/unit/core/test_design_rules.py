@@ -68,10 +68,3 @@ def test_one_yaml_loader() -> None:
     pyyaml = re.compile(r"^import yaml", re.M)
     offenders = [name for name, text in _modules("yamlio.py") if pyyaml.search(text)]
     assert offenders == []
-
-
-def test_nothing_below_the_cli_imports_it() -> None:
-    """The CLI is a face: the demo and every capability get what they need as arguments."""
-    cli = re.compile(r"^\s*(from assay\.cli\b|import assay\.cli\b)", re.M)
-    offenders = [n for n, text in _modules("cli/", "__main__.py") if cli.search(text)]
-    assert offenders == []

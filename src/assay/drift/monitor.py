@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,8 +50,18 @@ from assay.drift.reference import Reference, ReferenceStore
 from assay.drift.sketches import Block, ClosedBlock, SketchPlan
 
 if TYPE_CHECKING:
+    from assay.ledger import Ledger
     from assay.ledger.batcher import EvidenceQueue
-    from assay.workspace import Workspace
+
+
+class DriftHome(Protocol):
+    """Where a monitor keeps its references and alerts: an open Workspace has both."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
 
 __all__ = ["DriftMonitor", "ReplayResult", "replay"]
 
@@ -139,7 +149,7 @@ class DriftMonitor:
     @classmethod
     def from_workspace(
         cls,
-        workspace: Workspace,
+        workspace: DriftHome,
         *,
         batcher: EvidenceQueue | None = None,
         webhook: str | None = None,

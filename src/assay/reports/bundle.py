@@ -11,21 +11,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from assay.aims import capa, soa
 from assay.aims.inventory import get_system, list_systems
 from assay.aims.readiness import Readiness, readiness
 from assay.catalogs import Framework, framework
 from assay.errors import AssayError
+from assay.ledger import Ledger
 from assay.reports.oscal import catalog_href, catalog_to_oscal, profile_href, profile_to_oscal
 from assay.reports.oscal_assessment import assessment_results, poam
 from assay.reports.oscal_system import component_definition, ssp
 from assay.reports.pdf import readiness_pdf
 from assay.reports.xlsx import readiness_workbook
-from assay.workspace import Workspace
+from assay.store import Store
 
-__all__ = ["FORMATS", "pack_formats", "render", "report_files"]
+__all__ = ["FORMATS", "Sources", "pack_formats", "render", "report_files"]
+
+
+class Sources(Protocol):
+    """What the reports read: the store and the ledger (an open Workspace has both)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
 
 FORMATS = (
     "oscal-catalog",
@@ -49,7 +61,7 @@ def _framework(value: str | Framework) -> Framework:
     return framework(value) if isinstance(value, str) else value
 
 
-def render(workspace: Workspace, result: Readiness, fmt: str, fw: Framework) -> bytes:
+def render(workspace: Sources, result: Readiness, fmt: str, fw: Framework) -> bytes:
     """One export of an existing readiness result (``fmt`` is one of :data:`FORMATS`)."""
     store = workspace.store
     if fmt not in FORMATS:
@@ -76,11 +88,11 @@ def render(workspace: Workspace, result: Readiness, fmt: str, fw: Framework) -> 
     return _json(result.as_json(with_proofs=True))
 
 
-def _statement(workspace: Workspace) -> soa.SoA | None:
+def _statement(workspace: Sources) -> soa.SoA | None:
     return soa.current(workspace.store, approved_only=True) or soa.current(workspace.store)
 
 
-def _open_capas(workspace: Workspace, system: str | None) -> list[tuple[str, capa.Capa]]:
+def _open_capas(workspace: Sources, system: str | None) -> list[tuple[str, capa.Capa]]:
     return [
         (record.id, record.data)
         for record in capa.list_capas(workspace.store)
@@ -103,7 +115,7 @@ def pack_formats() -> tuple[tuple[str, ...], str | None]:
 
 
 def report_files(
-    workspace: Workspace,
+    workspace: Sources,
     framework_id: str | Framework,
     system: str | None = None,
     *,

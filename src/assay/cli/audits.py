@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from assay.aims import audit
-from assay.cli._common import actor, done, workspace
+from assay.cli._common import actor, console, done, print_json, workspace
 from assay.cli.aims import JsonFlag, emit, parse_date
 
 __all__ = ["app"]
@@ -158,3 +158,46 @@ def findings(
             json_output,
             ("id", "audit", "status", "grade", "capa", "description"),
         )
+
+
+@app.command("sample")
+def sample(
+    framework: Annotated[str, typer.Option("-f", "--framework", help="Framework ID.")],
+    system: Annotated[str | None, typer.Option("-s", "--system", help="One AI system.")] = None,
+    seed: Annotated[
+        str | None, typer.Option(help="The seed (default: random, recorded with the draw).")
+    ] = None,
+    requirements: Annotated[int, typer.Option(help="Requirements to draw.")] = 10,
+    entries: Annotated[int, typer.Option(help="Cited evidence entries to draw.")] = 10,
+    json_output: JsonFlag = False,
+) -> None:
+    """Draw a reproducible random sample of requirements and cited evidence, recorded.
+
+    Members are ranked by SHA-256(seed ":" member); the same seed over the same
+    population draws the same sample. The draw is ledger evidence.
+
+    Example: assay audits sample -f iso42001 -s support-bot --seed stage2-2026 --requirements 8
+    """
+    from assay.aims.audit_sample import draw_sample
+
+    with workspace() as ws:
+        drawn = draw_sample(
+            ws.store, ws.ledger, framework, actor=actor(), system=system, seed=seed,
+            requirements=requirements, entries=entries,
+        )
+    if json_output:
+        print_json(drawn.as_json())
+        return
+    console.print(
+        f"Sample of {drawn.framework}{' / ' + drawn.system if drawn.system else ''} "
+        f"(seed {drawn.seed}, recorded as entry {drawn.seq}):", markup=False
+    )
+    console.print(
+        f"  requirements ({len(drawn.requirements)} of {drawn.requirement_population}): "
+        + (", ".join(drawn.requirements) or "none"), markup=False
+    )
+    console.print(
+        f"  entries ({len(drawn.entries)} of {drawn.entry_population}): "
+        + (", ".join(str(s) for s in drawn.entries) or "none"), markup=False
+    )
+    console.print(f"  population digest {drawn.population_digest}", markup=False)

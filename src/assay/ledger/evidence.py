@@ -24,6 +24,7 @@ from assay.ledger.canonical import canonical_bytes
 
 __all__ = [
     "AIMS_CHANGE",
+    "AUDIT_SAMPLE",
     "CAPA",
     "CHECKPOINT_WITNESS",
     "DRIFT_ALERT",
@@ -61,6 +62,7 @@ RISK_ASSESSMENT = "assay.dev/risk-assessment/v1"
 IMPACT_ASSESSMENT = "assay.dev/impact-assessment/v1"
 SOA = "assay.dev/soa/v1"
 INTERNAL_AUDIT = "assay.dev/internal-audit/v1"
+AUDIT_SAMPLE = "assay.dev/audit-sample/v1"
 MANAGEMENT_REVIEW = "assay.dev/management-review/v1"
 CAPA = "assay.dev/capa/v1"
 INCIDENT = "assay.dev/incident/v1"
@@ -79,6 +81,7 @@ EVIDENCE_TYPES: frozenset[str] = frozenset(
         IMPACT_ASSESSMENT,
         SOA,
         INTERNAL_AUDIT,
+        AUDIT_SAMPLE,
         MANAGEMENT_REVIEW,
         CAPA,
         INCIDENT,

@@ -28,6 +28,7 @@ from assay.web import (
     pages_improve,
     pages_readiness,
     pages_redteam,
+    pages_registers,
     pages_soa,
 )
 from assay.web.rendering import public_message
@@ -69,6 +70,7 @@ def create_app(
     app.include_router(api_aims.router)
     app.include_router(api_activity.router)
     app.include_router(api_readiness.router)
+    app.include_router(pages_registers.router)  # before /audits/{id}: /audits/plan, /sample
     app.include_router(pages.router)
     app.include_router(pages_aims.router)
     app.include_router(pages_soa.router)

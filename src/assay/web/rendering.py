@@ -52,6 +52,12 @@ NOTICES: dict[str, str] = {
     "advanced": "The corrective action was updated.",
     "prepared": "The management review pack was prepared.",
     "signed": "A checkpoint was signed over the whole ledger: every entry can now be proven.",
+    "adopted": "The risk templates were adopted into the register.",
+    "treated": "The risk treatment was recorded.",
+    "accepted": "The residual risk was accepted.",
+    "planned": "The audit was planned.",
+    "completed": "The audit was completed and recorded as evidence.",
+    "decided": "The decision was recorded.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
 

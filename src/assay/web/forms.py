@@ -1,0 +1,72 @@
+"""Forms as data: the fields a workflow asks for, rendered by one template with errors in place.
+
+A register workflow in the browser (adopt risks, treat, accept, classify a system,
+plan an audit, ...) is a :class:`Form` of :class:`Field` s; ``templates/form.html``
+renders any of them, with each error next to the field it is about and the
+values the user typed kept. The services under ``assay.aims`` do the checking:
+their messages name the field (``field 'treatment' is ...``), and
+:func:`field_errors` puts each message beside that field (WCAG 3.3.1: the error
+is identified and described in text, linked with ``aria-describedby``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Field", "Form", "field_errors"]
+
+Kind = Literal["text", "textarea", "select", "multi", "number", "date", "checkbox"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input. ``multi`` is a group of checkboxes; ``options`` are (value, label) pairs."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+    options: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+    help: str = ""
+    max_length: int = 5000
+
+
+@dataclass(frozen=True)
+class Form:
+    """A page's form: where it posts, its fields, and the button's words."""
+
+    title: str
+    action: str
+    fields: tuple[Field, ...]
+    submit: str
+    intro: str = ""
+    back: tuple[str, str] | None = None  # (href, label) of the page the form belongs to
+    values: Mapping[str, object] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+    def with_state(self, values: Mapping[str, object], error: str | None) -> Form:
+        """The same form showing the user's ``values`` and ``error`` beside its field."""
+        errors = field_errors(error, [f.name for f in self.fields]) if error else {}
+        return Form(self.title, self.action, self.fields, self.submit, self.intro, self.back,
+                    values, errors)
+
+
+_FIELD_NAME = re.compile(r"field '([a-z_]+)")
+
+
+def field_errors(message: str, names: Sequence[str]) -> dict[str, str]:
+    """``message`` keyed by the field it names (``field 'x'`` or the field's name), else ``""``.
+
+    The key ``""`` is the form-level error, shown above the fields.
+    """
+    named = _FIELD_NAME.search(message)
+    if named and named.group(1) in names:
+        return {named.group(1): message}
+    for name in names:
+        if re.search(rf"\b{re.escape(name)}\b", message):
+            return {name: message}
+    return {"": message}
+

@@ -1,0 +1,497 @@
+"""Register workflows as forms: adopt and treat risks, accept them (four-eyes), classify a
+system under the EU AI Act, plan and complete an audit, draw the auditor's sample, and record
+management-review decisions (issue #22 item 1).
+
+Every route calls the same service the CLI calls (``assay.aims``); nothing is decided
+here. A refused change re-renders the form with the user's values and the service's
+message beside the field it names (:mod:`assay.web.forms`); success redirects to the
+register's page with a fixed notice. Permissions are the REST API's: AIMS writers for
+the registers, audit writers for audits and samples; CSRF is checked by the
+permission dependency on every POST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from assay.aims import audit, classification, review, risk
+from assay.aims.audit_sample import draw_sample
+from assay.aims.inventory import get_system, list_systems
+from assay.errors import AssayError
+from assay.web.auth import Principal
+from assay.web.forms import Field
+from assay.web.forms import Form as Page
+from assay.web.rendering import AimsWriter, AuditWriter, render, workspace
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=5000)]
+Short = Annotated[str, Form(max_length=200)]
+Many = Annotated[list[str] | None, Form()]
+
+
+def _show(
+    request: Request,
+    principal: Principal,
+    form: Page,
+    values: Mapping[str, object] | None = None,
+    error: str | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    shown = form.with_state(values or {}, error)
+    return render(request, "form.html", principal, 400 if error else 200, form=shown, **context)
+
+
+def _systems(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple((s.id, f"{s.id} — {s.name}") for s in list_systems(workspace(request).store))
+
+
+def _options(table: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (key, value[1] if isinstance(value, tuple) else str(value)) for key, value in table.items()
+    )
+
+
+# -- risks ---------------------------------------------------------------------------------
+
+
+def _adopt_form(request: Request) -> Page:
+    return Page(
+        "Adopt risk templates",
+        "/risks/adopt",
+        (
+            Field("system", "AI system", "select", _systems(request), required=True),
+            Field("templates", "Templates (none ticked: all not yet adopted)", "multi",
+                  tuple((t.id, f"{t.title} ({t.category})") for t in risk.TEMPLATES)),
+        ),
+        "Adopt",
+        "Common LLM risks to start the register from; adopted ones are skipped.",
+        ("/risks", "Risks"),
+    )
+
+
+@router.get("/risks/adopt")
+def risks_adopt_page(request: Request, principal: AimsWriter) -> HTMLResponse:
+    return _show(request, principal, _adopt_form(request))
+
+
+@router.post("/risks/adopt")
+def risks_adopt(
+    request: Request, principal: AimsWriter, system: Short = "", templates: Many = None
+) -> Response:
+    ws = workspace(request)
+    try:
+        risk.adopt_templates(ws.store, ws.ledger, system=system, template_ids=templates or (),
+                             actor=principal.actor)
+    except AssayError as exc:
+        values = {"system": system, "templates": templates or []}
+        return _show(request, principal, _adopt_form(request), values, str(exc))
+    return RedirectResponse(f"/risks?system={system}&notice=adopted", status_code=303)
+
+
+def _treat_form(risk_id: str) -> Page:
+    levels = tuple((str(n), str(n)) for n in range(1, 6))
+    return Page(
+        f"Treat risk {risk_id}",
+        f"/risks/{risk_id}/treat",
+        (
+            Field("treatment", "Treatment", "select", tuple((t, t) for t in risk.TREATMENTS),
+                  required=True),
+            Field("controls", "Controls (space-separated, e.g. iso42001:A.6.2.4)",
+                  help="Kept from the template when left empty."),
+            Field("residual_likelihood", "Residual likelihood", "select", levels),
+            Field("residual_impact", "Residual impact", "select", levels),
+            Field("plan", "Treatment plan", "textarea"),
+            Field("owner", "Owner"),
+            Field("due", "Due", "date"),
+        ),
+        "Record treatment",
+        back=("/risks", "Risks"),
+    )
+
+
+@router.get("/risks/{risk_id}/treat")
+def risk_treat_page(request: Request, risk_id: str, principal: AimsWriter) -> HTMLResponse:
+    current = risk.get_risk(workspace(request).store, risk_id).data
+    values = {
+        "treatment": current.treatment or "mitigate",
+        "controls": " ".join(current.controls),
+        "residual_likelihood": str(current.residual_likelihood or ""),
+        "residual_impact": str(current.residual_impact or ""),
+        "plan": current.treatment_plan or "",
+        "owner": current.owner or "",
+    }
+    return _show(request, principal, _treat_form(risk_id), values, current=current)
+
+
+@router.post("/risks/{risk_id}/treat")
+def risk_treat(
+    request: Request,
+    risk_id: str,
+    principal: AimsWriter,
+    treatment: Short = "",
+    controls: Text = "",
+    residual_likelihood: Short = "",
+    residual_impact: Short = "",
+    plan: Text = "",
+    owner: Short = "",
+    due: Short = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"treatment": treatment, "controls": controls, "residual_likelihood":
+              residual_likelihood, "residual_impact": residual_impact, "plan": plan,
+              "owner": owner, "due": due}
+    try:
+        risk.treat_risk(
+            ws.store, ws.ledger, risk_id, treatment=treatment, controls=controls.split(),
+            residual_likelihood=_level(residual_likelihood, "residual_likelihood"),
+            residual_impact=_level(residual_impact, "residual_impact"),
+            plan=plan, owner=owner or None, due=_date(due, "due"), actor=principal.actor,
+        )
+    except AssayError as exc:
+        return _show(request, principal, _treat_form(risk_id), values, str(exc))
+    return RedirectResponse("/risks?notice=treated", status_code=303)
+
+
+def _accept_form(risk_id: str) -> Page:
+    return Page(
+        f"Accept the residual risk of {risk_id}",
+        f"/risks/{risk_id}/accept",
+        (Field("note", "Why the residual risk is acceptable", "textarea", required=True),),
+        "Accept residual risk",
+        "A named approver other than the person who treated it (four-eyes, where the "
+        "register requires it); recorded as risk-assessment evidence.",
+        ("/risks", "Risks"),
+    )
+
+
+@router.get("/risks/{risk_id}/accept")
+def risk_accept_page(request: Request, risk_id: str, principal: AimsWriter) -> HTMLResponse:
+    risk.get_risk(workspace(request).store, risk_id)  # 404 for an unknown risk
+    return _show(request, principal, _accept_form(risk_id))
+
+
+@router.post("/risks/{risk_id}/accept")
+def risk_accept(
+    request: Request, risk_id: str, principal: AimsWriter, note: Text = ""
+) -> Response:
+    ws = workspace(request)
+    try:
+        if not note.strip():
+            raise AssayError("field 'note' is empty: say why the residual risk is acceptable")
+        risk.accept_risk(ws.store, ws.ledger, risk_id, actor=principal.actor, note=note)
+    except AssayError as exc:
+        return _show(request, principal, _accept_form(risk_id), {"note": note}, str(exc))
+    return RedirectResponse("/risks?notice=accepted", status_code=303)
+
+
+# -- EU AI Act classification --------------------------------------------------------------
+
+
+def _classify_form(system_id: str) -> Page:
+    return Page(
+        f"Classify {system_id} under the EU AI Act",
+        f"/systems/{system_id}/classify",
+        (
+            Field("outside_scope", "Outside the Regulation (Art. 2)?", "select",
+                  (("", "no"), *_options(classification.OUTSIDE_SCOPE))),
+            Field("prohibited", "Prohibited practices (Art. 5)", "multi",
+                  _options(classification.PROHIBITED_PRACTICES)),
+            Field("annex_i_safety_component",
+                  "A safety component of a product under Annex I law (Art. 6(1))", "checkbox"),
+            Field("annex_iii", "Annex III uses (Art. 6(2))", "multi",
+                  _options(classification.ANNEX_III_POINTS)),
+            Field("carve_outs", "Annex III carve-outs that apply", "multi",
+                  _options(classification.CARVE_OUTS)),
+            Field("exceptions", "Art. 6(3) derogation claimed", "multi",
+                  _options(classification.ART6_3_EXCEPTIONS)),
+            Field("profiling", "The system profiles natural persons", "checkbox"),
+            Field("transparency", "Art. 50 cases", "multi",
+                  _options(classification.TRANSPARENCY_CASES)),
+            Field("public_body", "Deployed by a public body or for public services", "checkbox"),
+            Field("workplace", "Used at the workplace by an employer", "checkbox"),
+        ),
+        "Classify",
+        "The answers decide the class step by step (Art. 2, 5, 6, 50); the class, the "
+        "answers and the reasoning are recorded as evidence.",
+        (f"/systems/{system_id}", system_id),
+    )
+
+
+@router.get("/systems/{system_id}/classify")
+def classify_page(request: Request, system_id: str, principal: AimsWriter) -> HTMLResponse:
+    get_system(workspace(request).store, system_id)  # 404 for an unknown system
+    return _show(request, principal, _classify_form(system_id))
+
+
+@router.post("/systems/{system_id}/classify")
+def classify(
+    request: Request,
+    system_id: str,
+    principal: AimsWriter,
+    outside_scope: Short = "",
+    prohibited: Many = None,
+    annex_i_safety_component: Short = "",
+    annex_iii: Many = None,
+    carve_outs: Many = None,
+    exceptions: Many = None,
+    profiling: Short = "",
+    transparency: Many = None,
+    public_body: Short = "",
+    workplace: Short = "",
+) -> Response:
+    answers: dict[str, Any] = {
+        "outside_scope": outside_scope or None,
+        "prohibited": prohibited or [],
+        "annex_i_safety_component": annex_i_safety_component == "yes",
+        "annex_iii": annex_iii or [],
+        "carve_outs": carve_outs or [],
+        "exceptions": exceptions or [],
+        "profiling": profiling == "yes",
+        "transparency": transparency or [],
+        "public_body": public_body == "yes",
+        "workplace": workplace == "yes",
+    }
+    ws = workspace(request)
+    form = _classify_form(system_id)
+    try:
+        _, result = classification.classify_system(
+            ws.store, ws.ledger, system_id, answers, actor=principal.actor
+        )
+    except AssayError as exc:
+        return _show(request, principal, form, answers, str(exc))
+    return _show(request, principal, form, answers, result=result)
+
+
+# -- audits --------------------------------------------------------------------------------
+
+
+def _plan_form(request: Request) -> Page:
+    return Page(
+        "Plan an internal audit",
+        "/audits/plan",
+        (
+            Field("title", "Title", required=True),
+            Field("auditor", "Auditor", required=True,
+                  help="Someone who neither owns nor holds a RACI role for the systems in scope."),
+            Field("systems", "Systems in scope", "multi", _systems(request)),
+            Field("criteria", "Criteria (space-separated, e.g. iso42001:8.2 iso42001:A.6.2.4)"),
+            Field("scope", "Scope", "textarea"),
+            Field("planned", "Planned for", "date"),
+            Field("independence_statement", "Independence statement", "textarea",
+                  help="Needed only when the auditor is not independent: the safeguard."),
+        ),
+        "Plan audit",
+        back=("/audits", "Audits"),
+    )
+
+
+@router.get("/audits/plan")
+def audit_plan_page(request: Request, principal: AuditWriter) -> HTMLResponse:
+    return _show(request, principal, _plan_form(request))
+
+
+@router.post("/audits/plan")
+def audit_plan(
+    request: Request,
+    principal: AuditWriter,
+    title: Short = "",
+    auditor: Short = "",
+    systems: Many = None,
+    criteria: Text = "",
+    scope: Text = "",
+    planned: Short = "",
+    independence_statement: Text = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"title": title, "auditor": auditor, "systems": systems or [], "criteria": criteria,
+              "scope": scope, "planned": planned, "independence_statement": independence_statement}
+    fields: dict[str, Any] = {
+        "title": title, "auditor": auditor, "systems": systems or [], "criteria": criteria.split(),
+        "scope": scope,
+    }
+    try:
+        when = _date(planned, "planned")
+        if when is not None:
+            fields["planned"] = when.isoformat()
+        made = audit.plan_audit(ws.store, ws.ledger, fields, actor=principal.actor,
+                                independence_statement=independence_statement)
+    except AssayError as exc:
+        return _show(request, principal, _plan_form(request), values, _independence(exc))
+    return RedirectResponse(f"/audits/{made.id}?notice=planned", status_code=303)
+
+
+def _complete_form(audit_id: str) -> Page:
+    return Page(
+        f"Complete audit {audit_id}",
+        f"/audits/{audit_id}/complete",
+        (Field("conclusion", "Conclusion", "textarea", required=True),),
+        "Complete audit",
+        "Records internal-audit evidence with the findings counted by grade.",
+        (f"/audits/{audit_id}", audit_id),
+    )
+
+
+@router.get("/audits/{audit_id}/complete")
+def audit_complete_page(request: Request, audit_id: str, principal: AuditWriter) -> HTMLResponse:
+    return _show(request, principal, _complete_form(audit_id))
+
+
+@router.post("/audits/{audit_id}/complete")
+def audit_complete(
+    request: Request, audit_id: str, principal: AuditWriter, conclusion: Text = ""
+) -> Response:
+    ws = workspace(request)
+    try:
+        if not conclusion.strip():
+            raise AssayError("field 'conclusion' is empty: write the audit's conclusion")
+        audit.complete_audit(ws.store, ws.ledger, audit_id, conclusion=conclusion,
+                             actor=principal.actor)
+    except AssayError as exc:
+        return _show(request, principal, _complete_form(audit_id), {"conclusion": conclusion},
+                     str(exc))
+    return RedirectResponse(f"/audits/{audit_id}?notice=completed", status_code=303)
+
+
+def _sample_form(request: Request) -> Page:
+    from assay.catalogs import frameworks
+
+    return Page(
+        "Draw an audit sample",
+        "/audits/sample",
+        (
+            Field("framework", "Framework", "select",
+                  tuple((f.id, f.name) for f in frameworks().values()), required=True),
+            Field("system", "AI system", "select", (("", "the whole organisation"),
+                                                    *_systems(request))),
+            Field("seed", "Seed", help="Leave empty for a random seed; it is recorded either way."),
+            Field("requirements", "Requirements to draw", "number"),
+            Field("entries", "Evidence entries to draw", "number"),
+        ),
+        "Draw sample",
+        "Members are ranked by SHA-256(seed:member) and the lowest drawn, so anyone can "
+        "recompute the sample from the seed; every draw is recorded in the ledger.",
+        ("/audits", "Audits"),
+    )
+
+
+@router.get("/audits/sample")
+def audit_sample_page(request: Request, principal: AuditWriter) -> HTMLResponse:
+    return _show(request, principal, _sample_form(request),
+                 {"framework": "iso42001", "requirements": "10", "entries": "10"})
+
+
+@router.post("/audits/sample")
+def audit_sample(
+    request: Request,
+    principal: AuditWriter,
+    framework: Short = "",
+    system: Short = "",
+    seed: Short = "",
+    requirements: Short = "10",
+    entries: Short = "10",
+) -> Response:
+    ws = workspace(request)
+    values = {"framework": framework, "system": system, "seed": seed,
+              "requirements": requirements, "entries": entries}
+    form = _sample_form(request)
+    try:
+        drawn = draw_sample(
+            ws.store, ws.ledger, framework, actor=principal.actor, system=system or None,
+            seed=seed or None, requirements=_count(requirements, "requirements"),
+            entries=_count(entries, "entries"),
+        )
+    except AssayError as exc:
+        return _show(request, principal, form, values, str(exc))
+    open_audits = [a for a in audit.list_audits(ws.store) if a.status != "completed"]
+    return _show(request, principal, form, {**values, "seed": drawn.seed}, sample=drawn,
+                 open_audits=open_audits)
+
+
+# -- management review ---------------------------------------------------------------------
+
+
+def _decide_form(review_id: str) -> Page:
+    return Page(
+        f"Record a decision of review {review_id}",
+        f"/reviews/{review_id}/decide",
+        (
+            Field("text", "Decision", "textarea", required=True),
+            Field("kind", "Kind", "select",
+                  (("note", "note"), ("capa", "capa: open a corrective action"))),
+            Field("owner", "Owner"),
+            Field("due", "Due", "date"),
+        ),
+        "Record decision",
+        "A decision of kind capa opens a corrective action (ISO/IEC 42001 9.3.3); objectives "
+        "are set on the objectives page.",
+        (f"/reviews/{review_id}", review_id),
+    )
+
+
+@router.get("/reviews/{review_id}/decide")
+def review_decide_page(request: Request, review_id: str, principal: AimsWriter) -> HTMLResponse:
+    review.get_review(workspace(request).store, review_id)  # 404 for an unknown review
+    return _show(request, principal, _decide_form(review_id), {"kind": "note"})
+
+
+@router.post("/reviews/{review_id}/decide")
+def review_decide(
+    request: Request,
+    review_id: str,
+    principal: AimsWriter,
+    text: Text = "",
+    kind: Short = "note",
+    owner: Short = "",
+    due: Short = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"text": text, "kind": kind, "owner": owner, "due": due}
+    try:
+        if kind not in ("note", "capa"):
+            raise AssayError("field 'kind' must be note or capa")
+        if not text.strip():
+            raise AssayError("field 'text' is empty: write the decision")
+        review.decide(ws.store, ws.ledger, review_id, text=text, kind=kind, owner=owner,
+                      due=_date(due, "due"), actor=principal.actor)
+    except AssayError as exc:
+        return _show(request, principal, _decide_form(review_id), values, str(exc))
+    return RedirectResponse(f"/reviews/{review_id}?notice=decided", status_code=303)
+
+
+# -- value parsing -------------------------------------------------------------------------
+
+
+def _level(value: str, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 5:
+        raise AssayError(f"field '{name}' must be a level from 1 to 5")
+    return int(value)
+
+
+def _count(value: str, name: str) -> int:
+    if not value.strip().isdigit():
+        raise AssayError(f"field '{name}' must be a whole number from 0 to 500")
+    return int(value)
+
+
+def _date(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise AssayError(f"field '{name}' must be a date (YYYY-MM-DD)") from None
+
+
+def _independence(exc: AssayError) -> str:
+    """The service names the CLI flag; the form's field has another name."""
+    return str(exc).replace("--independence-statement", "an independence statement")

@@ -1,0 +1,120 @@
+"""Register workflows through the dashboard's forms: the services' rules, errors beside the
+field, role checks and CSRF (issue #22 item 1)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assay.aims import audit, review, risk
+from assay.aims.inventory import get_system
+from assay.ledger.evidence import AUDIT_SAMPLE
+from assay.workspace import Workspace
+
+Clients = dict[str, tuple[TestClient, str]]
+
+
+def _post(clients: Clients, role: str, path: str, data: dict[str, object]) -> object:
+    client, csrf = clients[role]
+    return client.post(path, data={**data, "csrf_token": csrf}, follow_redirects=False)
+
+
+def test_risk_adopt_treat_and_four_eyes_accept(clients: Clients, workspace: Workspace) -> None:
+    page = clients["compliance"][0].get("/risks/adopt")
+    assert page.status_code == 200 and 'name="templates"' in page.text
+    done = _post(clients, "compliance", "/risks/adopt", {"system": "bot"})
+    assert done.status_code == 303 and "notice=adopted" in done.headers["location"]
+    risks = risk.list_risks(workspace.store, system="bot")
+    assert risks
+    rid = risks[0].id
+    # a bad level is shown beside its field, with the typed values kept
+    bad = _post(clients, "compliance", f"/risks/{rid}/treat",
+                {"treatment": "mitigate", "residual_likelihood": "9", "plan": "guard + tests"})
+    assert bad.status_code == 400
+    assert 'id="err-residual_likelihood"' in bad.text and "guard + tests" in bad.text
+    ok = _post(clients, "compliance", f"/risks/{rid}/treat",
+               {"treatment": "mitigate", "residual_likelihood": "2", "residual_impact": "2"})
+    assert ok.status_code == 303
+    assert risk.get_risk(workspace.store, rid).data.residual_likelihood == 2
+    # the person who treated it cannot accept it (four-eyes): the error is on the page
+    same = _post(clients, "compliance", f"/risks/{rid}/accept", {"note": "acceptable"})
+    assert same.status_code == 400 and 'role="alert"' in same.text
+    other = _post(clients, "admin", f"/risks/{rid}/accept", {"note": "acceptable"})
+    assert other.status_code == 303
+    assert risk.get_risk(workspace.store, rid).status == "accepted"
+
+
+def test_classify_shows_the_reasoning_and_records_it(
+    clients: Clients, workspace: Workspace
+) -> None:
+    client, _ = clients["compliance"]
+    assert client.get("/systems/bot/classify").status_code == 200
+    done = _post(clients, "compliance", "/systems/bot/classify",
+                 {"annex_iii": ["credit-scoring"], "transparency": ["interacts-with-people"]})
+    assert done.status_code == 200
+    assert "Classified: high-risk" in done.text and "Art.6(2)" in done.text
+    assert get_system(workspace.store, "bot").ai_act_class == "high-risk"
+    bad = _post(clients, "compliance", "/systems/bot/classify", {"annex_iii": ["astrology"]})
+    assert bad.status_code == 400 and "astrology" in bad.text
+    assert clients["compliance"][0].get("/systems/nope/classify").status_code == 404
+
+
+def test_audit_plan_sample_and_complete(clients: Clients, workspace: Workspace) -> None:
+    planned = _post(clients, "auditor", "/audits/plan",
+                    {"title": "Stage 2 dry run", "auditor": "internal-audit",
+                     "systems": ["bot"], "criteria": "iso42001:8.2", "planned": "2026-12-20"})
+    assert planned.status_code == 303, getattr(planned, "text", "")
+    audit_id = planned.headers["location"].split("/")[2].split("?")[0]
+    assert audit.list_audits(workspace.store)[0].id == audit_id
+    missing = _post(clients, "auditor", "/audits/plan", {"title": "", "auditor": ""})
+    assert missing.status_code == 400 and "error" in missing.text
+    drawn = _post(clients, "auditor", "/audits/sample",
+                  {"framework": "iso42001", "system": "bot", "seed": "s2", "requirements": "4",
+                   "entries": "2"})
+    assert drawn.status_code == 200
+    refs = re.findall(r'href="/requirements/(iso42001:[^"]+)"', drawn.text)
+    assert len(refs) >= 4 and f'href="/audits/{audit_id}"' in drawn.text
+    again = _post(clients, "auditor", "/audits/sample",
+                  {"framework": "iso42001", "system": "bot", "seed": "s2", "requirements": "4",
+                   "entries": "2"})
+    assert re.findall(r'href="/requirements/(iso42001:[^"]+)"', again.text) == refs
+    assert len(list(workspace.ledger.entries(AUDIT_SAMPLE))) == 2
+    bad = _post(clients, "auditor", "/audits/sample", {"framework": "iso42001",
+                                                       "requirements": "lots"})
+    assert bad.status_code == 400 and 'id="err-requirements"' in bad.text
+    closed = _post(clients, "auditor", f"/audits/{audit_id}/complete", {"conclusion": "ok"})
+    assert closed.status_code == 303
+    assert audit.list_audits(workspace.store)[0].status == "completed"
+
+
+def test_review_decision_opens_a_capa(clients: Clients, workspace: Workspace) -> None:
+    made = review.prepare(workspace.store, workspace.ledger, title="Q4", actor="setup")
+    done = _post(clients, "compliance", f"/reviews/{made.id}/decide",
+                 {"text": "Tighten the guard", "kind": "capa", "owner": "cto"})
+    assert done.status_code == 303
+    decisions = review.get_review(workspace.store, made.id).data.decisions
+    assert decisions[0].kind == "capa" and decisions[0].ref
+    bad = _post(clients, "compliance", f"/reviews/{made.id}/decide", {"text": "x", "kind": "vote"})
+    assert bad.status_code == 400 and 'id="err-kind"' in bad.text
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "allowed"),
+    [
+        ("/risks/adopt", {"system": "bot"}, {"admin", "compliance"}),
+        ("/systems/bot/classify", {}, {"admin", "compliance"}),
+        ("/audits/plan", {"title": "t", "auditor": "a"}, {"admin", "compliance", "auditor"}),
+        ("/audits/sample", {"framework": "iso42001"}, {"admin", "compliance", "auditor"}),
+    ],
+)
+def test_forms_refuse_roles_below_them_and_missing_csrf(
+    clients: Clients, path: str, data: dict[str, object], allowed: set[str]
+) -> None:
+    for role in ("viewer", "engineer", "auditor", "compliance"):
+        response = _post(clients, role, path, data)
+        assert (response.status_code != 403) == (role in allowed), (role, path)  # type: ignore[attr-defined]
+    client, _ = clients["admin"]
+    forged = client.post(path, data=data, follow_redirects=False)  # no CSRF token
+    assert forged.status_code == 403

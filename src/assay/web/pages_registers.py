@@ -1,6 +1,6 @@
 """Register workflows as forms: adopt and treat risks, accept them (four-eyes), classify a
-system under the EU AI Act, plan and complete an audit, draw the auditor's sample, and record
-management-review decisions (issue #22 item 1).
+system under the EU AI Act, start and answer an impact assessment or FRIA, plan and complete
+an audit, draw the auditor's sample, and record management-review decisions (issue #22 item 1).
 
 Every route calls the same service the CLI calls (``assay.aims``); nothing is decided
 here. A refused change re-renders the form with the user's values and the service's
@@ -17,9 +17,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from assay.aims import audit, classification, review, risk
+from assay.aims import audit, classification, impact, review, risk
 from assay.aims.audit_sample import draw_sample
 from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
@@ -495,3 +496,109 @@ def _date(value: str, name: str) -> date | None:
 def _independence(exc: AssayError) -> str:
     """The service names the CLI flag; the form's field has another name."""
     return str(exc).replace("--independence-statement", "an independence statement")
+
+
+# -- impact assessments (ISO/IEC 42001 6.1.4, 8.4; EU AI Act Art. 27 FRIA) ------------------
+
+
+def _impact_new_form(request: Request) -> Page:
+    return Page(
+        "Start an impact assessment",
+        "/impact/new",
+        (
+            Field("system", "AI system", "select", _systems(request), required=True),
+            Field("title", "Title", required=True),
+            Field("fria", "A fundamental rights impact assessment (EU AI Act Art. 27)",
+                  "checkbox"),
+        ),
+        "Start assessment",
+        back=("/impact", "Impact"),
+    )
+
+
+@router.get("/impact/new")
+def impact_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
+    return _show(request, principal, _impact_new_form(request))
+
+
+@router.post("/impact/new")
+def impact_new(
+    request: Request, principal: AimsWriter, system: Short = "", title: Short = "",
+    fria: Short = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"system": system, "title": title, "fria": fria}
+    try:
+        get_system(ws.store, system)
+        made = impact.add_assessment(ws.store, ws.ledger, system=system,
+                                     fields={"title": title, "fria": fria == "yes"},
+                                     actor=principal.actor)
+    except AssayError as exc:
+        return _show(request, principal, _impact_new_form(request), values, str(exc))
+    return RedirectResponse(f"/impact/{made.id}/answers", status_code=303)
+
+
+_LISTS = ("affected_individuals", "affected_groups", "societal_impacts", "mitigations")
+
+
+def _impact_answers_form(assessment_id: str) -> Page:
+    levels = (("", "not rated"), *((level, level) for level in impact.LEVELS))
+    questions = tuple(
+        Field(f"q_{q.id}", q.text + ("" if q.required else " (optional)"), "textarea")
+        for q in impact.QUESTIONS
+    )
+    return Page(
+        f"Answer impact assessment {assessment_id}",
+        f"/impact/{assessment_id}/answers",
+        (
+            *questions,
+            Field("affected_individuals", "Affected individuals (one per line)", "textarea"),
+            Field("affected_groups", "Affected groups (one per line)", "textarea"),
+            Field("societal_impacts", "Societal impacts (one per line)", "textarea"),
+            Field("severity", "Severity", "select", levels),
+            Field("likelihood", "Likelihood", "select", levels),
+            Field("mitigations", "Mitigations (one per line)", "textarea"),
+        ),
+        "Save answers",
+        "Saving returns a signed-off assessment to draft; sign off on the assessment's page "
+        "once every required question is answered.",
+        (f"/impact/{assessment_id}", assessment_id),
+    )
+
+
+@router.get("/impact/{assessment_id}/answers")
+def impact_answers_page(
+    request: Request, assessment_id: str, principal: AimsWriter
+) -> HTMLResponse:
+    data = impact.get_assessment(workspace(request).store, assessment_id).data
+    values: dict[str, object] = {f"q_{k}": v for k, v in data.answers.items()}
+    values.update({name: "\n".join(getattr(data, name)) for name in _LISTS})
+    values.update({"severity": data.severity or "", "likelihood": data.likelihood or ""})
+    return _show(request, principal, _impact_answers_form(assessment_id), values)
+
+
+@router.post("/impact/{assessment_id}/answers")
+async def impact_answers(
+    request: Request, assessment_id: str, principal: AimsWriter
+) -> Response:
+    submitted = await request.form()
+    values = {key: str(value)[:5000] for key, value in submitted.items() if key != "csrf_token"}
+    answers = {
+        q.id: values[f"q_{q.id}"].strip()
+        for q in impact.QUESTIONS
+        if values.get(f"q_{q.id}", "").strip()
+    }
+    changes: dict[str, Any] = {
+        "answers": answers,
+        **{name: [line.strip() for line in values.get(name, "").splitlines() if line.strip()]
+           for name in _LISTS},
+        "severity": values.get("severity") or None,
+        "likelihood": values.get("likelihood") or None,
+    }
+    ws = workspace(request)
+    try:
+        await run_in_threadpool(impact.update_assessment, ws.store, ws.ledger, assessment_id,
+                                changes, actor=principal.actor)
+    except AssayError as exc:
+        return _show(request, principal, _impact_answers_form(assessment_id), values, str(exc))
+    return RedirectResponse(f"/impact/{assessment_id}?notice=answered", status_code=303)

@@ -58,6 +58,7 @@ NOTICES: dict[str, str] = {
     "planned": "The audit was planned.",
     "completed": "The audit was completed and recorded as evidence.",
     "decided": "The decision was recorded.",
+    "answered": "The answers were saved; the assessment is a draft until it is signed off.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
 

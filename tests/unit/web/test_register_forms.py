@@ -118,3 +118,30 @@ def test_forms_refuse_roles_below_them_and_missing_csrf(
     client, _ = clients["admin"]
     forged = client.post(path, data=data, follow_redirects=False)  # no CSRF token
     assert forged.status_code == 403
+
+
+def test_impact_assessment_started_answered_then_signed_off(
+    clients: Clients, workspace: Workspace
+) -> None:
+    from assay.aims import impact
+
+    started = _post(clients, "compliance", "/impact/new",
+                    {"system": "bot", "title": "Credit FRIA", "fria": "yes"})
+    assert started.status_code == 303
+    assessment_id = started.headers["location"].split("/")[2]
+    page = clients["compliance"][0].get(f"/impact/{assessment_id}/answers")
+    assert page.status_code == 200 and 'name="q_context"' in page.text
+    answers = {f"q_{q.id}": f"answer to {q.id}" for q in impact.QUESTIONS if q.required}
+    bad = _post(clients, "compliance", f"/impact/{assessment_id}/answers",
+                {**answers, "severity": "catastrophic"})
+    assert bad.status_code == 400 and "answer to context" in bad.text  # typed values kept
+    saved = _post(clients, "compliance", f"/impact/{assessment_id}/answers",
+                  {**answers, "severity": "high", "likelihood": "low",
+                   "affected_groups": "applicants\nguarantors\n"})
+    assert saved.status_code == 303
+    data = impact.get_assessment(workspace.store, assessment_id).data
+    assert data.fria and data.severity == "high" and data.affected_groups == (
+        "applicants", "guarantors")
+    assert not impact.missing_answers(data)
+    unknown = _post(clients, "compliance", "/impact/new", {"system": "nope", "title": "x"})
+    assert unknown.status_code == 400 and "nope" in unknown.text

@@ -1,6 +1,7 @@
 """Register workflows as forms: adopt and treat risks, accept them (four-eyes), classify a
 system under the EU AI Act, start and answer an impact assessment or FRIA, plan and complete
-an audit, draw the auditor's sample, and record management-review decisions (issue #22 item 1).
+an audit, draw the auditor's sample, record management-review decisions, and keep the AI
+policies and the RACI roles (issue #22 item 1).
 
 Every route calls the same service the CLI calls (``assay.aims``); nothing is decided
 here. A refused change re-renders the form with the user's values and the service's
@@ -20,14 +21,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from assay.aims import audit, classification, impact, review, risk
+from assay.aims import audit, classification, impact, policy, review, risk, roles
 from assay.aims.audit_sample import draw_sample
 from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
 from assay.web.auth import Principal
 from assay.web.forms import Field
 from assay.web.forms import Form as Page
-from assay.web.rendering import AimsWriter, AuditWriter, render, workspace
+from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
 
 __all__ = ["router"]
 
@@ -602,3 +603,164 @@ async def impact_answers(
     except AssayError as exc:
         return _show(request, principal, _impact_answers_form(assessment_id), values, str(exc))
     return RedirectResponse(f"/impact/{assessment_id}?notice=answered", status_code=303)
+
+
+# -- AI policies (5.2, A.2) and roles (5.3, A.3.2) --------------------------------------------
+
+
+def _list(
+    request: Request, principal: Principal, title: str, columns: tuple[str, ...],
+    rows: list[dict[str, Any]], add: tuple[str, str], empty: str, error: str | None = None,
+    intro: str = "",
+) -> HTMLResponse:
+    return render(
+        request, "register_list.html", principal, 400 if error else 200, title=title,
+        columns=columns, rows=rows, add=add, empty=empty, error=error, intro=intro,
+        actions=any(row["actions"] for row in rows),
+    )
+
+
+def _policies_page(
+    request: Request, principal: Principal, error: str | None = None
+) -> HTMLResponse:
+    rows = [
+        {
+            "cells": (p.id, p.data.title, p.data.revision, p.status, p.data.owner or "—",
+                      p.data.approved_by or "—", p.data.review_due or "—"),
+            "actions": [] if p.status == "approved" else [("Approve", f"/policies/{p.id}/approve")],
+        }
+        for p in policy.list_policies(workspace(request).store)
+    ]
+    return _list(request, principal, "AI policies",
+                 ("ID", "Title", "Revision", "Status", "Owner", "Approved by", "Review due"),
+                 rows, ("/policies/new", "Add a policy"),
+                 "No AI policy yet: add one (ISO/IEC 42001 5.2 asks for it).", error,
+                 "Approving needs another person than the last editor while four-eyes is on.")
+
+
+@router.get("/policies")
+def policies_page(request: Request, principal: Reader) -> HTMLResponse:
+    return _policies_page(request, principal)
+
+
+def _policy_form() -> Page:
+    return Page(
+        "Add an AI policy",
+        "/policies/new",
+        (
+            Field("title", "Title", required=True),
+            Field("body", "Text (or a summary)", "textarea"),
+            Field("document", "Authoritative document (URL or reference)"),
+            Field("owner", "Owner"),
+            Field("review_due", "Review due", "date"),
+            Field("aligned_with", "Aligned with (space-separated requirement references)"),
+        ),
+        "Add policy",
+        back=("/policies", "AI policies"),
+    )
+
+
+@router.get("/policies/new")
+def policy_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
+    return _show(request, principal, _policy_form())
+
+
+@router.post("/policies/new")
+def policy_new(
+    request: Request, principal: AimsWriter, title: Short = "", body: Text = "",
+    document: Short = "", owner: Short = "", review_due: Short = "", aligned_with: Text = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"title": title, "body": body, "document": document, "owner": owner,
+              "review_due": review_due, "aligned_with": aligned_with}
+    try:
+        due = _date(review_due, "review_due")
+        policy.add_policy(
+            ws.store, ws.ledger,
+            {"title": title, "body": body, "document": document, "owner": owner,
+             "review_due": due, "aligned_with": aligned_with.split()},
+            actor=principal.actor,
+        )
+    except AssayError as exc:
+        return _show(request, principal, _policy_form(), values, str(exc))
+    return RedirectResponse("/policies?notice=policy-added", status_code=303)
+
+
+@router.post("/policies/{policy_id}/approve")
+def policy_approve(request: Request, policy_id: str, principal: AimsWriter) -> Response:
+    ws = workspace(request)
+    try:
+        policy.approve_policy(ws.store, ws.ledger, policy_id, actor=principal.actor)
+    except AssayError as exc:
+        return _policies_page(request, principal, str(exc))
+    return RedirectResponse("/policies?notice=policy-approved", status_code=303)
+
+
+@router.get("/roles")
+def roles_page(request: Request, principal: Reader) -> HTMLResponse:
+    rows = [
+        {
+            "cells": (r.id, r.system or "AIMS-wide", r.data.activity, r.data.control or "—",
+                      ", ".join(r.data.responsible), r.data.accountable,
+                      ", ".join(r.data.consulted) or "—", ", ".join(r.data.informed) or "—"),
+            "actions": [],
+        }
+        for r in roles.list_roles(workspace(request).store)
+    ]
+    return _list(request, principal, "Roles and responsibilities (RACI)",
+                 ("ID", "System", "Activity", "Control", "Responsible", "Accountable",
+                  "Consulted", "Informed"),
+                 rows, ("/roles/new", "Add a RACI line"),
+                 "No roles recorded yet (ISO/IEC 42001 5.3 and A.3.2 ask for them).")
+
+
+def _role_form(request: Request) -> Page:
+    return Page(
+        "Add a RACI line",
+        "/roles/new",
+        (
+            Field("activity", "Activity", required=True),
+            Field("system", "AI system", "select", (("", "AIMS-wide"), *_systems(request))),
+            Field("control", "Control (e.g. iso42001:A.6.2.4)"),
+            Field("responsible", "Responsible (comma-separated)", required=True),
+            Field("accountable", "Accountable", required=True),
+            Field("consulted", "Consulted (comma-separated)"),
+            Field("informed", "Informed (comma-separated)"),
+        ),
+        "Add RACI line",
+        back=("/roles", "Roles"),
+    )
+
+
+@router.get("/roles/new")
+def role_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
+    return _show(request, principal, _role_form(request))
+
+
+@router.post("/roles/new")
+def role_new(
+    request: Request, principal: AimsWriter, activity: Short = "", system: Short = "",
+    control: Short = "", responsible: Short = "", accountable: Short = "",
+    consulted: Short = "", informed: Short = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"activity": activity, "system": system, "control": control,
+              "responsible": responsible, "accountable": accountable, "consulted": consulted,
+              "informed": informed}
+
+    def names(text: str) -> list[str]:
+        return [n.strip() for n in text.split(",") if n.strip()]
+
+    try:
+        if system:
+            get_system(ws.store, system)
+        roles.add_role(
+            ws.store, ws.ledger,
+            {"activity": activity, "control": control or None,
+             "responsible": names(responsible), "accountable": accountable,
+             "consulted": names(consulted), "informed": names(informed)},
+            actor=principal.actor, system=system or None,
+        )
+    except AssayError as exc:
+        return _show(request, principal, _role_form(request), values, str(exc))
+    return RedirectResponse("/roles?notice=role-added", status_code=303)

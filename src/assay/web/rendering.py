@@ -58,6 +58,9 @@ NOTICES: dict[str, str] = {
     "planned": "The audit was planned.",
     "completed": "The audit was completed and recorded as evidence.",
     "decided": "The decision was recorded.",
+    "policy-added": "The policy was added as a draft.",
+    "policy-approved": "The policy revision was approved.",
+    "role-added": "The RACI line was added.",
     "answered": "The answers were saved; the assessment is a draft until it is signed off.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""

@@ -25,6 +25,7 @@ SAMPLE = {
     "capa_id": "CAPA-001",
     "review_id": "MR-001",
     "risk_id": "R-001",
+    "policy_id": "POL-001",
     "run_id": "rt-20260101-000000-abcd",
     "fmt": "oscal-catalog",
 }

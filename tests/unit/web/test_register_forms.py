@@ -145,3 +145,41 @@ def test_impact_assessment_started_answered_then_signed_off(
     assert not impact.missing_answers(data)
     unknown = _post(clients, "compliance", "/impact/new", {"system": "nope", "title": "x"})
     assert unknown.status_code == 400 and "nope" in unknown.text
+
+
+def test_policies_and_roles(clients: Clients, workspace: Workspace) -> None:
+    from assay.aims import policy, roles
+
+    viewer = clients["viewer"][0]
+    assert "No AI policy yet" in viewer.get("/policies").text
+    added = _post(clients, "compliance", "/policies/new",
+                  {"title": "AI use policy", "owner": "ciso", "review_due": "2027-06-30",
+                   "aligned_with": "iso42001:5.2"})
+    assert added.status_code == 303
+    (made,) = policy.list_policies(workspace.store)
+    assert ">Approve</button>" in clients["compliance"][0].get("/policies").text
+    assert ">Approve</button>" not in viewer.get("/policies").text  # readers get no button
+    bad_date = _post(clients, "compliance", "/policies/new", {"title": "x", "review_due": "soon"})
+    assert bad_date.status_code == 400 and 'id="err-review_due"' in bad_date.text
+    # with four-eyes on for policies, the author cannot approve; another person can
+    from assay.aims.settings import set_four_eyes
+
+    set_four_eyes(workspace.store, workspace.ledger, "policy", True, actor="setup")
+    same = _post(clients, "compliance", f"/policies/{made.id}/approve", {})
+    assert same.status_code == 400 and "AI use policy" in same.text
+    assert _post(clients, "admin", f"/policies/{made.id}/approve", {}).status_code == 303
+    assert policy.get_policy(workspace.store, made.id).status == "approved"
+    twice = _post(clients, "admin", f"/policies/{made.id}/approve", {})
+    assert twice.status_code == 400 and "already approved" in twice.text
+    role = _post(clients, "compliance", "/roles/new",
+                 {"activity": "Red-team before release", "system": "bot",
+                  "control": "iso42001:A.6.2.4", "responsible": "ml-lead, qa",
+                  "accountable": "cto"})
+    assert role.status_code == 303
+    (line,) = roles.list_roles(workspace.store)
+    assert line.data.responsible == ("ml-lead", "qa") and line.system == "bot"
+    bad = _post(clients, "compliance", "/roles/new",
+                {"activity": "x", "control": "iso42001:Z.9", "responsible": "a",
+                 "accountable": "b"})
+    assert bad.status_code == 400 and "Z.9" in bad.text
+    assert "Red-team before release" in viewer.get("/roles").text

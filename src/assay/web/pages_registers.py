@@ -21,7 +21,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from assay.aims import audit, classification, impact, policy, review, risk, roles
+from assay.aims import (
+    audit,
+    classification,
+    impact,
+    objectives,
+    policy,
+    review,
+    risk,
+    roles,
+)
 from assay.aims.audit_sample import draw_sample
 from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
@@ -764,3 +773,89 @@ def role_new(
     except AssayError as exc:
         return _show(request, principal, _role_form(request), values, str(exc))
     return RedirectResponse("/roles?notice=role-added", status_code=303)
+
+
+# -- objectives (6.2, A.6.1.2, A.9.3) ------------------------------------------------------
+
+
+def _objective_form(request: Request) -> Page:
+    from assay.ledger.evidence import EVIDENCE_TYPES
+    from assay.redteam import FAMILIES
+
+    return Page(
+        "Set an objective",
+        "/objectives/new",
+        (
+            Field("title", "Title", required=True),
+            Field("system", "AI system", "select", (("", "AIMS-wide"), *_systems(request))),
+            Field("target_op", "Target", "select", tuple((o, o) for o in ("<", "<=", ">", ">="))),
+            Field("target", "Target value", "number", required=True),
+            Field("unit", "Unit (e.g. %)"),
+            Field("evidence_type", "Measured from evidence of type", "select",
+                  (("", "manual measurements"), *((t, t) for t in sorted(EVIDENCE_TYPES)))),
+            Field("families", "Red-team families (pooled attack success rate)", "multi",
+                  tuple((f, fam.title) for f, fam in FAMILIES.items())),
+            Field("numerator", "Or a summary field (e.g. groups.jailbreak.succeeded)"),
+            Field("denominator", "Divided by the summary field"),
+            Field("scale", "Scale (100 for a percentage)", "number"),
+            Field("owner", "Owner"),
+            Field("due", "Due", "date"),
+        ),
+        "Set objective",
+        "An objective measured from evidence picks up new entries of its type by itself.",
+        ("/objectives", "Objectives"),
+    )
+
+
+@router.get("/objectives/new")
+def objective_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
+    return _show(request, principal, _objective_form(request), {"scale": "1", "target_op": "<"})
+
+
+@router.post("/objectives/new")
+def objective_new(
+    request: Request,
+    principal: AimsWriter,
+    title: Short = "",
+    system: Short = "",
+    target_op: Short = "<",
+    target: Short = "",
+    unit: Short = "",
+    evidence_type: Short = "",
+    families: Many = None,
+    numerator: Short = "",
+    denominator: Short = "",
+    scale: Short = "1",
+    owner: Short = "",
+    due: Short = "",
+) -> Response:
+    ws = workspace(request)
+    values = {"title": title, "system": system, "target_op": target_op, "target": target,
+              "unit": unit, "evidence_type": evidence_type, "families": families or [],
+              "numerator": numerator, "denominator": denominator, "scale": scale,
+              "owner": owner, "due": due}
+    metric: dict[str, Any] = {"source": "evidence" if evidence_type else "manual"}
+    if evidence_type:
+        metric.update(evidence_type=evidence_type, numerator=numerator or None,
+                      denominator=denominator or None, families=families or [])
+    try:
+        metric["scale"] = _number(scale or "1", "scale")
+        fields = {"title": title, "metric": metric, "target_op": target_op,
+                  "target": _number(target, "target"), "unit": unit, "owner": owner}
+        when = _date(due, "due")
+        if when is not None:
+            fields["due"] = when.isoformat()
+        if system:
+            get_system(ws.store, system)
+        objectives.add_objective(ws.store, ws.ledger, fields, actor=principal.actor,
+                                 system=system or None)
+    except AssayError as exc:
+        return _show(request, principal, _objective_form(request), values, str(exc))
+    return RedirectResponse("/objectives?notice=objective-set", status_code=303)
+
+
+def _number(value: str, name: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise AssayError(f"field '{name}' must be a number") from None

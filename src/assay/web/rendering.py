@@ -61,6 +61,7 @@ NOTICES: dict[str, str] = {
     "policy-added": "The policy was added as a draft.",
     "policy-approved": "The policy revision was approved.",
     "role-added": "The RACI line was added.",
+    "objective-set": "The objective was set.",
     "answered": "The answers were saved; the assessment is a draft until it is signed off.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""

@@ -183,3 +183,23 @@ def test_policies_and_roles(clients: Clients, workspace: Workspace) -> None:
                  "accountable": "b"})
     assert bad.status_code == 400 and "Z.9" in bad.text
     assert "Red-team before release" in viewer.get("/roles").text
+
+
+def test_objective_from_red_team_evidence(clients: Clients, workspace: Workspace) -> None:
+    from assay.aims import objectives
+
+    done = _post(clients, "compliance", "/objectives/new",
+                 {"title": "Jailbreak success below 2%", "system": "bot", "target_op": "<",
+                  "target": "2", "unit": "%", "evidence_type": "assay.dev/redteam-run/v1",
+                  "families": ["jailbreak_roleplay", "jailbreak_dan"], "scale": "100"})
+    assert done.status_code == 303
+    (made,) = objectives.list_objectives(workspace.store)
+    assert made.data.metric.families == ("jailbreak_roleplay", "jailbreak_dan")
+    assert made.system == "bot" and made.data.metric.scale == 100
+    bad = _post(clients, "compliance", "/objectives/new",
+                {"title": "x", "target": "two", "target_op": "<"})
+    assert bad.status_code == 400 and 'id="err-target"' in bad.text
+    incomplete = _post(clients, "compliance", "/objectives/new",
+                       {"title": "x", "target": "1", "target_op": "<",
+                        "evidence_type": "assay.dev/redteam-run/v1"})
+    assert incomplete.status_code == 400 and "numerator" in incomplete.text

@@ -83,11 +83,12 @@ def public_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
 def render(
     request: Request,
     template: str,
-    principal: Principal,
+    principal: Principal | None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``template`` for ``principal``; ``?notice=KEY`` shows a fixed success message."""
+    """Render ``template`` for ``principal`` (None on the login and error pages before
+    anyone is known); ``?notice=KEY`` shows a fixed success message."""
     notice = NOTICES.get(request.query_params.get("notice", ""))
     return templates.TemplateResponse(
         request,

@@ -187,7 +187,13 @@ def system_page(request: Request, system_id: str, principal: Reader) -> HTMLResp
     evidence = queries.evidence_page(ws, None, system_id, 0, 20)
     ready = readiness_views.system_readiness(ws, system_id)
     return render(
-        request, "system.html", principal, system=record, evidence=evidence, readiness=ready
+        request,
+        "system.html",
+        principal,
+        system=record,
+        evidence=evidence,
+        controls=queries.shown_controls(ws, evidence.entries),
+        readiness=ready,
     )
 
 
@@ -208,6 +214,7 @@ def evidence_page(
         "evidence.html",
         principal,
         result=result,
+        controls=queries.shown_controls(workspace(request), result.entries),
         type=type,
         system=system,
         page=page,

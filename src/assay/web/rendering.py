@@ -7,12 +7,14 @@ with :func:`render`, which adds the principal and the permission names.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from assay.web.auth import Permission, Principal
 from assay.web.security import require
@@ -30,10 +32,37 @@ __all__ = [
     "public_message",
     "render",
     "templates",
+    "when",
     "workspace",
 ]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def when(value: str | datetime | None) -> Markup:
+    """A timestamp as ``<time>``: to the second in UTC as served, the exact stored value on
+    hover; ``static/dashboard.js`` rewrites the text in the viewer's local time."""
+    if value is None or value == "":
+        return Markup("—")
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        exact = moment.isoformat()
+    else:
+        exact = value
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return escape(value)  # not a timestamp: shown as it is
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    attribute = escape(exact)
+    return Markup(  # noqa: S704 - both values are escaped above
+        f'<time class="when" datetime="{attribute}" title="{attribute}">{escape(shown)}</time>'
+    )
+
+
+templates.env.filters["when"] = when
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Verifier = Annotated[Principal, Depends(require(Permission.VERIFY_EXPORT))]

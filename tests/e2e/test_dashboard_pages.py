@@ -34,6 +34,7 @@ PAGES = (
     "/guard",
     "/drift",
     "/evidence",
+    "/evidence/0",
     "/exports",
 )
 
@@ -56,7 +57,7 @@ def _log_out(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_scan_soa_four_eyes_pack_and_every_page(
-    browser, server, login, shot, tmp_path: Path
+    browser, server, login, shot, accessibility, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     login(page, "compliance")
@@ -129,6 +130,7 @@ def test_scan_soa_four_eyes_pack_and_every_page(
     finally:
         ws.close()
     errors: list[str] = []
+    violations: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     for path in PAGES:
@@ -138,6 +140,8 @@ def test_scan_soa_four_eyes_pack_and_every_page(
         assert page.locator("h1").count() == 1, path
         name = path.strip("/").replace("/", "_").replace("?", "-").replace("=", "-") or "overview"
         shot(page, f"page-{name}-1400")
+        violations.extend(accessibility(page))
         page.set_viewport_size({"width": 800, "height": 900})
         shot(page, f"page-{name}-800")
     assert not errors, errors
+    assert not violations, "\n".join(violations)

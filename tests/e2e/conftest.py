@@ -102,6 +102,27 @@ def shot():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def accessibility():  # type: ignore[no-untyped-def]
+    """axe-core (as vendored by axe-playwright-python) on the page: the serious and critical
+    violations of WCAG 2.1 A and AA, as readable lines (empty when there are none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+    def check(page) -> list[str]:  # type: ignore[no-untyped-def]
+        found = axe.run(page, options=options).response["violations"]
+        return [
+            f"{page.url}: {v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(node["target"][0] for node in v["nodes"][:3])
+            for v in found
+            if v["impact"] in ("serious", "critical")
+        ]
+
+    return check
+
+
+@pytest.fixture
 def login(server: Server):  # type: ignore[no-untyped-def]
     """Log a page in through the real form."""
 

@@ -22,6 +22,7 @@ PAGES = (
     "/impact/IA-001",
     "/soa",
     "/objectives",
+    "/objectives/OBJ-001",
     "/audits",
     "/audits/AUD-001",
     "/capa",
@@ -33,6 +34,7 @@ PAGES = (
     "/guard",
     "/drift",
     "/evidence",
+    "/evidence/0",
     "/exports",
 )
 
@@ -47,12 +49,15 @@ def _seed() -> ModuleType:
 
 
 def _log_out(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="Log out").click()
+    """With the keyboard: a pointer click after an element screenshot of the report's
+    sandboxed iframe can land in the frame (Playwright cannot hit-test into it)."""
+    page.get_by_role("button", name="Log out").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/login.*"))
 
 
 def test_scan_soa_four_eyes_pack_and_every_page(
-    browser, server, login, shot, tmp_path: Path
+    browser, server, login, shot, accessibility, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     login(page, "compliance")
@@ -121,11 +126,22 @@ def test_scan_soa_four_eyes_pack_and_every_page(
     try:
         seed.seed_aims(ws, "support-bot")
         seed.seed_activity(ws, "support-bot")
+        seed.seed_runs(ws, "support-bot")
     finally:
         ws.close()
+    errors: list[str] = []
+    violations: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     for path in PAGES:
+        page.set_viewport_size({"width": 1400, "height": 900})
         response = page.goto(server.url + path)
         assert response is not None and response.status == 200, path
         assert page.locator("h1").count() == 1, path
         name = path.strip("/").replace("/", "_").replace("?", "-").replace("=", "-") or "overview"
-        shot(page, f"page-{name}")
+        shot(page, f"page-{name}-1400")
+        violations.extend(accessibility(page))
+        page.set_viewport_size({"width": 800, "height": 900})
+        shot(page, f"page-{name}-800")
+    assert not errors, errors
+    assert not violations, "\n".join(violations)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,12 +121,13 @@ def _worst(levels: dict[str, str]) -> str:
     return max(known, key=LEVELS.index) if known else "ok"
 
 
-def drift_view(ws: Workspace) -> list[dict[str, Any]]:
-    """Per system: the active reference and what its live monitor last reported."""
+def drift_view(ws: Workspace, alerting: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Per system: the active reference and what its live monitor last reported; the
+    ``alerting`` systems (those with alerts in the ledger) are listed even without either."""
     root = ws.root / "drift"
     references = ReferenceStore(root)
     status_dir = root / "status"
-    names = set(references.systems())
+    names = set(references.systems()) | {name for name in alerting if name}
     if status_dir.is_dir():
         names |= {p.stem for p in status_dir.glob("*.json")}
     out = []

@@ -7,13 +7,11 @@ functions as the CLI and API, so each is recorded in the ledger with the user.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from assay import catalogs
 from assay.aims import LIFECYCLE_STAGES, add_system, get_system, list_systems
@@ -21,52 +19,20 @@ from assay.errors import NotFound
 from assay.reports import FORMATS
 from assay.web import accounts, activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
-from assay.web.auth import ROLES, Permission, Principal
-from assay.web.rendering import NOTICES, public_context
-from assay.web.security import COOKIE_NAME, require
+from assay.web.auth import ROLES, Permission
+from assay.web.rendering import Admin, AimsWriter, Reader, Verifier, render, workspace
+from assay.web.security import COOKIE_NAME
 from assay.web.svg import bar_chart
-from assay.workspace import Workspace
 
 __all__ = ["error_page", "router"]
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 _LOGIN_CSRF = "assay_login_csrf"
-
-Reader = Annotated[Principal, Depends(require(Permission.READ))]
-Verifier = Annotated[Principal, Depends(require(Permission.VERIFY_EXPORT))]
-AimsWriter = Annotated[Principal, Depends(require(Permission.AIMS_WRITE))]
-Admin = Annotated[Principal, Depends(require(Permission.ADMIN))]
-
-
-def _ws(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    return workspace
-
-
-def _render(
-    request: Request,
-    template: str,
-    principal: Principal | None,
-    status_code: int = 200,
-    **context: Any,
-) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        template,
-        {
-            "principal": principal,
-            "Permission": Permission,
-            "notice": NOTICES.get(request.query_params.get("notice", "")),
-            **public_context(request, context),
-        },
-        status_code=status_code,
-    )
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     principal = getattr(request.state, "principal", None)
-    return _render(request, "error.html", principal, status, status=status, message=message)
+    return render(request, "error.html", principal, status, status=status, message=message)
 
 
 # -- login -----------------------------------------------------------------------
@@ -75,7 +41,7 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 @router.get("/login")
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", None, next=_safe_next(next), login_csrf=token)
+    response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token)
     response.set_cookie(
         _LOGIN_CSRF,
         token,
@@ -101,10 +67,10 @@ def login(
     key = f"{username}|{request.client.host if request.client else ''}"
     if not throttle.attempt(key):
         return error_page(request, 429, "too many failed logins: wait 15 minutes and try again")
-    user = accounts.authenticate(_ws(request).store, username, password)
+    user = accounts.authenticate(workspace(request).store, username, password)
     if user is None:
         token = secrets.token_urlsafe(24)
-        refused = _render(
+        refused = render(
             request,
             "login.html",
             None,
@@ -122,7 +88,7 @@ def login(
         )
         return refused
     throttle.succeeded(key)
-    cookie = accounts.create_session(_ws(request).store, user)
+    cookie = accounts.create_session(workspace(request).store, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE_NAME,
@@ -140,7 +106,7 @@ def login(
 def logout(request: Request, _: Reader) -> Response:
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
-        accounts.end_session(_ws(request).store, cookie)
+        accounts.end_session(workspace(request).store, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
     return response
@@ -156,7 +122,7 @@ def _safe_next(target: str) -> str:
 
 @router.get("/")
 def overview(request: Request, principal: Reader) -> HTMLResponse:
-    ws = _ws(request)
+    ws = workspace(request)
     data = queries.overview(ws)
     ready = readiness_views.overview_readiness(ws)
     chart = bar_chart([(t.removeprefix("assay.dev/"), n) for t, n in data["by_type"].items()])
@@ -165,7 +131,7 @@ def overview(request: Request, principal: Reader) -> HTMLResponse:
         unit="%",
         scale_max=100,
     )
-    return _render(
+    return render(
         request,
         "overview.html",
         principal,
@@ -180,13 +146,13 @@ def overview(request: Request, principal: Reader) -> HTMLResponse:
 
 @router.get("/systems")
 def systems_page(request: Request, principal: Reader) -> HTMLResponse:
-    return _render(
+    return render(
         request,
         "systems.html",
         principal,
-        systems=list_systems(_ws(request).store),
+        systems=list_systems(workspace(request).store),
         stages=LIFECYCLE_STAGES,
-        readiness=readiness_views.systems_readiness(_ws(request)),
+        readiness=readiness_views.systems_readiness(workspace(request)),
     )
 
 
@@ -200,7 +166,7 @@ def systems_add(
     purpose: Annotated[str, Form(max_length=5000)] = "",
     stage: Annotated[str, Form(max_length=32)] = "development",
 ) -> Response:
-    ws = _ws(request)
+    ws = workspace(request)
     add_system(
         ws.store,
         ws.ledger,
@@ -216,12 +182,18 @@ def systems_add(
 
 @router.get("/systems/{system_id}")
 def system_page(request: Request, system_id: str, principal: Reader) -> HTMLResponse:
-    ws = _ws(request)
+    ws = workspace(request)
     record = get_system(ws.store, system_id)
     evidence = queries.evidence_page(ws, None, system_id, 0, 20)
     ready = readiness_views.system_readiness(ws, system_id)
-    return _render(
-        request, "system.html", principal, system=record, evidence=evidence, readiness=ready
+    return render(
+        request,
+        "system.html",
+        principal,
+        system=record,
+        evidence=evidence,
+        controls=queries.shown_controls(ws, evidence.entries),
+        readiness=ready,
     )
 
 
@@ -235,13 +207,14 @@ def evidence_page(
 ) -> HTMLResponse:
     size = 50
     result = queries.evidence_page(
-        _ws(request), type or None, system or None, (page - 1) * size, size
+        workspace(request), type or None, system or None, (page - 1) * size, size
     )
-    return _render(
+    return render(
         request,
         "evidence.html",
         principal,
         result=result,
+        controls=queries.shown_controls(workspace(request), result.entries),
         type=type,
         system=system,
         page=page,
@@ -253,18 +226,40 @@ def evidence_page(
 def entry_page(
     request: Request, seq: Annotated[int, PathParam(ge=0, le=2**62)], principal: Reader
 ) -> HTMLResponse:
-    return _render(request, "entry.html", principal, detail=queries.entry_detail(_ws(request), seq))
+    view = queries.entry_view(
+        workspace(request), seq, show_payload=principal.can(Permission.VERIFY_EXPORT)
+    )
+    return render(request, "entry.html", principal, detail=view)
+
+
+@router.get("/evidence/{seq}/payload")
+def entry_payload(
+    request: Request, seq: Annotated[int, PathParam(ge=0, le=2**62)], _: Verifier
+) -> Response:
+    """The payload as a download, for the roles that may export packs (which carry it too).
+
+    Served as an attachment of an opaque type, whatever the entry's media type says, so
+    a payload is never rendered by the browser in the dashboard's origin.
+    """
+    content = workspace(request).ledger.payload(seq)
+    if content is None:
+        raise NotFound(f"entry {seq} has no payload (none was stored, or it was erased)")
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"content-disposition": f'attachment; filename="entry-{seq}-payload"'},
+    )
 
 
 @router.post("/evidence/verify")
 def verify_page(request: Request, principal: Verifier) -> HTMLResponse:
-    report = _ws(request).ledger.verify()
-    return _render(request, "verify.html", principal, report=report)
+    report = workspace(request).ledger.verify()
+    return render(request, "verify.html", principal, report=report)
 
 
 @router.get("/frameworks")
 def frameworks_page(request: Request, principal: Reader) -> HTMLResponse:
-    return _render(request, "frameworks.html", principal, frameworks=catalogs.frameworks().values())
+    return render(request, "frameworks.html", principal, frameworks=catalogs.frameworks().values())
 
 
 @router.get("/frameworks/{framework_id}")
@@ -272,19 +267,19 @@ def framework_page(request: Request, framework_id: str, principal: Reader) -> HT
     known = catalogs.frameworks()
     if framework_id not in known:
         raise NotFound(f"no framework {framework_id!r}: see /frameworks")
-    return _render(request, "framework.html", principal, framework=known[framework_id])
+    return render(request, "framework.html", principal, framework=known[framework_id])
 
 
 @router.get("/requirements/{ref:path}")
 def requirement_page(request: Request, ref: str, principal: Reader) -> HTMLResponse:
-    detail = queries.requirement_detail(_ws(request), ref)
-    return _render(request, "requirement.html", principal, detail=detail)
+    detail = queries.requirement_detail(workspace(request), ref)
+    return render(request, "requirement.html", principal, detail=detail)
 
 
 @router.get("/exports")
 def exports_page(request: Request, principal: Reader) -> HTMLResponse:
-    ws = _ws(request)
-    return _render(
+    ws = workspace(request)
+    return render(
         request,
         "exports.html",
         principal,
@@ -304,11 +299,11 @@ def exports_pack(
 
 @router.get("/admin/users")
 def users_page(request: Request, principal: Admin) -> HTMLResponse:
-    return _render(
+    return render(
         request,
         "users.html",
         principal,
-        users=accounts.list_users(_ws(request).store),
+        users=accounts.list_users(workspace(request).store),
         roles=ROLES,
     )
 
@@ -321,7 +316,7 @@ def users_add(
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[str, Form(max_length=16)],
 ) -> Response:
-    ws = _ws(request)
+    ws = workspace(request)
     accounts.add_user(
         ws.store, ws.ledger, username=username, password=password, role=role, actor=principal.actor
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from assay.aims import list_systems
-from assay.web import activity
+from assay.web import activity, queries, trends
 from assay.web.rendering import Reader, render, workspace
 from assay.web.svg import bar_chart, column_chart
 
@@ -32,9 +32,7 @@ def guard_page(
         "block_rate": column_chart(
             [(d["day"][5:], round(100 * (d["block_rate"] or 0), 1)) for d in series], unit="%"
         ),
-        "p99": column_chart(
-            [(d["day"][5:], round(d["latency"]["p99"] or 0, 2)) for d in series], unit=" ms"
-        ),
+        "latency": trends.latency_chart(series),
         "validators": bar_chart([(v["validator"], v["findings"]) for v in data["top_validators"]]),
     }
     return render(
@@ -43,6 +41,7 @@ def guard_page(
         principal,
         data=data,
         charts=charts,
+        by_type=queries.shown_controls(ws, [{"type": activity.GUARD_TYPE, "controls": []}])[0],
         system=system,
         systems=list_systems(ws.store),
     )
@@ -51,10 +50,13 @@ def guard_page(
 @router.get("/drift")
 def drift_page(request: Request, principal: Reader) -> HTMLResponse:
     ws = workspace(request)
+    alerts = activity.recent_alerts(ws, 50, blocks=False)
+    systems = activity.drift_view(ws, alerting=[str(a["system"]) for a in alerts if a["system"]])
     return render(
         request,
         "drift.html",
         principal,
-        systems=activity.drift_view(ws),
-        alerts=activity.recent_alerts(ws, 50, blocks=False),
+        systems=systems,
+        histories={s["system"]: trends.drift_history(ws, s["system"]) for s in systems},
+        alerts=alerts,
     )

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from assay.aims import impact, list_systems, risk
 from assay.errors import AssayError
-from assay.web import aims_queries
+from assay.web import aims_queries, trends
 from assay.web.rendering import AimsWriter, Reader, render, workspace
 from assay.web.svg import heat_map, sparkline
 
@@ -88,5 +88,11 @@ def impact_sign_off(
 @router.get("/objectives")
 def objectives_page(request: Request, principal: Reader) -> HTMLResponse:
     rows = aims_queries.objectives_view(workspace(request).store)
-    trends = {row["id"]: sparkline(row["measurements"]) for row in rows}
-    return render(request, "objectives.html", principal, rows=rows, trends=trends)
+    lines = {row["id"]: sparkline(row["measurements"]) for row in rows}
+    return render(request, "objectives.html", principal, rows=rows, trends=lines)
+
+
+@router.get("/objectives/{objective_id}")
+def objective_page(request: Request, objective_id: str, principal: Reader) -> HTMLResponse:
+    view = trends.objective_history(workspace(request).store, objective_id)
+    return render(request, "objective.html", principal, view=view)

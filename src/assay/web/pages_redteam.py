@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from assay.aims import get_system, list_systems
 from assay.redteam import FAMILIES
-from assay.web import scans
+from assay.web import scans, trends
 from assay.web.rendering import Engineer, Reader, render, workspace
 
 __all__ = ["REPORT_CSP", "router"]
@@ -42,6 +42,7 @@ def redteam_page(request: Request, principal: Reader) -> HTMLResponse:
         "redteam.html",
         principal,
         runs=scans.runs(ws),
+        asr=trends.asr_history(ws),
         systems=list_systems(ws.store),
         families=FAMILIES,
     )

@@ -7,12 +7,14 @@ with :func:`render`, which adds the principal and the permission names.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from assay.web.auth import Permission, Principal
 from assay.web.security import require
@@ -30,10 +32,37 @@ __all__ = [
     "public_message",
     "render",
     "templates",
+    "when",
     "workspace",
 ]
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def when(value: str | datetime | None) -> Markup:
+    """A timestamp as ``<time>``: to the second in UTC as served, the exact stored value on
+    hover; ``static/dashboard.js`` rewrites the text in the viewer's local time."""
+    if value is None or value == "":
+        return Markup("—")
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        exact = moment.isoformat()
+    else:
+        exact = value
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return escape(value)  # not a timestamp: shown as it is
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    shown = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    attribute = escape(exact)
+    return Markup(  # noqa: S704 - both values are escaped above
+        f'<time class="when" datetime="{attribute}" title="{attribute}">{escape(shown)}</time>'
+    )
+
+
+templates.env.filters["when"] = when
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Verifier = Annotated[Principal, Depends(require(Permission.VERIFY_EXPORT))]
@@ -94,11 +123,12 @@ def public_context(request: Request, context: dict[str, Any]) -> dict[str, Any]:
 def render(
     request: Request,
     template: str,
-    principal: Principal,
+    principal: Principal | None,
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """Render ``template`` for ``principal``; ``?notice=KEY`` shows a fixed success message."""
+    """Render ``template`` for ``principal`` (None on the login and error pages before
+    anyone is known); ``?notice=KEY`` shows a fixed success message."""
     notice = NOTICES.get(request.query_params.get("notice", ""))
     return templates.TemplateResponse(
         request,

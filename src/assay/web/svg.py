@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
 
-__all__ = ["bar_chart", "column_chart", "heat_map", "sparkline"]
+__all__ = [
+    "Line",
+    "Marker",
+    "Threshold",
+    "bar_chart",
+    "column_chart",
+    "heat_map",
+    "sparkline",
+    "time_chart",
+]
 
 
 def bar_chart(
@@ -151,3 +163,175 @@ def sparkline(values: list[float], width: int = 120, height: int = 28) -> Markup
     body = f'<polyline points="{path}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="2.5"/>'
     label = "trend: " + ", ".join(f"{v:g}" for v in values[-12:])
     return _svg(label, width, height, body, "sparkline")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One series of a time chart; ``css`` styles it (``series``, ``series-2``, …)."""
+
+    name: str
+    points: Sequence[tuple[datetime, float]]
+    css: str = "series"
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A horizontal line at ``value``, labelled at its right end (``warn 0.25``)."""
+
+    name: str
+    value: float
+    css: str = "threshold"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A point worth a look (an alert, a regression): a ringed dot, a one-letter ``glyph``
+    above it (so colour is never the only cue) and ``label`` on hover."""
+
+    at: datetime
+    value: float
+    label: str
+    glyph: str = "!"
+    css: str = "marker"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where the plot area sits and how values map into it."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    start: datetime
+    span: float
+    low: float
+    high: float
+    step: float
+
+    def x(self, at: datetime) -> float:
+        return self.left + self.width * (at - self.start).total_seconds() / self.span
+
+    def y(self, value: float) -> float:
+        clipped = min(max(value, self.low), self.high)
+        return self.top + self.height * (1 - (clipped - self.low) / (self.high - self.low))
+
+
+def _nice_step(span: float, ticks: int = 4) -> float:
+    """A round tick step (1, 2 or 5 × 10^k) giving about ``ticks`` ticks over ``span``."""
+    raw = span / ticks
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= raw)
+
+
+def _frame(
+    lines: Sequence[Line],
+    thresholds: Sequence[Threshold],
+    markers: Sequence[Marker],
+    size: tuple[int, int],
+    y_range: tuple[float | None, float | None],
+) -> _Frame:
+    times = [t for line in lines for t, _ in line.points] + [m.at for m in markers]
+    values = [v for line in lines for _, v in line.points] + [m.value for m in markers]
+    values += [t.value for t in thresholds]
+    start, end = min(times), max(times)
+    if end == start:
+        start, end = start - timedelta(hours=12), end + timedelta(hours=12)
+    low = y_range[0] if y_range[0] is not None else min(0.0, *values)
+    high = y_range[1] if y_range[1] is not None else max(values) * 1.1
+    if high <= low:
+        high = low + 1.0
+    step = _nice_step(high - low)
+    high = low + step * math.ceil((high - low) / step - 1e-9)
+    width, height = size
+    left, top, right, bottom = 62, 22, 96, 30
+    span = (end - start).total_seconds()
+    plot = (width - left - right, height - top - bottom)
+    return _Frame(left, top, plot[0], plot[1], start, span, low, high, step)
+
+
+def _axes(frame: _Frame, unit: str) -> list[str]:
+    parts = []
+    step = frame.step
+    ticks = round((frame.high - frame.low) / step)
+    for i in range(ticks + 1):
+        value = frame.low + i * step
+        y = frame.y(value)
+        parts.append(
+            f'<line x1="{frame.left}" x2="{frame.left + frame.width}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'class="grid"/><text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{value:g}{escape(unit)}</text>"
+        )
+    days = frame.span > 7 * 86400
+    ticks = 4 if frame.width < 400 else 5
+    for i in range(ticks):
+        at = frame.start + timedelta(seconds=frame.span * i / (ticks - 1))
+        x = frame.x(at)
+        label = at.strftime("%Y-%m-%d" if days else "%m-%d %H:%M")
+        parts.append(
+            f'<text x="{x:.1f}" y="{frame.top + frame.height + 16}" text-anchor="middle">'
+            f"{label}</text>"
+        )
+    parts.append(
+        f'<text x="{frame.left + frame.width}" y="{frame.top + frame.height + 28}" '
+        'text-anchor="end" class="axis">time (UTC) →</text>'
+    )
+    return parts
+
+
+def _plot(frame: _Frame, line: Line, unit: str) -> str:
+    points = sorted(line.points)
+    dots = "".join(
+        f'<circle cx="{frame.x(t):.1f}" cy="{frame.y(v):.1f}" r="2.5">'
+        f"<title>{escape(line.name)} {t:%Y-%m-%d %H:%M:%S} UTC: {v:g}{escape(unit)}</title>"
+        "</circle>"
+        for t, v in points
+    )
+    path = " ".join(f"{frame.x(t):.1f},{frame.y(v):.1f}" for t, v in points)
+    return f'<g class="{escape(line.css)}"><polyline points="{path}"/>{dots}</g>'
+
+
+def time_chart(
+    lines: Sequence[Line],
+    *,
+    label: str,
+    thresholds: Sequence[Threshold] = (),
+    markers: Sequence[Marker] = (),
+    unit: str = "",
+    y_range: tuple[float | None, float | None] = (None, None),
+    width: int = 720,
+    height: int = 240,
+) -> Markup:
+    """Values over time: lines with their dots, dashed threshold lines labelled at the
+    right, and markers; every dot and marker says its value on hover, and ``label``
+    (with the figures, written by the caller) is what a screen reader reads. A page
+    shows the same figures in a table beside it."""
+    if not any(line.points for line in lines) and not markers:
+        return Markup("")
+    frame = _frame(lines, thresholds, markers, (width, height), y_range)
+    parts = _axes(frame, unit)
+    for threshold in thresholds:
+        y = frame.y(threshold.value)
+        parts.append(
+            f'<g class="{escape(threshold.css)}"><line x1="{frame.left}" '
+            f'x2="{frame.left + frame.width}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text x="{frame.left + frame.width + 4}" y="{y + 4:.1f}">{escape(threshold.name)} '
+            f"{threshold.value:.3g}{escape(unit)}</text></g>"
+        )
+    parts.extend(_plot(frame, line, unit) for line in lines if line.points)
+    for marker in markers:
+        x, y = frame.x(marker.at), frame.y(marker.value)
+        parts.append(
+            f'<g class="{escape(marker.css)}"><circle cx="{x:.1f}" cy="{y:.1f}" r="5">'
+            f"<title>{escape(marker.label)}</title></circle>"
+            f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{escape(marker.glyph)}</text>'
+            "</g>"
+        )
+    if len(lines) > 1:
+        for i, line in enumerate(lines):
+            x = frame.left + i * 110
+            parts.append(
+                f'<g class="{escape(line.css)} legend"><line x1="{x}" x2="{x + 18}" y1="8" y2="8"/>'
+                f'<text x="{x + 22}" y="12">{escape(line.name)}</text></g>'
+            )
+    return _svg(label, width, height, "".join(parts), "chart timechart")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from assay.aims import audit, capa, classification, impact, objectives, review, risk, soa
 from assay.drift import ALERT_TYPE
 from assay.ledger import Evidence, Subject
+from assay.ledger.evidence import REDTEAM_RUN
 from assay.workspace import Workspace
 
 GUARD = "assay.dev/guard-decision/v1"
@@ -88,19 +89,55 @@ def seed_activity(ws: Workspace, system: str = "bot") -> None:
                 observed_at=now - timedelta(hours=i),
             )
         )
-    entries.append(
-        Evidence(
-            type=ALERT_TYPE,
-            actor="drift-monitor",
-            subject=Subject(system),
-            summary={
-                "level": "alert",
-                "reference": f"{system}@v1",
-                "window": {"events": 2000},
-                "signals": [{"signal": "blocked", "kind": "numeric", "level": "alert"}],
-            },
-            controls=("iso42001:A.6.2.6",),
-            observed_at=now - timedelta(hours=1),
+    for hours, level, psi in ((20, "warn", 0.14), (9, "warn", 0.17), (1, "alert", 0.31)):
+        psi_figures = {"value": psi, "level": level, "warn": 0.1, "alert": 0.25, "critical": 0.5}
+        signal = {"signal": "blocked", "kind": "numeric", "level": level}
+        entries.append(
+            Evidence(
+                type=ALERT_TYPE,
+                actor="drift-monitor",
+                subject=Subject(system),
+                summary={
+                    "level": level,
+                    "reference": f"{system}@v1",
+                    "window": {"events": 2000},
+                    "signals": [{**signal, "statistics": {"psi": psi_figures}}],
+                },
+                controls=("iso42001:A.6.2.6",),
+                observed_at=now - timedelta(hours=hours),
+            )
         )
-    )
     ws.ledger.append(entries)
+
+
+def seed_runs(ws: Workspace, system: str = "bot") -> None:
+    """Three recorded red-team runs a day apart; the last is a jailbreak regression."""
+    now = datetime.now(UTC)
+    figures = (
+        {"jailbreak": (0.10, 0.04, 0.23), "prompt_injection": (0.30, 0.18, 0.45)},
+        {"jailbreak": (0.12, 0.05, 0.25), "prompt_injection": (0.22, 0.12, 0.37)},
+        {"jailbreak": (0.42, 0.28, 0.57), "prompt_injection": (0.20, 0.11, 0.34)},
+    )
+    ws.ledger.append(
+        [
+            Evidence(
+                type=REDTEAM_RUN,
+                actor="engineer@web",
+                subject=Subject(system),
+                summary={
+                    "run_id": f"rt-seed-{i}",
+                    "status": "complete",
+                    "target": "staging-chatbot",
+                    "attempts": 80,
+                    "succeeded": round(40 * sum(asr for asr, _, _ in runs.values())),
+                    "asr": sum(asr for asr, _, _ in runs.values()) / len(runs),
+                    "families": {
+                        name: {"asr": asr, "ci95": [low, high], "n": 40}
+                        for name, (asr, low, high) in runs.items()
+                    },
+                },
+                observed_at=now - timedelta(days=3 - i),
+            )
+            for i, runs in enumerate(figures)
+        ]
+    )

@@ -26,6 +26,7 @@ SAMPLE = {
     "review_id": "MR-001",
     "risk_id": "R-001",
     "policy_id": "POL-001",
+    "objective_id": "OBJ-001",
     "run_id": "rt-20260101-000000-abcd",
     "fmt": "oscal-catalog",
 }

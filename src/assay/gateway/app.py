@@ -37,18 +37,23 @@ from assay.gateway.evidence import DecisionRecorder, body_bytes
 from assay.gateway.fields import (
     BodyError,
     Slot,
+    ToolCall,
     choice_slots,
+    declared_tools,
     joined,
     message_slots,
     redacted_texts,
+    remove_tool_calls,
     text_list_slots,
 )
 from assay.gateway.guarding import (
     Decision,
     GuardPort,
     Origin,
+    ToolContext,
     combined,
     decision_of,
+    finding_names,
     load_guard,
     open_stream,
     worst,
@@ -64,6 +69,15 @@ from assay.gateway.observe import instrument
 from assay.gateway.runner import GuardRunner, GuardTimeout
 from assay.gateway.streaming import StreamRewriter, parse_sse, sse_event
 from assay.gateway.telemetry import Telemetry
+from assay.gateway.tools import (
+    Declared,
+    answer_calls,
+    check_answer_calls,
+    check_definitions,
+    request_context,
+    stream_tool_check,
+    stripped_header,
+)
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
 from assay.guard.verdict import Verdict, drift_signals
 from assay.ops.requests import current_request_id
@@ -128,6 +142,7 @@ class _Call:
     guard_ms: float = 0.0
     streamed: bool = False  # answered as an SSE stream
     stream_outcome: str | None = None  # completed, blocked, upstream_broken, guard_timeout, …
+    tools: ToolContext | None = None  # the conversation's tool context (a tool policy is on)
 
 
 #: Longer bearer tokens are refused unread (keys are ``agw_`` and 43 characters).
@@ -261,6 +276,16 @@ class Gateway:
         call.decisions.append(decision)
         self.recorder.record(call.binding, direction, decision, request_body=request_body,
                              request_id=call.request_id)
+
+    def record_tool(self, call: _Call, kind: str, decision: Decision, tool: str,
+                    text: str) -> None:
+        """Evidence for a tool-call or tool-definition decision (its drift signals count
+        with the request's); a call names the taints it was checked under."""
+        call.decisions.append(decision)
+        taints = tuple(t.digest for t in call.tools.taints) \
+            if call.tools is not None and kind == "tool_call" else ()
+        self.recorder.record_tool(call.binding, kind, decision, tool=tool, text=text,
+                                  tainted_by=taints, request_id=call.request_id)
 
     async def record_request(self, call: _Call, decision: Decision, body: dict[str, Any]) -> None:
         """Evidence for the input decision with the request's digest; a large body is
@@ -398,9 +423,9 @@ def _decision_headers(decision: str, guard_ms: float) -> dict[str, str]:
 
 
 def _blocked(decision: Decision, where: str, guard_ms: float) -> JSONResponse:
-    names = ", ".join(sorted({str(f["validator"]) for f in decision.findings})) or "guard error"
     response = _error(
-        f"the {where} was blocked by the Assay guard ({names})", 400, "content_filter"
+        f"the {where} was blocked by the Assay guard ({finding_names(decision)})", 400,
+        "content_filter"
     )
     response.headers.update(_decision_headers("block", guard_ms))
     return response
@@ -492,9 +517,42 @@ async def _guard_messages(
     if decision.action == "block":
         gateway.observe(call, [decision], sum(len(joined(g)) for g, _ in checked), 0)
         return _blocked(decision, "request", call.guard_ms)
+    if call.guard.tools:
+        refused = await _guard_tools(gateway, call, body, checked, decisions)
+        if refused is not None:
+            return refused
     changed = _rewrite([g for g, _ in checked], decisions)
     prompt = "\n".join(joined(g) for g, _ in checked)
     return decision, prompt, body if changed else call.raw_body
+
+
+async def _guard_tools(gateway: Gateway, call: _Call, body: dict[str, Any],
+                       checked: list[tuple[list[Slot], Any]],
+                       decisions: list[Decision]) -> Response | None:
+    """The request's tool side: the declared tools' definitions (poisoning) and the
+    conversation's tool context for the answer's calls; a refusal, or None."""
+    try:
+        declared: list[Declared] = declared_tools(body)
+    except BodyError as exc:
+        return _error(str(exc), 400, "invalid_request")
+    call.tools = request_context(call.binding.system, body["messages"], checked, decisions,
+                                 gateway.recorder.digest)
+    if not declared:
+        return None
+    fresh: list[bool] = []
+    verdicts = await gateway.checks(call, functools.partial(
+        check_definitions, call.guard, declared, call.binding.system, fresh), len(declared))
+    if len(fresh) != len(declared):  # the deadline passed: every decision is new
+        fresh = [True] * len(declared)
+    for (name, description, _), verdict, new in zip(declared, verdicts, fresh, strict=True):
+        if new or verdict.action != "allow":
+            gateway.record_tool(call, "tool_definition", verdict, name, description)
+    blocked = next(((d, name) for d, (name, _, _) in zip(verdicts, declared, strict=True)
+                    if d.action == "block"), None)
+    if blocked is None:
+        return None
+    gateway.observe(call, verdicts, 0, 0)
+    return _blocked(blocked[0], f"tool definition {blocked[1]!r}", call.guard_ms)
 
 
 def _check_messages(call: _Call, checked: list[tuple[list[Slot], Any]]) -> list[Decision]:
@@ -552,20 +610,80 @@ async def _guard_answer(
     for decision in decisions:
         gateway.record(call, "output", decision)
     output_len = sum(len(joined(g)) for g in groups)
-    gateway.observe(call, [input_decision, *decisions], len(prompt), output_len)
     blocked = next((d for d in decisions if d.action == "block"), None)
+    tools = _CallsChecked([], "", None)
+    if blocked is None and call.tools is not None:
+        tools = await _guard_calls(gateway, call, data["choices"])
+    gateway.observe(call, [input_decision, *decisions, *tools.decisions], len(prompt),
+                    output_len)
     if blocked is not None:
         return _blocked(blocked, "response", call.guard_ms)
-    changed = _rewrite(groups, decisions)
+    if tools.refusal is not None:
+        return tools.refusal
+    changed = _rewrite(groups, decisions) or bool(tools.stripped)
     for choice, decision in zip(data["choices"], decisions, strict=True):
         if decision.action == "redact" and choice.get("logprobs") is not None:
             choice["logprobs"] = None  # its tokens spell out the text before redaction
             changed = True
     response = _json_response(data, upstream.content, changed)
-    response.headers.update(
-        _decision_headers(worst([input_decision, *decisions]).action, call.guard_ms)
-    )
+    kept = [d for d in tools.decisions if not d.strip]
+    response.headers.update(_decision_headers(
+        worst([input_decision, *decisions, *kept]).action + tools.stripped, call.guard_ms))
     return response
+
+
+@dataclass
+class _CallsChecked:
+    """The answer's tool calls after the tool policy: every decision, the header suffix
+    naming the calls stripped (``""``: none), and the refusal when one was blocked."""
+
+    decisions: list[Decision]
+    stripped: str
+    refusal: Response | None
+
+
+async def _guard_calls(gateway: Gateway, call: _Call,
+                       choices: list[dict[str, Any]]) -> _CallsChecked:
+    """Check and record every tool call of every choice; strip in place what the policy
+    says to strip (all or nothing: a block refuses the whole answer)."""
+    assert call.tools is not None
+    messages = [_choice_message(c) for c in choices]
+    calls = answer_calls(messages)
+    count = sum(map(len, calls))
+    if not count:
+        return _CallsChecked([], "", None)
+    decisions = await gateway.checks(call, functools.partial(
+        check_answer_calls, call.guard, calls, call.tools), count)
+    judged = iter(decisions)
+    refusal: Response | None = None
+    stripped: list[tuple[str, Decision]] = []
+    removals: list[tuple[dict[str, Any], dict[str, Any], list[ToolCall]]] = []
+    for message, choice_calls, choice in zip(messages, calls, choices, strict=True):
+        removals.append((choice, message, []))
+        for tool_call in choice_calls:
+            decision = next(judged)
+            gateway.record_tool(call, "tool_call", decision, tool_call.name,
+                                tool_call.arguments)
+            if decision.action != "block":
+                continue
+            if not decision.strip:
+                refusal = refusal or _blocked(decision, f"tool call {tool_call.name!r}",
+                                              call.guard_ms)
+            stripped.append((tool_call.name, decision))
+            removals[-1][2].append(tool_call)
+    if refusal is None:
+        for choice, message, removed in removals:
+            if removed:
+                remove_tool_calls(message, removed)
+                _finish_without_calls(choice, message)
+    return _CallsChecked(decisions, stripped_header(stripped) if stripped else "", refusal)
+
+
+def _finish_without_calls(choice: dict[str, Any], message: dict[str, Any]) -> None:
+    """A choice whose every call was stripped finishes as a plain answer."""
+    if not message.get("tool_calls") and not message.get("function_call") \
+            and choice.get("finish_reason") in ("tool_calls", "function_call"):
+        choice["finish_reason"] = "stop"
 
 
 def _check_outputs(call: _Call, groups: list[list[Slot]], prompt: str) -> list[Decision]:
@@ -596,7 +714,7 @@ async def _chat_stream(
     rewriter = StreamRewriter(functools.partial(
         open_stream, call.guard, prompt=prompt, system=call.binding.system,
         system_prompt=call.system_prompt,
-    ))
+    ), stream_tool_check(call.guard, call.tools) if call.tools is not None else None)
     mode = call.guard.stream.mode
     if mode == "buffer":
         return await _buffered_stream(gateway, call, upstream, rewriter, input_action, prompt)
@@ -662,11 +780,17 @@ async def _buffered_stream(
         decision = Decision("allow", "", (), 0.0, error)
     call.guard_ms += decision.guard_ms
     gateway.record(call, "output", decision)
-    gateway.observe(call, [decision], len(prompt), sum(len(t) for _, t in verdicts))
-    headers = _decision_headers(worst([decision, Decision(input_action, "")]).action,
-                                call.guard_ms)
-    body = [sse_event(e) for e in out] if decision.action == "redact" else original
-    if decision.action == "block":
+    tools = _record_stream_calls(gateway, call, rewriter) if error is None else []
+    gateway.observe(call, [decision, *tools], len(prompt), sum(len(t) for _, t in verdicts))
+    kept = [d for d in tools if not d.strip]
+    headers = _decision_headers(
+        worst([decision, Decision(input_action, ""), *kept]).action + _stripped(rewriter),
+        call.guard_ms)
+    changed = decision.action == "redact" or bool(tools)
+    body = [sse_event(e) for e in out] if changed else original
+    refusal = _stream_refusal(decision, rewriter)
+    if refusal is not None:
+        decision = refusal
         body = [_stream_error(decision)]
     call.stream_outcome = ("guard_timeout" if error is not None
                            else "blocked" if decision.action == "block" else "completed")
@@ -715,7 +839,11 @@ async def _released(
     final = _stream_decision(verdicts, error)
     gateway.record(call, "output", final)
     call.guard_ms += final.guard_ms
-    gateway.observe(call, [final], len(prompt), sum(len(t) for _, t in verdicts))
+    tools = _record_stream_calls(gateway, call, rewriter) if error is None else []
+    gateway.observe(call, [final, *tools], len(prompt), sum(len(t) for _, t in verdicts))
+    final = _stream_refusal(final, rewriter) or final
+    if rewriter.stripped:  # the headers are gone: an SSE comment names what was removed
+        yield f": assay{_stripped(rewriter)}\n\n".encode()
     if final.action == "block":
         call.stream_outcome = "guard_timeout" if error is not None else "blocked"
         yield _stream_error(final)
@@ -724,10 +852,36 @@ async def _released(
     yield b"data: [DONE]\n\n"
 
 
+def _record_stream_calls(gateway: Gateway, call: _Call,
+                        rewriter: StreamRewriter) -> list[Decision]:
+    """Evidence for every streamed tool call the rewriter checked; their decisions."""
+    decisions = []
+    for held, verdict in rewriter.tool_verdicts:
+        decision = decision_of(verdict, held.arguments, verdict.total_ms)
+        call.guard_ms += decision.guard_ms
+        gateway.record_tool(call, "tool_call", decision, held.name, held.arguments)
+        decisions.append(decision)
+    return decisions
+
+
+def _stream_refusal(text: Decision, rewriter: StreamRewriter) -> Decision | None:
+    """The decision that ends a stream with an error: the text's block, or a tool call's
+    (the rewriter stopped on it; the text checkers may have found nothing)."""
+    if text.action == "block":
+        return text
+    if rewriter.blocked is not None:
+        return decision_of(rewriter.blocked, "", rewriter.blocked.total_ms)
+    return None
+
+
+def _stripped(rewriter: StreamRewriter) -> str:
+    stripped = [(held.name, decision_of(v, "", v.total_ms)) for held, v in rewriter.stripped]
+    return stripped_header(stripped) if stripped else ""
+
+
 def _stream_error(decision: Decision | None, message: str | None = None) -> bytes:
     if decision is not None:
-        names = ", ".join(sorted({str(f["validator"]) for f in decision.findings})) or "guard error"
-        message = f"the response was blocked by the Assay guard ({names})"
+        message = f"the response was blocked by the Assay guard ({finding_names(decision)})"
         code = "content_filter"
     else:
         code = "upstream_broken"

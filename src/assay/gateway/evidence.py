@@ -18,7 +18,7 @@ from typing import Any
 
 from assay.gateway.guarding import Decision
 from assay.gateway.keys import KeyBinding
-from assay.guard.evidence import DecisionSummary, content_digest, guard_decision
+from assay.guard.evidence import DecisionSummary, content_digest, guard_decision, text_digest
 from assay.ledger.keys import digest_key
 from assay.ledger.writer import WriterProcess
 from assay.workspace import Workspace
@@ -67,6 +67,43 @@ class DecisionRecorder:
             summary, system=binding.system, actor=f"gateway:{binding.name}",
             payload=raw if self.store_content else None,
         ))
+
+    def record_tool(
+        self,
+        binding: KeyBinding,
+        kind: str,
+        decision: Decision,
+        *,
+        tool: str,
+        text: str,
+        tainted_by: tuple[str, ...] = (),
+        request_id: str | None = None,
+    ) -> None:
+        """Submit a ``tool_call`` or ``tool_definition`` decision: ``text`` (the arguments,
+        or the definition) kept as a keyed digest unless content storage is on;
+        ``tainted_by`` the digests of the flagged tool messages it was checked under."""
+        raw = text.encode("utf-8", "surrogatepass")
+        summary = DecisionSummary(
+            direction=kind,
+            action=decision.action,
+            guard_ms=decision.guard_ms,
+            findings=tuple((f["validator"], f["score"], f["label"]) for f in decision.findings),
+            content=content_digest(self._key, raw),
+            error=decision.error,
+            gateway_key=binding.name,
+            request_id=request_id or None,
+            tool=tool,
+            tainted_by=tainted_by,
+        )
+        payload = json.dumps({"tool": tool, "text": text}).encode() if self.store_content \
+            else None
+        self.writer.submit(guard_decision(
+            summary, system=binding.system, actor=f"gateway:{binding.name}", payload=payload,
+        ))
+
+    def digest(self, text: str) -> str:
+        """The keyed digest that names a text in evidence (a tainting tool message)."""
+        return text_digest(self._key, text)
 
     def flush(self) -> None:
         self.writer.flush()

@@ -24,11 +24,16 @@ from assay.validators import redact
 __all__ = [
     "BodyError",
     "Slot",
+    "ToolCall",
+    "answer_tool_calls",
     "choice_slots",
+    "declared_tools",
     "delta_slots",
+    "history_calls",
     "joined",
     "message_slots",
     "redacted_texts",
+    "remove_tool_calls",
     "text_list_slots",
 ]
 
@@ -217,4 +222,93 @@ def _functions(message: dict[str, Any]) -> list[tuple[tuple[str, int], str, dict
     for _, where, function in found:
         if not isinstance(function, dict):
             raise BodyError(f"'{where}' is not an object")
+    return found
+
+
+# -- tool calls and tool definitions (issue #21) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One call an answer asks for: its place in the message, its name and its arguments
+    as the model wrote them (``position`` is its index in ``tool_calls``; None for the
+    legacy ``function_call``)."""
+
+    position: int | None
+    name: str
+    arguments: str
+
+
+def answer_tool_calls(message: dict[str, Any]) -> list[ToolCall]:
+    """Every ``tool_calls[i].function`` and the legacy ``function_call`` of one answer
+    message (shapes already checked by :func:`choice_slots`); a missing name reads as
+    ``""`` (the tool policy blocks it), missing arguments as ``""``."""
+    _functions(message)  # the shapes: raises BodyError
+    found: list[tuple[int | None, Any]] = [
+        (i, call["function"]) for i, call in enumerate(message.get("tool_calls") or [])
+        if call.get("function") is not None]
+    if message.get("function_call") is not None:
+        found.append((None, message["function_call"]))
+    calls: list[ToolCall] = []
+    for position, function in found:
+        name, arguments = function.get("name"), function.get("arguments")
+        calls.append(ToolCall(position, name if isinstance(name, str) else "",
+                              arguments if isinstance(arguments, str) else ""))
+    return calls
+
+
+def remove_tool_calls(message: dict[str, Any], stripped: Sequence[ToolCall]) -> None:
+    """Take ``stripped`` calls out of an answer message (``strip`` in the tool policy)."""
+    drop = {c.position for c in stripped if c.position is not None}
+    if drop:
+        kept = [c for i, c in enumerate(message.get("tool_calls") or []) if i not in drop]
+        if kept:
+            message["tool_calls"] = kept
+        else:
+            message.pop("tool_calls", None)
+    if any(c.position is None for c in stripped):
+        message.pop("function_call", None)
+
+
+def history_calls(messages: Sequence[Any]) -> dict[str, int]:
+    """Calls per tool the conversation's assistant messages made (the budget's count)."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        try:
+            calls = answer_tool_calls(message)
+        except BodyError:
+            continue
+        for call in calls:
+            counts[call.name] = counts.get(call.name, 0) + 1
+    return counts
+
+
+def declared_tools(body: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """``(name, description, parameters)`` of each tool the request declares: ``tools``
+    (``{"type": "function", "function": {...}}``) and the legacy ``functions``. A shape
+    the guard cannot read raises :class:`BodyError` (the request is refused, not
+    forwarded unchecked)."""
+    found: list[tuple[str, str, dict[str, Any] | None]] = []
+    for key in ("tools", "functions"):
+        entries = body.get(key)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise BodyError(f"'{key}' must be a list")
+        for i, entry in enumerate(entries):
+            function = entry.get("function") if key == "tools" and isinstance(entry, dict) \
+                else entry
+            if not isinstance(function, dict):
+                if isinstance(entry, dict) and entry.get("type") not in (None, "function"):
+                    continue  # a built-in tool (e.g. web_search) declares no text
+                raise BodyError(f"'{key}[{i}]' must be an object with a function")
+            name, description = function.get("name", ""), function.get("description", "")
+            parameters = function.get("parameters")
+            if not isinstance(name, str) or not isinstance(description, str):
+                raise BodyError(f"'{key}[{i}]': name and description must be strings")
+            if parameters is not None and not isinstance(parameters, dict):
+                raise BodyError(f"'{key}[{i}]': parameters must be an object")
+            found.append((name, description, parameters))
     return found

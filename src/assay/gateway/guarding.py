@@ -1,21 +1,27 @@
-"""The gateway's view of the guard: one decision per text, never an exception.
+"""The gateway's view of the guard: one decision per text or tool call, never an exception.
 
 :class:`GuardPort` is what the request path calls. :class:`PolicyGuard` adapts
 the guard engine (``assay.guard``) to it and applies the policy's ``on_error``
 (default block) when a check fails or overruns its budget, so the gateway never
-fails open by accident. :class:`NoGuard` passes everything (guard off).
+fails open by accident. :class:`NoGuard` passes everything (guard off). A port
+whose ``tools`` is false has no tool policy: the gateway then skips tool checks.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assay.guard.policy import StreamSettings
 from assay.guard.stream import StreamChecker
+from assay.guard.tools import TOOL_POLICY, ToolContext
 from assay.guard.verdict import SEVERITY, Verdict
 from assay.validators import CheckContext, Finding
 
@@ -31,9 +37,11 @@ __all__ = [
     "NoGuard",
     "PolicyGuard",
     "StreamSettings",
+    "ToolContext",
     "as_verdict",
     "combined",
     "decision_of",
+    "finding_names",
     "load_guard",
     "open_stream",
     "worst",
@@ -52,6 +60,7 @@ class Decision:
     error: str | None = None
     validators: tuple[str, ...] = ()  # the validators that ran (their scores are signals)
     redact_spans: tuple[tuple[int, int], ...] = ()  # what a "redact" cuts (see Verdict)
+    strip: bool = False  # a blocked tool call the policy says to remove (see Verdict.strip)
 
     def worse(self, other: Decision) -> bool:
         return SEVERITY.get(self.action, 0) > SEVERITY.get(other.action, 0)
@@ -64,6 +73,14 @@ def worst(decisions: Iterable[Decision]) -> Decision:
         if decision.worse(chosen):
             chosen = decision
     return chosen
+
+
+def finding_names(decision: Decision) -> str:
+    """What blocked, for an error message: validator names, and for the tool policy's
+    own findings the rule's label (``denied_tool``, ``tainted_egress``, ...)."""
+    names = {str(f["label"]) if f["validator"] == TOOL_POLICY else str(f["validator"])
+             for f in decision.findings}
+    return ", ".join(sorted(names)) or "guard error"
 
 
 def combined(decisions: Sequence[Decision], guard_ms: float) -> Decision:
@@ -88,7 +105,7 @@ def decision_of(verdict: Verdict, text: str, guard_ms: float) -> Decision:
     forwarded = verdict.redacted_text if verdict.redacted_text is not None else text
     ran = tuple(key for key in verdict.timings_ms if key != "normalize")
     return Decision(verdict.action, forwarded, findings, guard_ms, verdict.error, ran,
-                    verdict.redact_spans)
+                    verdict.redact_spans, verdict.strip)
 
 
 def as_verdict(decision: Decision) -> Verdict:
@@ -100,7 +117,7 @@ def as_verdict(decision: Decision) -> Verdict:
     )
     redacted = decision.text if decision.action == "redact" else None
     return Verdict(decision.action, findings, redacted, dict.fromkeys(decision.validators, 0.0),
-                   decision.guard_ms, decision.error, decision.redact_spans)
+                   decision.guard_ms, decision.error, decision.redact_spans, decision.strip)
 
 
 class GuardPort(Protocol):
@@ -108,12 +125,23 @@ class GuardPort(Protocol):
 
     stream: StreamSettings
     on_error: str  # "block" or "allow": what a failed or overdue check becomes
+    tools: bool  # whether the policy has a tool policy (else tool checks are skipped)
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision: ...
 
     def check_output(
         self, text: str, *, prompt: str, system: str, system_prompt: str | None = None
     ) -> Decision: ...
+
+    def check_tool_call(self, name: str, arguments: str, *, context: ToolContext) -> Decision:
+        """A tool call the model asks for (``arguments`` as the model wrote them)."""
+        ...
+
+    def check_tool_definition(self, name: str, description: str,
+                              parameters: Mapping[str, object] | None, *,
+                              system: str) -> tuple[Decision, bool]:
+        """A tool the client declares; the decision and whether it is new (not cached)."""
+        ...
 
 
 @dataclass
@@ -122,6 +150,7 @@ class NoGuard:
 
     stream: StreamSettings = field(default_factory=lambda: StreamSettings(mode="flag"))
     on_error: str = "allow"
+    tools: bool = False
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         return Decision("allow", text)
@@ -131,15 +160,30 @@ class NoGuard:
     ) -> Decision:
         return Decision("allow", text)
 
+    def check_tool_call(self, name: str, arguments: str, *, context: ToolContext) -> Decision:
+        return Decision("allow", arguments)
+
+    def check_tool_definition(self, name: str, description: str,
+                              parameters: Mapping[str, object] | None, *,
+                              system: str) -> tuple[Decision, bool]:
+        return Decision("allow", description), False
+
 
 class PolicyGuard:
     """A policy-driven guard (``assay.guard.Guard``) behind the gateway's port."""
+
+    #: Tool definitions whose decision is remembered (clients send the same tools with
+    #: every request; the guard encoder reads each description once).
+    DEFINITIONS_CACHED = 1024
 
     def __init__(self, guard: Guard) -> None:
         self._guard = guard
         self.on_error: str = guard.policy.on_error
         self.stream: StreamSettings = guard.policy.stream
+        self.tools: bool = guard.policy.tools is not None
         self.on_verdict: Callable[[Verdict], None] | None = None  # sees every check (metrics)
+        self._definitions: OrderedDict[str, Decision] = OrderedDict()
+        self._lock = threading.Lock()
 
     def check_input(self, text: str, *, system: str, origin: Origin = None) -> Decision:
         ctx = CheckContext(origin=origin) if origin is not None else None
@@ -150,6 +194,29 @@ class PolicyGuard:
     ) -> Decision:
         ctx = CheckContext(prompt=prompt, system_prompt=system_prompt)
         return self._run(lambda: self._guard.check_output(text, prompt=prompt, ctx=ctx), text)
+
+    def check_tool_call(self, name: str, arguments: str, *, context: ToolContext) -> Decision:
+        return self._run(lambda: self._guard.check_tool_call(name, arguments, context),
+                         arguments)
+
+    def check_tool_definition(self, name: str, description: str,
+                              parameters: Mapping[str, object] | None, *,
+                              system: str) -> tuple[Decision, bool]:
+        key = hashlib.sha256(json.dumps([name, description, parameters], sort_keys=True,
+                                        default=str).encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            cached = self._definitions.get(key)
+            if cached is not None:
+                self._definitions.move_to_end(key)
+                return cached, False
+        decision = self._run(
+            lambda: self._guard.check_tool_definition(name, description, parameters), description)
+        if decision.error is None:  # a failed check is tried again next time
+            with self._lock:
+                self._definitions[key] = decision
+                while len(self._definitions) > self.DEFINITIONS_CACHED:
+                    self._definitions.popitem(last=False)
+        return decision, True
 
     def _run(self, check: Callable[[], Verdict], text: str) -> Decision:
         start = time.perf_counter()

@@ -63,6 +63,15 @@ class RuleGuard:
     ) -> Decision:
         return self._decide(text)
 
+    tools: bool = False  # no tool policy (tests/unit/gateway/test_tools.py uses a real one)
+
+    def check_tool_call(self, name: str, arguments: str, *, context: Any) -> Decision:
+        return Decision("allow", arguments)
+
+    def check_tool_definition(self, name: str, description: str, parameters: Any, *,
+                              system: str) -> tuple[Decision, bool]:
+        return Decision("allow", description), False
+
 
 @dataclass
 class Stack:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assay.gateway.fields import Slot, ToolCall, answer_tool_calls, history_calls, joined
-from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict
+from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict, finding_names
 from assay.gateway.streaming import ToolCheck
 from assay.guard.engine import INJECTION_VALIDATORS
 from assay.guard.verdict import Verdict
@@ -98,8 +98,6 @@ def stream_tool_check(port: GuardPort, context: ToolContext) -> ToolCheck:
 def stripped_header(stripped: Sequence[tuple[str, Decision]]) -> str:
     """The ``x-assay-decision`` suffix naming the calls the policy removed and why
     (printable ASCII only: a tool name comes from the model)."""
-    from assay.gateway.guarding import finding_names
-
     parts = [f"{name} ({finding_names(decision)})" for name, decision in stripped]
     text = "; stripped=" + ", ".join(parts)
     return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:512]

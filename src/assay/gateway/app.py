@@ -74,6 +74,7 @@ from assay.gateway.tools import (
     answer_calls,
     check_answer_calls,
     check_definitions,
+    definition_digest_text,
     request_context,
     stream_tool_check,
     stripped_header,
@@ -540,9 +541,11 @@ def _guard_definitions(gateway: Gateway, call: _Call, declared: list[Declared],
     one); a refusal when one is poisoned, or None."""
     if len(fresh) != len(declared):  # the deadline passed: every decision is new
         fresh = [True] * len(declared)
-    for (name, description, _), verdict, new in zip(declared, decisions, fresh, strict=True):
-        if new or verdict.action != "allow":
-            gateway.record_tool(call, "tool_definition", verdict, name, description)
+    for (name, description, parameters), decision, new in zip(declared, decisions, fresh,
+                                                              strict=True):
+        if new or decision.action != "allow":
+            gateway.record_tool(call, "tool_definition", decision, name,
+                                definition_digest_text(name, description, parameters))
     blocked = next(((d, name) for d, (name, _, _) in zip(decisions, declared, strict=True)
                     if d.action == "block"), None)
     if blocked is None:

@@ -22,6 +22,7 @@ from assay.gateway.fields import Slot, ToolCall, answer_tool_calls, history_call
 from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict, finding_names
 from assay.gateway.streaming import ToolCheck
 from assay.guard.engine import INJECTION_VALIDATORS
+from assay.guard.tools import definition_text
 from assay.guard.verdict import Verdict
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "answer_calls",
     "check_answer_calls",
     "check_definitions",
+    "definition_digest_text",
     "request_context",
     "stream_tool_check",
     "stripped_header",
@@ -62,6 +64,16 @@ def request_context(system: str, messages: Sequence[Any],
             text = joined(slots)
             context.taint(text, digest=digest(text))
     return context
+
+
+def definition_digest_text(name: str, description: str,
+                           parameters: dict[str, Any] | None) -> str:
+    """What a definition's evidence digests: the texts the guard read (as the library's
+    ``check_tool_definition`` does), or the description if the schema cannot be read."""
+    try:
+        return definition_text(name, description, parameters)
+    except ValueError:
+        return description
 
 
 def _choice_context(context: ToolContext) -> ToolContext:

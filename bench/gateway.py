@@ -19,8 +19,13 @@ round against the direct run of that round, and the median over rounds is
 reported with its range. Writes bench/results/gateway.json
 (gateway-workers-N.json with ``--workers N``).
 
+``--tools`` runs only the tool-policy comparison (issue #21): an answer with 3
+tool calls through the gateway under the default policy and under the same
+policy without its ``tools:`` section, one connection, alternating per round;
+the added p50/p99 (median over rounds) go to bench/results/gateway-tools.json.
+
     python bench/gateway.py [--seconds 20] [--rounds 3] [--model-ms 100]
-                            [--workers 1] [--litellm /path/to/litellm]
+                            [--workers 1] [--litellm /path/to/litellm] [--tools]
 """
 
 from __future__ import annotations
@@ -90,10 +95,11 @@ def _body(model_ms: int, jitter: bool) -> dict[str, Any]:
 
 
 def wrk(
-    url: str, key: str, connections: int, seconds: int, model_ms: int = 0, jitter: bool = True
+    url: str, key: str, connections: int, seconds: int, model_ms: int = 0, jitter: bool = True,
+    body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (json.dumps(_body(model_ms, jitter)), key))
+        script.write(LUA % (json.dumps(body or _body(model_ms, jitter)), key))
     threads = min(2, connections)
     out = subprocess.run(
         [
@@ -241,9 +247,14 @@ def main() -> None:
     )
     parser.add_argument("--litellm", help="path to the litellm CLI (run it on the same upstream)")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
+    parser.add_argument("--tools", action="store_true",
+                        help="only the tool-policy comparison (bench/results/gateway-tools.json)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
+    if args.tools:
+        tools_main(args)
+        return
     results: dict[str, Any] = {
         "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
         "model_ms": args.model_ms,
@@ -342,6 +353,124 @@ def _start_all(
         targets["litellm_proxy"] = (f"http://127.0.0.1:{ll_port}{chat}", LITELLM_KEY)
         waits.append((f"http://127.0.0.1:{ll_port}/health/liveliness", None))
     return targets, procs, waits
+
+
+def _tool_check_cost(n: int = 3000) -> dict[str, float]:
+    """The guard work the tool policy adds per answer, timed in process (what the gateway's
+    pool runs: the 3 calls of TOOL_BODY's answer and its declared tool, remembered after
+    the first request), free of the HTTP stack's and the machine's noise."""
+    import time as clock
+
+    from assay.gateway.fake_upstream import tool_calls_message
+    from assay.gateway.fields import answer_tool_calls
+    from assay.gateway.guarding import PolicyGuard, ToolContext
+    from assay.gateway.tools import check_answer_calls, check_definitions
+    from assay.guard import Guard
+
+    port = PolicyGuard(Guard.default())
+    calls = [answer_tool_calls({"role": "assistant", **tool_calls_message(3)})]
+    function = TOOL_BODY["tools"][0]["function"]  # type: ignore[index]
+    declared = [(function["name"], function["description"], function["parameters"])]
+    times = []
+    for i in range(n + 200):
+        start = clock.perf_counter()
+        check_definitions(port, declared, "bench", [])
+        check_answer_calls(port, calls, ToolContext(system="bench"))
+        if i >= 200:  # warm-up
+            times.append((clock.perf_counter() - start) * 1000)
+    times.sort()
+    return {"n": n, "p50": round(times[n // 2], 3), "p99": round(times[int(n * 0.99)], 3),
+            "max": round(times[-1], 3)}
+
+
+TOOLS_RESULTS = RESULTS.with_name("gateway-tools.json")
+TOOLS_TARGET_MS = 5.0  # issue #21: p99 added by the default tool policy, 3 tool calls
+TOOL_BODY = {
+    "model": "assay-demo-1:tools=3",  # the fake upstream answers with 3 get_weather calls
+    "messages": [{"role": "user", "content": "Weather in Paris, Oslo and Lisbon tomorrow?"}],
+    "tools": [{"type": "function", "function": {
+        "name": "get_weather", "description": "The weather forecast for a city.",
+        "parameters": {"type": "object", "properties": {
+            "city": {"type": "string", "description": "City name"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            "days": {"type": "integer"}}, "required": ["city"]}}}],
+}
+
+
+def tools_main(args: argparse.Namespace) -> None:
+    """Added latency of the default tool policy on an answer with 3 tool calls: the same
+    gateway and request under the default policy and under the default policy without
+    its ``tools:`` section, one connection, alternating within each round."""
+    from assay.guard.policy import default_policy_text
+    from assay.yamlio import dump_yaml, load_yaml, plain
+
+    results: dict[str, Any] = {
+        "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
+        "rounds": args.rounds, "seconds_per_run": max(5, args.seconds // 2),
+        "request": TOOL_BODY, "load_average_before": os.getloadavg(),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        ws = init_workspace(root)
+        add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="b")
+        no_tools = plain(load_yaml(default_policy_text(), "default.yaml", what="policy"))
+        del no_tools["tools"]
+        policy = Path(tmp) / "default-without-tools.yaml"
+        policy.write_text(dump_yaml(no_tools), encoding="utf-8")
+        keys = {
+            "default_policy": create_key(ws.store, ws.ledger, name="tools", system="bench",
+                                         actor="b", policy="default"),
+            "default_policy_without_tools": create_key(ws.store, ws.ledger, name="no-tools",
+                                                       system="bench", actor="b",
+                                                       policy=str(policy)),
+        }
+        ws.close()
+        up_port, gw_port = _port(), _port()
+        upstream = f"http://127.0.0.1:{up_port}"
+        url = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
+        procs = [
+            _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port",
+                    str(up_port)]),
+            _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
+                    "--upstream", upstream, "--port", str(gw_port)]),
+        ]
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in keys}
+        try:
+            _wait(f"{upstream}/v1/models")
+            _wait(f"http://127.0.0.1:{gw_port}/v1/models",
+                  {"authorization": f"Bearer {keys['default_policy']}"})
+            for name, key in keys.items():
+                answer = httpx.post(url, json=TOOL_BODY, timeout=30,
+                                    headers={"authorization": f"Bearer {key}"})
+                calls = answer.json()["choices"][0]["message"]["tool_calls"]
+                assert answer.status_code == 200 and len(calls) == 3, answer.text
+                results.setdefault("decision_header", {})[name] = \
+                    answer.headers["x-assay-decision"]
+            for round_no in range(args.rounds):
+                for name, key in keys.items():
+                    result = wrk(url, key, 1, results["seconds_per_run"], body=TOOL_BODY)
+                    runs[name].append(result)
+                    print(round_no, name, json.dumps(result), flush=True)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+    added = {}
+    for p in ("p50", "p99"):
+        rounds = [round(on["latency_ms"][p] - off["latency_ms"][p], 3) for on, off in
+                  zip(runs["default_policy"], runs["default_policy_without_tools"], strict=True)]
+        added[p] = round(median(rounds), 3)
+        added[f"{p}_rounds"] = rounds
+    results["runs"] = runs
+    results["added_latency_ms"] = added
+    results["in_process_tool_checks_ms"] = _tool_check_cost()
+    results["target_p99_ms"] = TOOLS_TARGET_MS
+    results["target_met"] = added["p99"] <= TOOLS_TARGET_MS
+    results["load_average_after"] = os.getloadavg()
+    TOOLS_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    TOOLS_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({"added_latency_ms": added, "target_met": results["target_met"],
+                      "in_process": results["in_process_tool_checks_ms"]}, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -83,6 +84,7 @@ class DemoReport:
     timings: dict[str, float] = field(default_factory=dict)
     traffic: dict[str, int] = field(default_factory=dict)
     drift_alerts: int = 0
+    agent_attack: dict[str, Any] | None = None  # the refused exfiltration call's evidence
     pack: Path | None = None
     login: tuple[str, str] | None = None
 
@@ -253,8 +255,12 @@ class _Demo:
         )
         self.report.traffic = result.counts
         self.report.drift_alerts = result.drift_alerts
+        self.report.agent_attack = result.agent_attack
         if result.drift_alerts == 0:
             raise AssayError("the demo traffic raised no drift alert; the monitor is not working")
+        if result.agent_attack is None:
+            raise AssayError("the demo agent's exfiltration call was not refused by the tool "
+                             "policy; the gateway's tool guard is not working")
 
     def readiness(self) -> None:
         self.cli("ledger", "checkpoint")

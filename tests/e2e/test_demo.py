@@ -20,6 +20,12 @@ def test_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     assert report.timings["total"] < 180
     assert report.traffic.get("block", 0) > 0 and report.traffic.get("redact", 0) > 0
     assert report.drift_alerts > 0
+    # the agent attack: the exfiltration call after an injected page, refused by the tool
+    # policy, with its evidence entry naming the page by digest
+    attack = report.agent_attack
+    assert attack is not None and attack["action"] == "block" and attack["tool"] == "send_email"
+    assert "tainted_egress" in {f["label"] for f in attack["findings"]}
+    assert len(attack["tainted_by"]) == 1 and "iso42001:A.9.4" in attack["controls"]
     assert report.pack is not None
     key = load_verifier((root / "keys" / "ledger.pub").read_text().strip())
     assert verify_pack(str(report.pack), key).ok

@@ -74,6 +74,7 @@ from assay.gateway.tools import (
     answer_calls,
     check_answer_calls,
     check_definitions,
+    definition_digest_text,
     request_context,
     stream_tool_check,
     stripped_header,
@@ -509,16 +510,24 @@ async def _guard_messages(
     # system and assistant messages are the application's own; the rest is untrusted
     checked = [(g, r) for g, r in zip(slots, roles, strict=True)
                if r not in ("assistant", "system") and g]
-    decisions = await gateway.checks(
-        call, functools.partial(_check_messages, call, checked), len(checked)
-    )
+    try:
+        declared: list[Declared] = declared_tools(body) if call.guard.tools else []
+    except BodyError as exc:
+        return _error(str(exc), 400, "invalid_request")
+    fresh: list[bool] = []  # per declared tool: checked now (not remembered)
+    decisions = await gateway.checks(  # the messages, then the declared tools: one step
+        call, functools.partial(_check_request, call, checked, declared, fresh),
+        len(checked) + len(declared))
+    decisions, definitions = decisions[:len(checked)], decisions[len(checked):]
     decision = combined(decisions, call.guard_ms)
     await gateway.record_request(call, decision, body)
     if decision.action == "block":
         gateway.observe(call, [decision], sum(len(joined(g)) for g, _ in checked), 0)
         return _blocked(decision, "request", call.guard_ms)
     if call.guard.tools:
-        refused = await _guard_tools(gateway, call, body, checked, decisions)
+        call.tools = request_context(call.binding.system, messages, checked, decisions,
+                                     gateway.recorder.digest)
+        refused = _guard_definitions(gateway, call, declared, definitions, fresh)
         if refused is not None:
             return refused
     changed = _rewrite([g for g, _ in checked], decisions)
@@ -526,33 +535,32 @@ async def _guard_messages(
     return decision, prompt, body if changed else call.raw_body
 
 
-async def _guard_tools(gateway: Gateway, call: _Call, body: dict[str, Any],
-                       checked: list[tuple[list[Slot], Any]],
-                       decisions: list[Decision]) -> Response | None:
-    """The request's tool side: the declared tools' definitions (poisoning) and the
-    conversation's tool context for the answer's calls; a refusal, or None."""
-    try:
-        declared: list[Declared] = declared_tools(body)
-    except BodyError as exc:
-        return _error(str(exc), 400, "invalid_request")
-    call.tools = request_context(call.binding.system, body["messages"], checked, decisions,
-                                 gateway.recorder.digest)
-    if not declared:
-        return None
-    fresh: list[bool] = []
-    verdicts = await gateway.checks(call, functools.partial(
-        check_definitions, call.guard, declared, call.binding.system, fresh), len(declared))
+def _guard_definitions(gateway: Gateway, call: _Call, declared: list[Declared],
+                       decisions: list[Decision], fresh: list[bool]) -> Response | None:
+    """Record the declared tools' decisions (each once while remembered, every non-allow
+    one); a refusal when one is poisoned, or None."""
     if len(fresh) != len(declared):  # the deadline passed: every decision is new
         fresh = [True] * len(declared)
-    for (name, description, _), verdict, new in zip(declared, verdicts, fresh, strict=True):
-        if new or verdict.action != "allow":
-            gateway.record_tool(call, "tool_definition", verdict, name, description)
-    blocked = next(((d, name) for d, (name, _, _) in zip(verdicts, declared, strict=True)
+    for (name, description, parameters), decision, new in zip(declared, decisions, fresh,
+                                                              strict=True):
+        if new or decision.action != "allow":
+            gateway.record_tool(call, "tool_definition", decision, name,
+                                definition_digest_text(name, description, parameters))
+    blocked = next(((d, name) for d, (name, _, _) in zip(decisions, declared, strict=True)
                     if d.action == "block"), None)
     if blocked is None:
         return None
-    gateway.observe(call, verdicts, 0, 0)
+    gateway.observe(call, decisions, 0, 0)
     return _blocked(blocked[0], f"tool definition {blocked[1]!r}", call.guard_ms)
+
+
+def _check_request(call: _Call, checked: list[tuple[list[Slot], Any]],
+                   declared: list[Declared], fresh: list[bool]) -> list[Decision]:
+    """The messages' decisions, then the declared tools'; runs in the pool."""
+    decisions = _check_messages(call, checked)
+    if declared:
+        decisions += check_definitions(call.guard, declared, call.binding.system, fresh)
+    return decisions
 
 
 def _check_messages(call: _Call, checked: list[tuple[list[Slot], Any]]) -> list[Decision]:
@@ -603,17 +611,20 @@ async def _guard_answer(
     input_decision: Decision,
     upstream: Reply,
 ) -> Response:
-    """Check every choice's texts; block, or answer with them (redacted where decided)."""
+    """Check every choice's texts and (with a tool policy) its tool calls, in one guard
+    step; block, or answer with them (redacted where decided, stripped calls removed)."""
+    messages = [_choice_message(c) for c in data["choices"]] if call.tools is not None else []
+    calls = answer_calls(messages)  # (a completions answer has no messages: none)
+    count = sum(map(len, calls))
     decisions = await gateway.checks(
-        call, functools.partial(_check_outputs, call, groups, prompt), len(groups)
+        call, functools.partial(_check_outputs, call, groups, prompt, calls), len(groups) + count
     )
+    decisions, judged = decisions[:len(groups)], decisions[len(groups):]
     for decision in decisions:
         gateway.record(call, "output", decision)
     output_len = sum(len(joined(g)) for g in groups)
     blocked = next((d for d in decisions if d.action == "block"), None)
-    tools = _CallsChecked([], "", None)
-    if blocked is None and call.tools is not None:
-        tools = await _guard_calls(gateway, call, data["choices"])
+    tools = _guard_calls(gateway, call, data["choices"], messages, calls, judged)
     gateway.observe(call, [input_decision, *decisions, *tools.decisions], len(prompt),
                     output_len)
     if blocked is not None:
@@ -642,18 +653,13 @@ class _CallsChecked:
     refusal: Response | None
 
 
-async def _guard_calls(gateway: Gateway, call: _Call,
-                       choices: list[dict[str, Any]]) -> _CallsChecked:
-    """Check and record every tool call of every choice; strip in place what the policy
-    says to strip (all or nothing: a block refuses the whole answer)."""
-    assert call.tools is not None
-    messages = [_choice_message(c) for c in choices]
-    calls = answer_calls(messages)
-    count = sum(map(len, calls))
-    if not count:
+def _guard_calls(gateway: Gateway, call: _Call, choices: list[dict[str, Any]],
+                 messages: list[dict[str, Any]], calls: list[list[ToolCall]],
+                 decisions: list[Decision]) -> _CallsChecked:
+    """Record every tool call's decision; strip in place what the policy says to strip
+    (all or nothing: a block refuses the whole answer)."""
+    if not decisions:
         return _CallsChecked([], "", None)
-    decisions = await gateway.checks(call, functools.partial(
-        check_answer_calls, call.guard, calls, call.tools), count)
     judged = iter(decisions)
     refusal: Response | None = None
     stripped: list[tuple[str, Decision]] = []
@@ -686,15 +692,20 @@ def _finish_without_calls(choice: dict[str, Any], message: dict[str, Any]) -> No
         choice["finish_reason"] = "stop"
 
 
-def _check_outputs(call: _Call, groups: list[list[Slot]], prompt: str) -> list[Decision]:
-    """One decision per choice (every text field it returns, joined); runs in the pool."""
-    return [
+def _check_outputs(call: _Call, groups: list[list[Slot]], prompt: str,
+                   calls: list[list[ToolCall]]) -> list[Decision]:
+    """One decision per choice (every text field it returns, joined), then one per tool
+    call of each choice; runs in the pool."""
+    decisions = [
         call.guard.check_output(
             joined(slots), prompt=prompt, system=call.binding.system,
             system_prompt=call.system_prompt,
         )
         for slots in groups
     ]
+    if call.tools is not None and calls:
+        decisions += check_answer_calls(call.guard, calls, call.tools)
+    return decisions
 
 
 async def _chat_stream(

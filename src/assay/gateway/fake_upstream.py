@@ -10,11 +10,13 @@ to misbehave per request with headers:
   answer time varies);
 * ``x-fake-die-after: N`` — stream N chunks, then drop the connection;
 * ``x-fake-pace: SECONDS`` — wait that long before each streamed chunk (a slow stream);
-* ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests).
+* ``x-fake-reply: TEXT`` — answer exactly TEXT (for output-guard tests);
+* ``x-fake-tools: N`` — answer with an assistant message asking for N tool calls
+  (``get_weather``; for the gateway's tool-policy benchmark).
 
 The same directives work inside the model name, so they pass through a
 gateway untouched: ``assay-demo-1:status=500``, ``…:stall=2``,
-``…:die-after=3`` (several joined with ``,``; ``reply=TEXT`` comes last and
+``…:die-after=3``, ``…:tools=3`` (several joined with ``,``; ``reply=TEXT`` comes last and
 may itself contain commas).
 
 For tests it also records the last request bodies it received
@@ -50,7 +52,7 @@ from starlette.routing import Route
 
 from assay.redteam.demo_target import DemoChatbot
 
-__all__ = ["MODEL", "chunk_text", "create_fake_upstream"]
+__all__ = ["MODEL", "chunk_text", "create_fake_upstream", "tool_calls_message"]
 
 MODEL = "assay-demo-1"
 _EMBED_DIM = 64
@@ -83,7 +85,7 @@ def _directives(request: Request, body: dict[str, Any]) -> dict[str, str]:
     for item in filter(None, suffix.split(",")):
         name, _, value = item.partition("=")
         found[name.strip()] = value.strip()
-    for name in ("status", "stall", "die-after", "pace", "reply"):
+    for name in ("status", "stall", "die-after", "pace", "reply", "tools"):
         header = request.headers.get(f"x-fake-{name}")
         if header is not None:
             found[name] = header
@@ -126,6 +128,9 @@ async def _chat(request: Request) -> Response:
     scripted = request.app.state.messages
     if callable(scripted):  # a script that answers per request (agent loops in tests)
         scripted = scripted(body)
+    calls = _directives(request, body).get("tools")
+    if scripted is None and calls:
+        scripted = [tool_calls_message(int(calls))]
     if scripted is not None:
         return _scripted(scripted, bool(body.get("stream")))
     messages = body.get("messages") or []
@@ -181,6 +186,16 @@ async def _chat_stream(
         await asyncio.sleep(pace)
     yield event({}, "stop")
     yield b"data: [DONE]\n\n"
+
+
+def tool_calls_message(count: int) -> dict[str, Any]:
+    """An assistant message asking for ``count`` ordinary tool calls (``tools=N``)."""
+    cities = ("Paris", "Oslo", "Lisbon", "Kyoto", "Lima", "Accra")
+    calls = [{"id": f"call_{i}", "type": "function", "function": {
+        "name": "get_weather",
+        "arguments": json.dumps({"city": cities[i % len(cities)], "unit": "celsius",
+                                 "days": 1 + i % 5})}} for i in range(max(0, min(count, 64)))]
+    return {"content": None, "tool_calls": calls}
 
 
 def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:

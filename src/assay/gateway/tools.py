@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from assay.gateway.fields import Slot, ToolCall, answer_tool_calls, history_calls, joined
-from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict
+from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict, finding_names
 from assay.gateway.streaming import ToolCheck
 from assay.guard.engine import INJECTION_VALIDATORS
+from assay.guard.tools import definition_text
 from assay.guard.verdict import Verdict
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "answer_calls",
     "check_answer_calls",
     "check_definitions",
+    "definition_digest_text",
     "request_context",
     "stream_tool_check",
     "stripped_header",
@@ -62,6 +64,16 @@ def request_context(system: str, messages: Sequence[Any],
             text = joined(slots)
             context.taint(text, digest=digest(text))
     return context
+
+
+def definition_digest_text(name: str, description: str,
+                           parameters: dict[str, Any] | None) -> str:
+    """What a definition's evidence digests: the texts the guard read (as the library's
+    ``check_tool_definition`` does), or the description if the schema cannot be read."""
+    try:
+        return definition_text(name, description, parameters)
+    except ValueError:
+        return description
 
 
 def _choice_context(context: ToolContext) -> ToolContext:
@@ -98,8 +110,6 @@ def stream_tool_check(port: GuardPort, context: ToolContext) -> ToolCheck:
 def stripped_header(stripped: Sequence[tuple[str, Decision]]) -> str:
     """The ``x-assay-decision`` suffix naming the calls the policy removed and why
     (printable ASCII only: a tool name comes from the model)."""
-    from assay.gateway.guarding import finding_names
-
     parts = [f"{name} ({finding_names(decision)})" for name, decision in stripped]
     text = "; stripped=" + ", ".join(parts)
     return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:512]

@@ -280,3 +280,24 @@ def test_without_a_tool_policy_calls_pass_unchecked(stack) -> None:  # type: ign
     stack.upstream_app.state.messages = [{"content": None, "tool_calls": [call("exec_x", {})]}]
     raw = _ask(stack)
     assert raw.parse().choices[0].message.tool_calls[0].function.name == "exec_x"  # type: ignore[index]
+
+
+def test_several_stripped_calls_leave_the_others_in_order(tools) -> None:  # type: ignore[no-untyped-def]
+    tools.upstream_app.state.messages = [{"content": None, "tool_calls": [
+        call("notify", {"channel": "all"}, "a"), call("get_weather", {"city": "Oslo"}, "b"),
+        call("notify", {"channel": "x"}, "c"), call("notify", {"channel": "ops"}, "d")]}]
+    raw = _ask(tools)
+    choice = raw.parse().choices[0]
+    assert [c.id for c in choice.message.tool_calls or []] == ["b", "d"]
+    assert choice.finish_reason == "tool_calls"
+    assert raw.headers["x-assay-decision"].count("notify (value_not_allowed)") == 2
+
+
+def test_tool_decisions_count_in_the_request_drift_event(tools) -> None:  # type: ignore[no-untyped-def]
+    events: list[dict[str, Any]] = []
+    tools.gateway.drift_tap = events.append
+    tools.upstream_app.state.messages = [{"content": None, "tool_calls": [call("exec_x", {})]}]
+    with pytest.raises(openai.BadRequestError):
+        _ask(tools)
+    signals = events[-1]["signals"]
+    assert signals["blocked"] == 1.0 and signals["score.tool_policy"] == 1.0

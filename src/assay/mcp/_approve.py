@@ -1,0 +1,67 @@
+"""``assay mcp approve``: check a server's tool definitions and pin the ones approved."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import anyio.to_thread
+
+from assay.errors import NotFound
+from assay.mcp._checks import ToolChecker
+from assay.mcp._evidence import Recorder
+from assay.mcp._pins import PinStore, check_server_name, definition_bytes, definition_digest
+from assay.mcp._upstream import Connect, list_all_tools
+
+__all__ = ["Approval", "approve_tools"]
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The outcome for one tool: ``approved``, ``unchanged`` (already pinned) or ``poisoned``."""
+
+    tool: str
+    digest: str
+    outcome: str
+    reason: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"tool": self.tool, "sha256": self.digest, "outcome": self.outcome,
+                "reason": self.reason}
+
+
+async def approve_tools(connect: Connect, checker: ToolChecker, pins: PinStore,
+                        recorder: Recorder, *, tools: Sequence[str] = (),
+                        force: bool = False) -> list[Approval]:
+    """Pin the current definition of ``tools`` (all listed tools when empty).
+
+    Each definition is checked by the guard first: one it blocks is not pinned
+    (outcome ``poisoned``) unless ``force``. A definition already pinned as it is
+    stays as it was (``unchanged``, no new evidence); every new pin is recorded.
+    Raises :class:`NotFound` when a named tool is not listed by the server.
+    """
+    server = check_server_name(recorder.server)
+    async with connect() as client:
+        listed = {tool.name: tool for tool in await list_all_tools(client)}
+    missing = sorted(set(tools) - set(listed))
+    if missing:
+        raise NotFound(f"the server does not list {', '.join(missing)} "
+                       f"(it lists: {', '.join(sorted(listed)) or 'nothing'})")
+    results: list[Approval] = []
+    for name in sorted(tools or listed):
+        tool = listed[name]
+        digest = definition_digest(tool)
+        pin = pins.get(server, name)
+        if pin is not None and pin.digest == digest:
+            results.append(Approval(name, digest, "unchanged"))
+            continue
+        verdict = await anyio.to_thread.run_sync(checker.check_definition, tool)
+        if verdict.blocked and not force:
+            names = ", ".join(sorted({f.validator for f in verdict.findings})) or "guard error"
+            recorder.record("poisoned", name, definition_bytes(tool), verdict)
+            results.append(Approval(name, digest, "poisoned", f"blocked by the guard: {names}"))
+            continue
+        pins.pin(server, tool, actor=recorder.actor)
+        recorder.record("approved", name, definition_bytes(tool), verdict)
+        results.append(Approval(name, digest, "approved"))
+    return results

@@ -1,0 +1,299 @@
+"""The MCP proxy: an MCP server to its client, a client of the real server behind it.
+
+It serves tools only (``tools/list``, ``tools/call``); resources and prompts
+are not relayed, so nothing reaches the model around the checks.
+
+``tools/list``: every upstream definition is checked by the guard (once per
+distinct definition) and compared with its pin; the client sees only tools
+that are approved, unchanged and clean. ``tools/call``: the tool must be one
+the proxy last listed as approved (the model only knows definitions the proxy
+showed it, so a definition changed upstream since is refused until it is
+re-approved and listed again), the call's arguments must pass the guard, and
+the answer's texts are checked as documents before they are relayed. What the
+proxy cannot check it does not forward (``fail_open`` turns that off for
+calls and unreadable result content; a guard *verdict* is always obeyed).
+An upstream that fails or dies mid-call becomes an MCP error for the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import mcp_types as types
+from mcp import Client
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from assay.guard import Verdict
+from assay.ledger.canonical import canonical_bytes
+from assay.mcp._checks import ToolChecker
+from assay.mcp._evidence import Recorder
+from assay.mcp._pins import PinStore, definition_bytes, definition_digest
+from assay.mcp._upstream import Connect, list_all_tools
+
+__all__ = ["McpProxy", "ProxyOptions"]
+
+log = logging.getLogger("assay.mcp")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyOptions:
+    """How the proxy behaves.
+
+    ``server`` names the upstream in pins and evidence. ``fail_open`` forwards
+    a call (or relays result content) the guard could not check instead of
+    refusing it. ``trust_on_first_use`` pins a clean definition the first time
+    it is seen instead of hiding it until ``assay mcp approve``.
+    """
+
+    server: str
+    fail_open: bool = False
+    trust_on_first_use: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """What the proxy decided about one upstream definition."""
+
+    tool: types.Tool
+    outcome: str  # "approved" or a refusal label of Recorder.OUTCOMES
+    reason: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "approved"
+
+
+class _Refused(Exception):
+    """A call the proxy will not forward or an answer it will not relay.
+
+    ``outcome`` labels the proxy's own decision for the evidence; ``None`` when
+    the guard decided (its sink has recorded that decision already).
+    """
+
+    def __init__(self, outcome: str | None, reason: str, verdict: Verdict | None = None) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+        self.verdict = verdict
+
+
+def _blocked_reason(verdict: Verdict) -> str:
+    names = ", ".join(sorted({f.validator for f in verdict.findings})) or "guard error"
+    return names + (f" ({verdict.error.split(':', 1)[0]})" if verdict.error else "")
+
+
+@dataclass
+class McpProxy:
+    """One proxy: ``connect`` opens the upstream client; :attr:`server` is what clients talk to."""
+
+    connect: Connect
+    checker: ToolChecker
+    pins: PinStore
+    recorder: Recorder
+    options: ProxyOptions
+    actor: str = "assay-mcp-proxy"
+    _client: Client | None = field(default=None, init=False)
+    _listing: dict[str, _Judged] = field(default_factory=dict, init=False)
+    _definitions: dict[str, Verdict | None] = field(default_factory=dict, init=False)
+    _recorded: set[tuple[str, str]] = field(default_factory=set, init=False)
+
+    @property
+    def server(self) -> Server[Any]:
+        """A low-level MCP server with the proxy's two handlers and upstream lifespan."""
+        return Server(f"assay-proxy:{self.options.server}", version="1",
+                      lifespan=self._lifespan, on_list_tools=self._list_tools,
+                      on_call_tool=self._call_tool)
+
+    @asynccontextmanager
+    async def _lifespan(self, _: Server[Any]) -> AsyncIterator[dict[str, Any]]:
+        async with self.connect() as client:
+            self._client = client
+            try:
+                yield {}
+            finally:
+                self._client = None
+
+    # -- tools/list --------------------------------------------------------------
+
+    async def _list_tools(self, ctx: ServerRequestContext[Any],
+                          params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        listing = await self._refresh()
+        return types.ListToolsResult(tools=[j.tool for j in listing.values() if j.allowed])
+
+    async def _refresh(self) -> dict[str, _Judged]:
+        """List every upstream tool and judge each definition; keeps the result for calls."""
+        tools: list[types.Tool] = await self._upstream(list_all_tools, "listing tools")
+        self._listing = {tool.name: await self._judge(tool) for tool in tools}
+        return self._listing
+
+    async def _judge(self, tool: types.Tool) -> _Judged:
+        digest = definition_digest(tool)
+        if digest not in self._definitions:
+            self._definitions[digest] = await self._guarded(self.checker.check_definition, tool)
+        verdict = self._definitions[digest]
+        judged = self._pin_outcome(tool, digest, verdict)
+        self._record_once(judged, digest, verdict)
+        return judged
+
+    def _pin_outcome(self, tool: types.Tool, digest: str, verdict: Verdict | None) -> _Judged:
+        name = tool.name
+        if verdict is None:
+            return _Judged(tool, "unchecked", f"the guard could not check {name}'s definition")
+        if verdict.blocked:
+            return _Judged(tool, "poisoned", f"{name}'s definition was blocked by the guard: "
+                                             f"{_blocked_reason(verdict)}")
+        pin = self.pins.get(self.options.server, name)
+        if pin is None and self.options.trust_on_first_use:
+            self.pins.pin(self.options.server, tool, actor=self.actor)
+            return _Judged(tool, "approved")
+        if pin is None:
+            return _Judged(tool, "unapproved", f"{name} is not approved on this proxy")
+        if pin.digest != digest:
+            return _Judged(tool, "changed", f"{name}'s definition changed since it was approved "
+                                            f"by {pin.approved_by} on {pin.approved_at}")
+        return _Judged(tool, "approved")
+
+    def _record_once(self, judged: _Judged, digest: str, verdict: Verdict | None) -> None:
+        """One entry per distinct definition and outcome per process, not one per listing."""
+        if (digest, judged.outcome) in self._recorded:
+            return
+        self._recorded.add((digest, judged.outcome))
+        pinned_now = judged.allowed and self.options.trust_on_first_use
+        if judged.allowed and not pinned_now:
+            return  # approved earlier: that approval is the evidence
+        if judged.outcome == "approved":
+            log.info("pinned %s on first use", judged.tool.name)
+        else:
+            log.warning("refused tool %s: %s", judged.tool.name, judged.reason)
+        self.recorder.record(judged.outcome, judged.tool.name, definition_bytes(judged.tool),
+                             verdict)
+
+    # -- tools/call --------------------------------------------------------------
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any],
+                         params: types.CallToolRequestParams) -> types.CallToolResult:
+        name, arguments = params.name, dict(params.arguments or {})
+        try:
+            forwarded = await self._admit(name, arguments)
+            result = await self._upstream(lambda c: c.call_tool(name, forwarded),
+                                          f"calling {name}", tool=name)
+            return await self._checked_result(name, result)
+        except _Refused as refused:
+            if refused.outcome is not None:
+                call = canonical_bytes({"tool": name, "arguments": arguments})
+                self.recorder.record(refused.outcome, name, call, refused.verdict)
+            return types.CallToolResult(
+                content=[types.TextContent(text=f"Assay refused this tool call: {refused.reason}")],
+                is_error=True)
+
+    async def _admit(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments to forward, or :class:`_Refused` (the guard's own decision is
+        recorded by its sink; refusals made here are recorded by the caller)."""
+        judged = self._listing.get(name) or (await self._refresh()).get(name)
+        if judged is None:
+            raise _Refused("not_listed", f"the server does not offer a tool named {name!r}")
+        if not judged.allowed:
+            raise _Refused(judged.outcome, judged.reason + "; approve it with `assay mcp approve`"
+                           if judged.outcome in ("unapproved", "changed") else judged.reason)
+        verdict = await self._guarded(self.checker.check_call, name, arguments)
+        if verdict is None:
+            if self.options.fail_open:
+                log.warning("forwarding %s unchecked (fail open)", name)
+                return arguments
+            raise _Refused("unchecked", f"the guard could not check this call to {name}")
+        if verdict.blocked:
+            raise _Refused(None, f"the call to {name} was blocked by the guard: "
+                                 f"{_blocked_reason(verdict)}")
+        if verdict.action == "redact":
+            return _redacted_arguments(name, verdict)
+        return arguments
+
+    async def _checked_result(self, name: str,
+                              result: types.CallToolResult) -> types.CallToolResult:
+        content: list[types.ContentBlock] = []
+        for block in result.content:
+            content.append(await self._checked_block(name, block))
+        structured = result.structured_content
+        if structured is not None:
+            text = json.dumps(structured, ensure_ascii=False, sort_keys=True)
+            verdict = await self._require(self.checker.check_result, name, text)
+            if verdict.action == "redact":
+                raise _Refused("unchecked", f"{name}'s structured answer needs redaction, which "
+                                            "cannot be applied to structured data", verdict)
+        return result.model_copy(update={"content": content})
+
+    async def _checked_block(self, name: str, block: types.ContentBlock) -> types.ContentBlock:
+        if isinstance(block, types.TextContent):
+            verdict = await self._require(self.checker.check_result, name, block.text)
+            return block.model_copy(update={"text": verdict.text_or_redacted(block.text)})
+        resource = block.resource if isinstance(block, types.EmbeddedResource) else None
+        if isinstance(resource, types.TextResourceContents):
+            verdict = await self._require(self.checker.check_result, name, resource.text)
+            updated = resource.model_copy(update={"text": verdict.text_or_redacted(resource.text)})
+            return block.model_copy(update={"resource": updated})
+        if self.options.fail_open:
+            return block
+        raise _Refused("unchecked", f"{name} answered with {block.type} content the guard "
+                                    "cannot read")
+
+    async def _require(self, check: Callable[[str, str], Verdict], name: str,
+                       text: str) -> Verdict:
+        """A result check that must run and pass: :class:`_Refused` otherwise."""
+        verdict = await self._guarded(check, name, text)
+        if verdict is None:
+            raise _Refused("unchecked", f"the guard could not check {name}'s answer")
+        if verdict.blocked:
+            raise _Refused(None, f"{name}'s answer was blocked by the guard: "
+                                 f"{_blocked_reason(verdict)}")
+        return verdict
+
+    # -- plumbing ----------------------------------------------------------------
+
+    async def _guarded(self, check: Callable[..., Verdict], *args: Any) -> Verdict | None:
+        """Run a check in a worker thread; ``None`` when it raised (it could not check)."""
+        try:
+            return await anyio.to_thread.run_sync(check, *args)
+        except Exception:
+            log.exception("guard check failed")
+            return None
+
+    async def _upstream(self, request: Callable[[Client], Any], doing: str, *,
+                        tool: str | None = None) -> Any:
+        """Send a request upstream; its failure becomes a clean MCP error for the client."""
+        client = self._client
+        if client is None:
+            raise MCPError(types.INTERNAL_ERROR, "the upstream MCP server is not connected")
+        try:
+            return await request(client)
+        except MCPError as exc:
+            if exc.code != types.CONNECTION_CLOSED:
+                raise MCPError(exc.code, f"the upstream MCP server refused {doing}") from exc
+            failure = (f"the upstream MCP server closed the connection while {doing} (it may "
+                       "have crashed); any effect of the request is unknown")
+        except Exception as exc:
+            failure = f"the upstream MCP server failed while {doing} ({type(exc).__name__})"
+        log.error("%s", failure)
+        if tool is not None:
+            self.recorder.record("upstream_failed", tool, doing.encode())
+        raise MCPError(types.INTERNAL_ERROR, failure)
+
+
+def _redacted_arguments(name: str, verdict: Verdict) -> dict[str, Any]:
+    """The call's arguments as the policy redacted them (the checker checks their JSON)."""
+    try:
+        arguments = json.loads(verdict.redacted_text or "")
+    except json.JSONDecodeError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        raise _Refused("unchecked", f"the policy redacts this call to {name}, and the redacted "
+                                    "arguments are no longer a JSON object")
+    return arguments

@@ -1,0 +1,63 @@
+"""How the proxy and ``assay mcp approve`` reach the real MCP server, and what it lists."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import httpx2
+import mcp_types as types
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from assay.errors import UsageError
+
+__all__ = ["Connect", "http_upstream", "list_all_tools", "stdio_upstream"]
+
+Connect = Callable[[], AbstractAsyncContextManager[Client]]
+"""Opens a connected client of the upstream server (a new one per call)."""
+
+_MAX_PAGES = 100
+
+
+def stdio_upstream(command: Sequence[str], cwd: str | None = None) -> Connect:
+    """A server started as a child process speaking MCP on its stdin/stdout.
+
+    The child gets this process's whole environment: an MCP client that starts
+    the proxy puts the real server's settings (API keys, paths) there. Client
+    response caching is off, so every listing is the server's current one.
+    """
+    if not command:
+        raise UsageError("give the MCP server's command after --, or --upstream URL")
+    params = StdioServerParameters(command=command[0], args=list(command[1:]),
+                                   env=dict(os.environ), cwd=cwd)
+    return lambda: Client(params, cache=None)
+
+
+def http_upstream(url: str, headers: Mapping[str, str] | None = None) -> Connect:
+    """A server at a streamable HTTP endpoint (``headers``: e.g. its Authorization)."""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--upstream {url!r} is not an http(s) URL")
+
+    @asynccontextmanager
+    async def connect() -> AsyncIterator[Client]:
+        timeout = httpx2.Timeout(30.0, read=300.0)
+        async with (httpx2.AsyncClient(headers=dict(headers or {}), timeout=timeout) as http,
+                    Client(streamable_http_client(url, http_client=http), cache=None) as client):
+            yield client
+
+    return connect
+
+
+async def list_all_tools(client: Client) -> list[types.Tool]:
+    """Every tool the server lists, page by page (at most 100 pages)."""
+    tools: list[types.Tool] = []
+    cursor: str | None = None
+    for _ in range(_MAX_PAGES):
+        page = await client.list_tools(cursor=cursor)
+        tools.extend(page.tools)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return tools

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from assay.guard.policy import Policy, Rule, build_validator, default_policy_text, load_policy
 from assay.guard.policy import parse_policy as _parse_policy
+from assay.guard.tools import ToolChecker, ToolContext, arguments_text, definition_text
 from assay.guard.verdict import (
     ACTION_OF,
     SEVERITY,
     DecisionContext,
     Direction,
+    ToolSubject,
     Verdict,
     drift_signals,
 )
@@ -34,7 +36,8 @@ from assay.validators import CheckContext, Finding, Validator, get_validator, no
 if TYPE_CHECKING:
     from assay.guard.stream import StreamChecker
 
-__all__ = ["DEADLINE", "DecisionSink", "DriftHook", "Guard", "ValidatorFactory"]
+__all__ = ["DEADLINE", "INJECTION_VALIDATORS", "DecisionSink", "DriftHook", "Guard",
+           "ValidatorFactory", "is_injection"]
 
 log = logging.getLogger("assay.guard")
 
@@ -42,6 +45,15 @@ DecisionSink = Callable[[Verdict, DecisionContext], None]
 DriftHook = Callable[[dict[str, Any]], None]
 ValidatorFactory = Callable[[Rule], Validator]
 _BLOCK = SEVERITY["block"]
+#: Validators whose finding on a tool result marks it as an injection (it taints the
+#: conversation: see :meth:`Guard.check_tool_result` and ``tools.on_tainted``).
+INJECTION_VALIDATORS = frozenset({"prompt_injection", "prompt_injection_lexical", "jailbreak",
+                                  "jailbreak_lexical"})
+
+
+def is_injection(verdict: Verdict) -> bool:
+    """Whether a verdict on a document found an injection (warn band included)."""
+    return any(f.validator in INJECTION_VALIDATORS for f in verdict.findings)
 #: A ``time.perf_counter()`` instant after which a check stops before its next validator
 #: and follows ``on_error`` (set by callers with a hard deadline, e.g. the gateway).
 DEADLINE: ContextVar[float | None] = ContextVar("assay_guard_deadline", default=None)
@@ -105,6 +117,8 @@ class Guard:
             "output": _compile(policy.output, factory),
         }
         self._language: Validator | None = None
+        self._tools = (ToolChecker(policy.tools, factory, policy.on_error)
+                       if policy.tools is not None else None)
 
     @classmethod
     def from_policy(cls, path: Path | str, **kwargs: Any) -> Guard:
@@ -142,6 +156,73 @@ class Guard:
                             ctx: CheckContext | None = None) -> Verdict:
         """:meth:`check_output` in a worker thread."""
         return await asyncio.to_thread(self.check_output, text, prompt, ctx)
+
+    # -- tools -------------------------------------------------------------------------
+
+    def check_tool_call(self, name: str, arguments: str | Mapping[str, object],
+                        context: ToolContext | None = None) -> Verdict:
+        """Check a call the model asks for: ``name`` and its ``arguments`` (the JSON text
+        as the model wrote it, or the parsed object) under the policy's ``tools`` section.
+
+        Never raises: malformed JSON is a block whose finding says so. With ``context``
+        (one per conversation) the call budget and the taint rules apply, and a call
+        that is not blocked is counted in it. Without a ``tools`` section every call is
+        allowed (and still recorded). See docs/guardrails.md#tool-policy.
+        """
+        if self._tools is None:
+            verdict = Verdict("allow")
+        else:
+            verdict = self._tools.check_call(name, arguments, context)
+        taints = tuple(t.digest for t in context.taints) if context is not None else ()
+        system = (context.system if context is not None else None) or self.system
+        self.emit(verdict, DecisionContext("tool_call", arguments_text(arguments), self.policy,
+                                           system, time.time(),
+                                           tool=ToolSubject(str(name), taints)))
+        return verdict
+
+    async def acheck_tool_call(self, name: str, arguments: str | Mapping[str, object],
+                               context: ToolContext | None = None) -> Verdict:
+        """:meth:`check_tool_call` in a worker thread."""
+        return await asyncio.to_thread(self.check_tool_call, name, arguments, context)
+
+    def check_tool_definition(self, name: str, description: str,
+                              input_schema: Mapping[str, object] | None = None) -> Verdict:
+        """Check a declared tool for poisoning: its description and the descriptions in
+        its input schema, read as a document (injection, jailbreak, invisible text,
+        hidden instructions such as ``<IMPORTANT>`` or "do not tell the user").
+
+        Uses ``tools.definitions`` when the policy sets it, else those four checks;
+        without a ``tools`` section, definitions are not checked (allow). Never raises.
+        """
+        if self._tools is None:
+            verdict = Verdict("allow")
+        else:
+            verdict = self._tools.check_definition(name, description, input_schema)
+        try:
+            text = definition_text(name, description, input_schema)
+        except ValueError:
+            text = str(description)
+        self.emit(verdict, DecisionContext("tool_definition", text, self.policy, self.system,
+                                           time.time(), tool=ToolSubject(str(name))))
+        return verdict
+
+    async def acheck_tool_definition(self, name: str, description: str,
+                                     input_schema: Mapping[str, object] | None = None
+                                     ) -> Verdict:
+        """:meth:`check_tool_definition` in a worker thread."""
+        return await asyncio.to_thread(self.check_tool_definition, name, description,
+                                       input_schema)
+
+    def check_tool_result(self, name: str, result: str,
+                          context: ToolContext | None = None) -> Verdict:
+        """Check a tool's result before the model reads it: the ``input`` rules with the
+        text as a document (injection, secrets, PII). A result with an injection finding
+        (blocked or not) taints ``context``, so later calls meet ``on_tainted``."""
+        ctx = CheckContext(origin="document", metadata={"tool": name})
+        verdict = self.check_input(result, ctx)
+        if context is not None and is_injection(verdict):
+            context.taint(result)
+        return verdict
 
     def stream(self, prompt: str | None = None, ctx: CheckContext | None = None, *,
                mode: str | None = None, window: int | None = None,
@@ -192,7 +273,7 @@ class Guard:
                 self.on_decision(verdict, decision)
             except Exception:
                 log.exception("guard decision sink failed")
-        if self.drift_hook is not None and decision.direction == "input":
+        if self.drift_hook is not None and decision.direction in ("input", "tool_call"):
             try:
                 self.drift_hook(self._drift_event(verdict, decision))
             except Exception:
@@ -269,13 +350,16 @@ class Guard:
 
     def _drift_event(self, verdict: Verdict, decision: DecisionContext) -> dict[str, Any]:
         """A drift event (assay.drift.events schema); scores below threshold read as 0."""
+        prefix = "tool." if decision.direction == "tool_call" else ""  # kept apart from texts'
         signals = drift_signals(
-            (key for key in verdict.timings_ms if key != "normalize"),
-            ((f.validator, f.score) for f in verdict.findings),
+            (prefix + key for key in verdict.timings_ms if key != "normalize"),
+            ((prefix + f.validator, f.score) for f in verdict.findings),
             blocked=verdict.action == "block", redacted=verdict.action == "redact",
             input_len=len(decision.text), guard_ms=verdict.total_ms)
+        language = ("und" if decision.direction == "tool_call"
+                    else self._detect_language(decision.text))
         return {"ts": decision.ts, "system": decision.system or "default", "signals": signals,
-                "categories": {"language": self._detect_language(decision.text)}}
+                "categories": {"language": language}}
 
     def _detect_language(self, text: str) -> str:
         if self._language is None:

@@ -34,9 +34,11 @@ __all__ = [
     "EVIDENCE_TYPE",
     "GUARD_CONTROLS",
     "SUMMARY_SCHEMA",
+    "TOOL_CONTROLS",
     "DecisionSummary",
     "LedgerSink",
     "content_digest",
+    "controls_for",
     "decision_evidence",
     "guard_decision",
     "text_digest",
@@ -58,8 +60,27 @@ GUARD_CONTROLS: tuple[str, ...] = (
     "nist-ai-rmf:MEASURE-2.4",
     "nist-ai-rmf:MANAGE-2.4",
 )
+#: Controls a tool-call or tool-definition decision is evidence for: operation and
+#: monitoring (A.6.2.6), responsible and intended use — the tools an AI system may use
+#: and with what (A.9.2-A.9.4), human oversight's ability to intervene in what the
+#: system does (Art. 14(4)), runtime measures against attacks that act through tools
+#: (Art. 15(5)), and responding to and disengaging unintended behaviour (MANAGE 2.3,
+#: 2.4). Readiness credits an entry only for the controls its evidence type supports
+#: (catalogs/data/evidence-types.yaml); the others are cited for the auditor to read.
+TOOL_CONTROLS: tuple[str, ...] = (
+    "iso42001:A.6.2.6",
+    "iso42001:A.9.2",
+    "iso42001:A.9.3",
+    "iso42001:A.9.4",
+    "eu-ai-act:Art.14(4)",
+    "eu-ai-act:Art.15(5)",
+    "nist-ai-rmf:MANAGE-2.3",
+    "nist-ai-rmf:MANAGE-2.4",
+)
 MAX_FINDINGS = 50
-DIRECTIONS = ("input", "output")
+TEXT_DIRECTIONS = ("input", "output")
+TOOL_DIRECTIONS = ("tool_call", "tool_definition")
+DIRECTIONS = TEXT_DIRECTIONS + TOOL_DIRECTIONS
 
 FindingFigures = tuple[str, float, str]
 """One finding as evidence keeps it: validator, score, label (never spans or text)."""
@@ -88,8 +109,11 @@ class DecisionSummary:
 
     ``guard_ms`` is the time the guard took; ``content`` the keyed digest of what
     was checked; ``gateway_key`` the gateway key a request came through and
-    ``request_id`` the request (its input and output decisions share it). Optional
-    fields are left out of the summary when unknown.
+    ``request_id`` the request (its input and output decisions share it). For a
+    ``tool_call`` or ``tool_definition`` decision, ``tool`` is the tool's name and
+    ``tainted_by`` the digests of the flagged tool results it was checked under
+    (``content`` then digests the arguments or the definition). Optional fields are
+    left out of the summary when unknown.
     """
 
     direction: str
@@ -104,6 +128,8 @@ class DecisionSummary:
     error: str | None = None
     gateway_key: str | None = None
     request_id: str | None = None
+    tool: str | None = None
+    tainted_by: tuple[str, ...] = ()
 
     def as_summary(self) -> dict[str, Any]:
         """The summary as written to the ledger, checked against the schema first."""
@@ -127,6 +153,8 @@ class DecisionSummary:
             "error": self.error.split(":", 1)[0][:200] if self.error else None,
             "gateway_key": self.gateway_key,
             "request_id": self.request_id,
+            "tool": self.tool,
+            "tainted_by": list(self.tainted_by) or None,
         }
         return summary | {k: v for k, v in optional.items() if v is not None}
 
@@ -139,6 +167,8 @@ class DecisionSummary:
             problems.append(f"action {self.action!r} is not one of {ACTION_OF}")
         if self.guard_ms is not None and not (math.isfinite(self.guard_ms) and self.guard_ms >= 0):
             problems.append(f"guard_ms {self.guard_ms!r} is not a duration")
+        if (self.direction in TOOL_DIRECTIONS) != (self.tool is not None):
+            problems.append("a tool decision (and only one) names its tool")
         if problems:
             raise Invalid("guard-decision summary: " + "; ".join(problems))
 
@@ -168,6 +198,9 @@ class DecisionSummary:
             error=str(summary["error"]) if summary.get("error") else None,
             gateway_key=str(summary["gateway_key"]) if summary.get("gateway_key") else None,
             request_id=str(summary["request_id"]) if summary.get("request_id") else None,
+            tool=str(summary["tool"]) if summary.get("tool") else None,
+            tainted_by=tuple(str(d) for d in summary.get("tainted_by") or ()
+                             if isinstance(d, str)),
         )
 
 
@@ -175,16 +208,22 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def controls_for(direction: str) -> tuple[str, ...]:
+    """The controls a decision in ``direction`` is evidence for (tool or text decision)."""
+    return TOOL_CONTROLS if direction in TOOL_DIRECTIONS else GUARD_CONTROLS
+
+
 def guard_decision(summary: DecisionSummary, *, system: str, actor: str,
-                   version: str | None = None, controls: Sequence[str] = GUARD_CONTROLS,
+                   version: str | None = None, controls: Sequence[str] | None = None,
                    observed_at: datetime | None = None, payload: bytes | None = None) -> Evidence:
-    """The one builder of ``assay.dev/guard-decision/v1`` entries."""
+    """The one builder of ``assay.dev/guard-decision/v1`` entries; ``controls`` default to
+    :func:`controls_for` the summary's direction."""
     return Evidence(
         type=EVIDENCE_TYPE,
         actor=actor,
         summary=summary.as_summary(),
         subject=Subject(system, version),
-        controls=tuple(controls),
+        controls=tuple(controls) if controls is not None else controls_for(summary.direction),
         observed_at=observed_at or datetime.now(UTC),
         payload=payload,
     )
@@ -192,8 +231,10 @@ def guard_decision(summary: DecisionSummary, *, system: str, actor: str,
 
 def decision_evidence(verdict: Verdict, decision: DecisionContext, *, system: str, actor: str,
                       key: bytes, version: str | None = None,
-                      controls: Sequence[str] = GUARD_CONTROLS) -> Evidence:
-    """The evidence entry for one library decision (text hashed unless the policy stores it)."""
+                      controls: Sequence[str] | None = None) -> Evidence:
+    """The evidence entry for one library decision (text hashed unless the policy stores it;
+    for a tool call the text is its arguments)."""
+    tool = decision.tool
     summary = DecisionSummary(
         direction=decision.direction,
         action=verdict.action,
@@ -204,6 +245,8 @@ def decision_evidence(verdict: Verdict, decision: DecisionContext, *, system: st
         stream=decision.stream,
         content=content_digest(key, decision.text.encode("utf-8", "surrogatepass")),
         error=verdict.error,
+        tool=tool.name if tool is not None else None,
+        tainted_by=tool.tainted_by if tool is not None else (),
     )
     payload = None
     if decision.policy.evidence.store_content:
@@ -225,13 +268,13 @@ class LedgerSink:
 
     def __init__(self, batcher: EvidenceQueue, *, system: str | None = None,
                  actor: str = "assay-guard", version: str | None = None,
-                 controls: Sequence[str] = GUARD_CONTROLS,
+                 controls: Sequence[str] | None = None,
                  key: bytes | None = None) -> None:
         self.batcher = batcher
         self.system = system
         self.actor = actor
         self.version = version
-        self.controls = tuple(controls)
+        self.controls = tuple(controls) if controls is not None else None
         self.key = key if key is not None else os.urandom(32)
 
     def __call__(self, verdict: Verdict, decision: DecisionContext) -> None:

@@ -16,7 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from assay.errors import AssayError
 from assay.validators import INPUT_VALIDATORS, OUTPUT_VALIDATORS, Validator, validator_names
@@ -25,11 +32,17 @@ from assay.yamlio import Lines, Loc, dotted, line_for, line_map, load_yaml, plai
 
 __all__ = [
     "ACTIONS",
+    "ARGUMENT_PATTERNS",
     "DEFAULT_POLICY",
+    "TOOL_ACTIONS",
+    "ArgumentRule",
     "EvidenceSettings",
     "Policy",
     "Rule",
     "StreamSettings",
+    "TaintSettings",
+    "ToolPolicy",
+    "ToolSpec",
     "build_validator",
     "default_policy_text",
     "load_policy",
@@ -37,6 +50,12 @@ __all__ = [
 ]
 
 ACTIONS = ("block", "redact", "warn", "log")
+#: What a tool-policy rule does to a call: ``strip`` blocks it in the library and, in the
+#: gateway, removes the call from the answer instead of failing the whole answer.
+TOOL_ACTIONS = ("block", "strip", "warn", "log")
+ToolAction = Literal["block", "strip", "warn", "log"]
+#: Built-in argument patterns (``pattern:`` in an argument rule); see assay.guard.tools.
+ARGUMENT_PATTERNS = ("shell", "sql", "path_traversal", "hidden_instructions")
 DEFAULT_POLICY = "default.yaml"
 _SYSTEM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -99,6 +118,119 @@ class EvidenceSettings(BaseModel):
     store_content: bool = False
 
 
+class ArgumentRule(BaseModel):
+    """One check on a tool's arguments (or on a tool definition's text).
+
+    Exactly one of ``validator`` (any guard validator, its parameters as extra keys),
+    ``pattern`` (a built-in pattern set), ``max_length`` or ``one_of`` (a value
+    allowlist). ``field`` is a dotted path into the arguments object (``to``,
+    ``options.url``, ``items.0``); without it the rule reads every string in them.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    field: str | None = Field(default=None, min_length=1, max_length=200)
+    validator: str | None = None
+    pattern: Literal["shell", "sql", "path_traversal", "hidden_instructions"] | None = None
+    max_length: int | None = Field(default=None, ge=0)
+    one_of: tuple[str | int | float | bool | None, ...] | None = None
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    action: ToolAction | None = None  # default: the tool's action
+    reason: str | None = None
+
+    @field_validator("validator")
+    @classmethod
+    def _known_validator(cls, value: str | None) -> str | None:
+        if value is not None and value not in validator_names():
+            raise ValueError(f"unknown validator {value!r}; choose one of "
+                             + ", ".join(validator_names()))
+        return value
+
+    @model_validator(mode="after")
+    def _one_check(self) -> ArgumentRule:
+        kinds = [k for k in ("validator", "pattern", "max_length", "one_of")
+                 if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of validator, pattern, max_length, one_of"
+                             + (f" (got {', '.join(kinds)})" if kinds else ""))
+        if self.model_extra and self.validator is None:
+            raise ValueError(f"unknown field {sorted(self.model_extra)[0]!r}; only a "
+                             "validator rule takes parameters")
+        return self
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The validator's keyword parameters (the keys this model does not define)."""
+        return dict(self.model_extra or {})
+
+    def as_rule(self) -> Rule:
+        """The guard :class:`Rule` that builds this rule's validator (validator rules only)."""
+        assert self.validator is not None
+        return Rule(validator=self.validator, threshold=self.threshold, action="block",
+                    **self.params)
+
+
+class ToolSpec(BaseModel):
+    """What the policy says about one tool (``tools.per_tool.<name or glob>``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    egress: bool = False  # the tool sends data outside (mail, HTTP, upload): see on_tainted
+    action: ToolAction | None = None  # default: tools.action
+    budget: int | None = Field(default=None, ge=0)  # calls per conversation
+    parameters: dict[str, Any] | None = None  # JSON Schema the arguments must satisfy
+    arguments: tuple[ArgumentRule, ...] = ()
+
+
+class TaintSettings(BaseModel):
+    """The stricter rules once a tool result in the conversation was flagged as an injection."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    egress: ToolAction | Literal["off"] = "block"  # calls to egress tools
+    copied_text: ToolAction | Literal["off"] = "block"  # arguments quoting the tainted text
+    min_copied_chars: int = Field(default=20, ge=8, le=10_000)
+    deny: tuple[str, ...] = ()  # tool-name globs refused after a taint
+
+
+class ToolPolicy(BaseModel):
+    """The tool policy (``tools:``): which tools an AI system may call, with what arguments.
+
+    See docs/guardrails.md#tool-policy. A tool is *listed* when it matches an
+    ``allow`` glob or a ``per_tool`` key; ``unknown`` decides the others (default:
+    ``block`` when ``allow`` lists anything, else ``allow``, so an absent allowlist
+    never blocks every tool).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    unknown: ToolAction | Literal["allow"] | None = None
+    egress: tuple[str, ...] = ()  # globs of tools that send data outside
+    action: ToolAction = "block"  # what a failed rule does unless the rule or tool says
+    budget: int | None = Field(default=None, ge=0)  # calls per conversation, all tools
+    arguments: tuple[ArgumentRule, ...] = ()  # rules for every tool's arguments
+    definitions: tuple[ArgumentRule, ...] | None = None  # checks on declared tools; None: default
+    on_tainted: TaintSettings = TaintSettings()
+    per_tool: dict[str, ToolSpec] = Field(default_factory=dict)
+
+    @field_validator("allow", "deny", "egress")
+    @classmethod
+    def _globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for glob in value:
+            if not glob or len(glob) > 200:
+                raise ValueError("a tool-name glob must be 1-200 characters")
+        return value
+
+    @property
+    def unknown_action(self) -> str:
+        """What a call to a tool that no ``allow`` glob or ``per_tool`` key names gets."""
+        if self.unknown is not None:
+            return self.unknown
+        return "block" if self.allow else "allow"
+
+
 class Policy(BaseModel):
     """A guard policy for one AI system (see docs/guardrails.md for every field)."""
 
@@ -112,6 +244,7 @@ class Policy(BaseModel):
     on_error: Literal["block", "allow"] = "block"
     latency_budget_ms: float | None = Field(default=50.0, gt=0)
     evidence: EvidenceSettings = EvidenceSettings()
+    tools: ToolPolicy | None = None  # tool calls and tool definitions; None: not checked
     notes: tuple[str, ...] = ()  # free text for reviewers (e.g. from `assay scan suggest-policy`)
 
     @field_validator("system")
@@ -213,6 +346,35 @@ def _check_rules(policy: Policy, lines: Lines, source: str) -> None:
                     f" {rule.validator!r} is not an {direction} validator; choose one of "
                     + ", ".join(sorted(allowed)))
             _check_builds(rule, loc, lines, source)
+    if policy.tools is not None:
+        _check_tool_rules(policy.tools, lines, source)
+
+
+def _check_tool_rules(tools: ToolPolicy, lines: Lines, source: str) -> None:
+    """Each tool rule's validator builds and each ``parameters`` is a usable JSON Schema."""
+    groups: list[tuple[Loc, tuple[ArgumentRule, ...]]] = [
+        (("tools", "arguments"), tools.arguments),
+        (("tools", "definitions"), tools.definitions or ())]
+    for name, spec in tools.per_tool.items():
+        groups.append((("tools", "per_tool", name, "arguments"), spec.arguments))
+        if spec.parameters is not None:
+            _check_schema(spec.parameters, ("tools", "per_tool", name, "parameters"), lines,
+                          source)
+    for loc, rules in groups:
+        for i, rule in enumerate(rules):
+            if rule.validator is not None:
+                _check_builds(rule.as_rule(), (*loc, i), lines, source)
+
+
+def _check_schema(schema: dict[str, Any], loc: Loc, lines: Lines, source: str) -> None:
+    from assay.validators.json_schema import schema_errors
+
+    try:
+        schema_errors({}, schema)
+        schema_errors("", schema)
+    except Exception as exc:  # a schema our subset cannot apply is a policy error
+        raise AssayError(f"{source}:{line_for(lines, loc)}: {dotted(loc)}: not a usable JSON "
+                         f"Schema ({type(exc).__name__}: {exc})") from None
 
 
 def _check_builds(rule: Rule, loc: Loc, lines: Lines, source: str) -> None:

@@ -12,10 +12,12 @@ from assay.validators import CheckContext, Finding
 if TYPE_CHECKING:
     from assay.guard.policy import Policy
 
-__all__ = ["SEVERITY", "DecisionContext", "Direction", "GuardBlocked", "Verdict",
-           "drift_signals"]
+__all__ = ["SEVERITY", "DecisionContext", "DecisionKind", "Direction", "GuardBlocked",
+           "ToolSubject", "Verdict", "drift_signals"]
 
 Direction = Literal["input", "output"]
+#: What a decision is about: a text (input, output) or a tool call or definition.
+DecisionKind = Literal["input", "output", "tool_call", "tool_definition"]
 
 #: Order of actions; a "log" finding counts as allow.
 SEVERITY: dict[str, int] = {"allow": 0, "log": 0, "warn": 1, "redact": 2, "block": 3}
@@ -32,6 +34,7 @@ class Verdict:
     ``redact_spans`` are the spans of the findings whose rule's action is "redact"
     (so a caller that rewrites text in pieces, such as a stream or a multi-part
     message, cuts exactly what the policy asked for and nothing a warn-only rule saw).
+    ``strip`` is set on tool-call verdicts only (see :mod:`assay.guard.tools`).
     """
 
     action: str
@@ -41,6 +44,9 @@ class Verdict:
     total_ms: float = 0.0
     error: str | None = None
     redact_spans: tuple[tuple[int, int], ...] = ()
+    #: A blocked tool call whose rules all say ``strip``: the gateway removes the call
+    #: from the answer instead of failing the answer (the library treats it as a block).
+    strip: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -60,32 +66,53 @@ class Verdict:
             "timings_ms": {k: round(v, 4) for k, v in self.timings_ms.items()},
             "total_ms": round(self.total_ms, 4),
             "error": self.error,
-        }
+        } | ({"strip": True} if self.strip else {})
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSubject:
+    """The tool a ``tool_call`` or ``tool_definition`` decision is about.
+
+    ``tainted_by`` holds the digests of the flagged tool results the call was
+    checked under (``on_tainted``); evidence names them, never their text.
+    """
+
+    name: str
+    tainted_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionContext:
     """What a decision sink knows besides the verdict.
 
-    ``text`` is the checked text: sinks must not persist it unless the
-    policy's ``evidence.store_content`` allows it.
+    ``text`` is the checked text (for a tool call: its arguments): sinks must not
+    persist it unless the policy's ``evidence.store_content`` allows it. ``tool`` is
+    set for tool decisions.
     """
 
-    direction: Direction
+    direction: DecisionKind
     text: str
     policy: Policy
     system: str | None
     ts: float
     ctx: CheckContext | None = None
     stream: bool = False
+    tool: ToolSubject | None = None
 
 
 class GuardBlocked(AssayError):
-    """Raised by :func:`assay.guard.guarded` when the policy blocks an input or output."""
+    """Raised by :func:`assay.guard.guarded` when the policy blocks an input or output, and
+    by :func:`assay.guard.guarded_tool` when it blocks a tool call or a tool's result."""
 
-    def __init__(self, verdict: Verdict, direction: Direction) -> None:
-        names = ", ".join(sorted({f.validator for f in verdict.findings})) or "guard error"
-        super().__init__(f"the {direction} was blocked by the guard policy ({names})"
+    def __init__(self, verdict: Verdict, direction: DecisionKind,
+                 tool: str | None = None) -> None:
+        names = ", ".join(sorted({f.label if f.validator == "tool_policy" else f.validator
+                                  for f in verdict.findings})) or "guard error"
+        if tool and direction == "input":
+            what = f"result of tool {tool!r}"
+        else:
+            what = direction.replace("_", " ") + (f" {tool!r}" if tool else "")
+        super().__init__(f"the {what} was blocked by the guard policy ({names})"
                          + (f": {verdict.error}" if verdict.error else ""))
         self.verdict = verdict
         self.direction = direction

@@ -19,7 +19,7 @@ from assay.errors import AssayError, UsageError
 
 if TYPE_CHECKING:
     from assay.guard import Guard
-    from assay.mcp import Connect, GuardToolChecker, PinStore, Recorder
+    from assay.mcp import Connect, GuardChecks, PinStore, Recorder
 
 __all__ = ["app"]
 
@@ -86,7 +86,7 @@ def _guard(policy: str, on_decision: Any = None) -> Guard:
 
 @dataclass(frozen=True)
 class _Parts:
-    checker: GuardToolChecker
+    checker: GuardChecks
     pins: PinStore
     recorder: Recorder
 
@@ -97,7 +97,7 @@ def _parts(name: str, policy: str, system: str | None) -> Iterator[_Parts]:
     from assay.guard import LedgerSink
     from assay.ledger import Batcher
     from assay.ledger.keys import digest_key
-    from assay.mcp import GuardToolChecker, PinStore, Recorder
+    from assay.mcp import GuardChecks, PinStore, Recorder
     from assay.mcp._pins import check_server_name
 
     check_server_name(name)
@@ -108,7 +108,7 @@ def _parts(name: str, policy: str, system: str | None) -> Iterator[_Parts]:
         who = actor()
         guard = _guard(policy, LedgerSink(batcher, system=system, actor=who, key=key))
         recorder = Recorder(batcher, key, system or guard.system or "default", who, name)
-        yield _Parts(GuardToolChecker(guard), PinStore(ws.root), recorder)
+        yield _Parts(GuardChecks(guard), PinStore(ws.root), recorder)
     finally:
         batcher.close()
         ws.close()

@@ -17,7 +17,7 @@ Needs the ``mcp`` extra (``pip install 'assay[mcp]'``: the official ``mcp`` SDK)
 from typing import TYPE_CHECKING, Any
 
 from assay.mcp._approve import Approval, approve_tools
-from assay.mcp._checks import GuardToolChecker, ToolChecker
+from assay.mcp._checks import GuardChecks, ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import Pin, PinStore, definition_digest
 from assay.mcp._proxy import McpProxy, ProxyOptions
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 __all__ = [
     "Approval",
     "Connect",
-    "GuardToolChecker",
+    "GuardChecks",
     "McpProxy",
     "Pin",
     "PinStore",
+    "ProxyChecks",
     "ProxyOptions",
     "Recorder",
-    "ToolChecker",
     "approve_tools",
     "build_assay_server",
     "definition_digest",

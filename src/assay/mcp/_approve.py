@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 
 from assay.errors import NotFound
-from assay.mcp._checks import ToolChecker
+from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import PinStore, check_server_name, definition_bytes, definition_digest
 from assay.mcp._upstream import Connect, list_all_tools
@@ -30,14 +30,15 @@ class Approval:
                 "reason": self.reason}
 
 
-async def approve_tools(connect: Connect, checker: ToolChecker, pins: PinStore,
+async def approve_tools(connect: Connect, checker: ProxyChecks, pins: PinStore,
                         recorder: Recorder, *, tools: Sequence[str] = (),
                         force: bool = False) -> list[Approval]:
     """Pin the current definition of ``tools`` (all listed tools when empty).
 
     Each definition is checked by the guard first: one it blocks is not pinned
-    (outcome ``poisoned``) unless ``force``. A definition already pinned as it is
-    stays as it was (``unchanged``, no new evidence); every new pin is recorded.
+    (outcome ``poisoned``; the guard records its decision) unless ``force``. A
+    definition already pinned as it is stays as it was (``unchanged``, no new
+    evidence); every new pin is recorded.
     Raises :class:`NotFound` when a named tool is not listed by the server.
     """
     server = check_server_name(recorder.server)
@@ -58,10 +59,9 @@ async def approve_tools(connect: Connect, checker: ToolChecker, pins: PinStore,
         verdict = await anyio.to_thread.run_sync(checker.check_definition, tool)
         if verdict.blocked and not force:
             names = ", ".join(sorted({f.validator for f in verdict.findings})) or "guard error"
-            recorder.record("poisoned", name, definition_bytes(tool), verdict)
             results.append(Approval(name, digest, "poisoned", f"blocked by the guard: {names}"))
             continue
         pins.pin(server, tool, actor=recorder.actor)
-        recorder.record("approved", name, definition_bytes(tool), verdict)
+        recorder.record("definition", "approved", name, definition_bytes(tool))
         results.append(Approval(name, digest, "approved"))
     return results

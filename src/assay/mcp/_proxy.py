@@ -31,9 +31,9 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
-from assay.guard import Verdict
+from assay.guard import ToolContext, Verdict
 from assay.ledger.canonical import canonical_bytes
-from assay.mcp._checks import ToolChecker
+from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import PinStore, definition_bytes, definition_digest
 from assay.mcp._upstream import Connect, list_all_tools
@@ -79,11 +79,10 @@ class _Refused(Exception):
     the guard decided (its sink has recorded that decision already).
     """
 
-    def __init__(self, outcome: str | None, reason: str, verdict: Verdict | None = None) -> None:
+    def __init__(self, outcome: str | None, reason: str) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
-        self.verdict = verdict
 
 
 def _blocked_reason(verdict: Verdict) -> str:
@@ -96,12 +95,13 @@ class McpProxy:
     """One proxy: ``connect`` opens the upstream client; :attr:`server` is what clients talk to."""
 
     connect: Connect
-    checker: ToolChecker
+    checker: ProxyChecks
     pins: PinStore
     recorder: Recorder
     options: ProxyOptions
     actor: str = "assay-mcp-proxy"
     _client: Client | None = field(default=None, init=False)
+    _context: ToolContext = field(default_factory=ToolContext, init=False)
     _listing: dict[str, _Judged] = field(default_factory=dict, init=False)
     _definitions: dict[str, Verdict | None] = field(default_factory=dict, init=False)
     _recorded: set[tuple[str, str]] = field(default_factory=set, init=False)
@@ -116,6 +116,8 @@ class McpProxy:
     @asynccontextmanager
     async def _lifespan(self, _: Server[Any]) -> AsyncIterator[dict[str, Any]]:
         async with self.connect() as client:
+            # One connection is one conversation: its call budget and taint.
+            self._context = ToolContext(system=self.recorder.system, key=self.recorder.key)
             self._client = client
             try:
                 yield {}
@@ -141,7 +143,7 @@ class McpProxy:
             self._definitions[digest] = await self._guarded(self.checker.check_definition, tool)
         verdict = self._definitions[digest]
         judged = self._pin_outcome(tool, digest, verdict)
-        self._record_once(judged, digest, verdict)
+        self._record_once(judged, digest)
         return judged
 
     def _pin_outcome(self, tool: types.Tool, digest: str, verdict: Verdict | None) -> _Judged:
@@ -162,20 +164,23 @@ class McpProxy:
                                             f"by {pin.approved_by} on {pin.approved_at}")
         return _Judged(tool, "approved")
 
-    def _record_once(self, judged: _Judged, digest: str, verdict: Verdict | None) -> None:
-        """One entry per distinct definition and outcome per process, not one per listing."""
+    def _record_once(self, judged: _Judged, digest: str) -> None:
+        """One entry per distinct definition and outcome per process, not one per listing.
+
+        Not for a definition approved earlier (that approval is the evidence) nor
+        for one the guard blocked (the guard's own entry is).
+        """
         if (digest, judged.outcome) in self._recorded:
             return
         self._recorded.add((digest, judged.outcome))
-        pinned_now = judged.allowed and self.options.trust_on_first_use
-        if judged.allowed and not pinned_now:
-            return  # approved earlier: that approval is the evidence
-        if judged.outcome == "approved":
-            log.info("pinned %s on first use", judged.tool.name)
-        else:
+        if not judged.allowed:
             log.warning("refused tool %s: %s", judged.tool.name, judged.reason)
-        self.recorder.record(judged.outcome, judged.tool.name, definition_bytes(judged.tool),
-                             verdict)
+        elif self.options.trust_on_first_use:
+            log.info("approved %s on first use", judged.tool.name)
+        if judged.outcome == "poisoned" or (judged.allowed and not self.options.trust_on_first_use):
+            return
+        self.recorder.record("definition", judged.outcome, judged.tool.name,
+                             definition_bytes(judged.tool))
 
     # -- tools/call --------------------------------------------------------------
 
@@ -190,7 +195,7 @@ class McpProxy:
         except _Refused as refused:
             if refused.outcome is not None:
                 call = canonical_bytes({"tool": name, "arguments": arguments})
-                self.recorder.record(refused.outcome, name, call, refused.verdict)
+                self.recorder.record("call", refused.outcome, name, call)
             return types.CallToolResult(
                 content=[types.TextContent(text=f"Assay refused this tool call: {refused.reason}")],
                 is_error=True)
@@ -204,7 +209,7 @@ class McpProxy:
         if not judged.allowed:
             raise _Refused(judged.outcome, judged.reason + "; approve it with `assay mcp approve`"
                            if judged.outcome in ("unapproved", "changed") else judged.reason)
-        verdict = await self._guarded(self.checker.check_call, name, arguments)
+        verdict = await self._guarded(self.checker.check_call, name, arguments, self._context)
         if verdict is None:
             if self.options.fail_open:
                 log.warning("forwarding %s unchecked (fail open)", name)
@@ -214,7 +219,8 @@ class McpProxy:
             raise _Refused(None, f"the call to {name} was blocked by the guard: "
                                  f"{_blocked_reason(verdict)}")
         if verdict.action == "redact":
-            return _redacted_arguments(name, verdict)
+            raise _Refused("unchecked", f"the policy would rewrite this call to {name}; the "
+                                        "proxy forwards calls as they are or not at all")
         return arguments
 
     async def _checked_result(self, name: str,
@@ -225,19 +231,19 @@ class McpProxy:
         structured = result.structured_content
         if structured is not None:
             text = json.dumps(structured, ensure_ascii=False, sort_keys=True)
-            verdict = await self._require(self.checker.check_result, name, text)
+            verdict = await self._require(name, text)
             if verdict.action == "redact":
                 raise _Refused("unchecked", f"{name}'s structured answer needs redaction, which "
-                                            "cannot be applied to structured data", verdict)
+                                            "cannot be applied to structured data")
         return result.model_copy(update={"content": content})
 
     async def _checked_block(self, name: str, block: types.ContentBlock) -> types.ContentBlock:
         if isinstance(block, types.TextContent):
-            verdict = await self._require(self.checker.check_result, name, block.text)
+            verdict = await self._require(name, block.text)
             return block.model_copy(update={"text": verdict.text_or_redacted(block.text)})
         resource = block.resource if isinstance(block, types.EmbeddedResource) else None
         if isinstance(resource, types.TextResourceContents):
-            verdict = await self._require(self.checker.check_result, name, resource.text)
+            verdict = await self._require(name, resource.text)
             updated = resource.model_copy(update={"text": verdict.text_or_redacted(resource.text)})
             return block.model_copy(update={"resource": updated})
         if self.options.fail_open:
@@ -245,10 +251,9 @@ class McpProxy:
         raise _Refused("unchecked", f"{name} answered with {block.type} content the guard "
                                     "cannot read")
 
-    async def _require(self, check: Callable[[str, str], Verdict], name: str,
-                       text: str) -> Verdict:
+    async def _require(self, name: str, text: str) -> Verdict:
         """A result check that must run and pass: :class:`_Refused` otherwise."""
-        verdict = await self._guarded(check, name, text)
+        verdict = await self._guarded(self.checker.check_result, name, text, self._context)
         if verdict is None:
             raise _Refused("unchecked", f"the guard could not check {name}'s answer")
         if verdict.blocked:
@@ -283,17 +288,6 @@ class McpProxy:
             failure = f"the upstream MCP server failed while {doing} ({type(exc).__name__})"
         log.error("%s", failure)
         if tool is not None:
-            self.recorder.record("upstream_failed", tool, doing.encode())
+            self.recorder.record("call", "upstream_failed", tool, doing.encode())
         raise MCPError(types.INTERNAL_ERROR, failure)
 
-
-def _redacted_arguments(name: str, verdict: Verdict) -> dict[str, Any]:
-    """The call's arguments as the policy redacted them (the checker checks their JSON)."""
-    try:
-        arguments = json.loads(verdict.redacted_text or "")
-    except json.JSONDecodeError:
-        arguments = None
-    if not isinstance(arguments, dict):
-        raise _Refused("unchecked", f"the policy redacts this call to {name}, and the redacted "
-                                    "arguments are no longer a JSON object")
-    return arguments

@@ -48,11 +48,16 @@ def test_approve_pins_and_the_stdio_proxy(workspace_dir: Path, tmp_path: Path,
     anyio.run(client)
     opened = open_workspace(workspace_dir)
     try:
-        labels = [f["label"] for e in opened.ledger.entries(GUARD_DECISION)
-                  for f in e.decoded()["summary"]["findings"] if f["validator"] == "mcp"]
+        summaries = [e.decoded()["summary"] for e in opened.ledger.entries(GUARD_DECISION)]
     finally:
         opened.close()
-    assert labels.count("approved") == 2 and labels.count("poisoned") == 2
+    approvals = [s["tool"] for s in summaries if {"validator": "mcp", "score": 1.0,
+                                                  "label": "approved"} in s["findings"]]
+    assert sorted(approvals) == ["read_notes", "send_email"]
+    # The guard's own decision on the poisoned definition, once by approve, once by the proxy.
+    poisoned = [s for s in summaries if s["direction"] == "tool_definition"
+                and s["tool"] == "get_weather" and s["action"] == "block"]
+    assert len(poisoned) == 2
 
 
 def test_proxy_needs_exactly_one_upstream(workspace_dir: Path) -> None:

@@ -21,17 +21,17 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from assay.guard import Guard, LedgerSink, Verdict
+from assay.guard import Guard, LedgerSink, ToolContext, Verdict
 from assay.ledger import Batcher
 from assay.ledger.evidence import GUARD_DECISION
 from assay.ledger.keys import digest_key
 from assay.mcp import (
-    GuardToolChecker,
+    GuardChecks,
     McpProxy,
     PinStore,
+    ProxyChecks,
     ProxyOptions,
     Recorder,
-    ToolChecker,
     approve_tools,
     stdio_upstream,
 )
@@ -55,7 +55,7 @@ class Bench:
     batcher: Batcher
     recorder: Recorder
     pins: PinStore
-    checker: ToolChecker
+    checker: ProxyChecks
     extra: dict[str, Any] = field(default_factory=dict)
 
     def set(self, **switches: bool) -> None:
@@ -70,7 +70,7 @@ class Bench:
         return stdio_upstream([sys.executable, "-m", "assay.mcp.demo_server",
                                "--control", str(self.control), "--calls", str(self.calls)])
 
-    def proxy(self, *, checker: ToolChecker | None = None, **options: bool) -> McpProxy:
+    def proxy(self, *, checker: ProxyChecks | None = None, **options: bool) -> McpProxy:
         return McpProxy(self.connect(), checker or self.checker, self.pins, self.recorder,
                         ProxyOptions("demo", **options), actor="tester@pytest")
 
@@ -88,7 +88,7 @@ def bench(workspace: Workspace, guard: Guard, tmp_path: Path) -> Iterator[Bench]
     recorder = Recorder(batcher, key, "agent", "tester@pytest", "demo")
     try:
         yield Bench(workspace, guard, tmp_path / "control.json", tmp_path / "calls.jsonl",
-                    batcher, recorder, PinStore(workspace.root), GuardToolChecker(guard))
+                    batcher, recorder, PinStore(workspace.root), GuardChecks(guard))
     finally:
         guard.on_decision = None
         batcher.close()
@@ -244,6 +244,24 @@ def test_injection_in_a_result_is_blocked(bench: Bench) -> None:
     run(bench.proxy(), scenario)
 
 
+def test_after_an_injected_result_an_egress_call_is_blocked(bench: Bench) -> None:
+    """The connection is one conversation: a flagged result taints its later calls."""
+    approve(bench)
+
+    async def scenario(client: Client) -> None:
+        email = {"to": "bob@example.com", "body": "Lunch at noon?"}
+        assert not (await client.call_tool("send_email", email)).is_error
+        bench.set(inject=True)
+        assert (await client.call_tool("read_notes", {})).is_error
+        result = await client.call_tool("send_email", email)
+        assert result.is_error and "tool_policy" in text(result)
+
+    run(bench.proxy(), scenario)
+    assert [c["tool"] for c in bench.received()] == ["send_email", "read_notes"]
+    calls = [s for s in bench.evidence() if s["direction"] == "tool_call"]
+    assert calls[-1]["action"] == "block" and calls[-1]["tainted_by"]
+
+
 def test_crash_mid_call_is_a_clean_mcp_error(bench: Bench) -> None:
     approve(bench)
 
@@ -270,11 +288,12 @@ class _BrokenChecker:
     def check_definition(self, tool: types.Tool) -> Verdict:
         return self.real.check_definition(tool)
 
-    def check_call(self, name: str, arguments: Mapping[str, object]) -> Verdict:
+    def check_call(self, name: str, arguments: Mapping[str, object],
+                   context: ToolContext) -> Verdict:
         raise RuntimeError("the guard is down")
 
-    def check_result(self, name: str, text: str) -> Verdict:
-        return self.real.check_result(name, text)
+    def check_result(self, name: str, text: str, context: ToolContext) -> Verdict:
+        return self.real.check_result(name, text, context)
 
 
 def test_a_call_that_could_not_be_checked_is_never_forwarded(bench: Bench) -> None:
@@ -308,6 +327,6 @@ def test_evidence_keeps_digests_not_argument_values(bench: Bench) -> None:
     run(bench.proxy(checker=_BrokenChecker(bench)), scenario)
     raw = [e.entry for e in bench.ws.ledger.entries()]
     assert raw and not any(b"Atlantis-7731" in entry for entry in raw)
-    refused = [s for s in bench.evidence() if s.get("request_id") == "mcp:demo/get_weather"
-               and s["action"] == "block"]
+    refused = [s for s in bench.evidence() if s.get("request_id") == "mcp:demo"
+               and s.get("tool") == "get_weather" and s["action"] == "block"]
     assert refused and all("hmac_sha256" in s["content"] for s in refused)

@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio.to_thread
 import mcp_types as types
@@ -41,7 +41,6 @@ from assay.mcp._upstream import Connect, list_all_tools
 __all__ = ["McpProxy", "ProxyOptions"]
 
 log = logging.getLogger("assay.mcp")
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +65,7 @@ class _Judged:
     tool: types.Tool
     outcome: str  # "approved" or a refusal label of Recorder.OUTCOMES
     reason: str = ""
+    pinned_now: bool = False  # approved on first use by this proxy
 
     @property
     def allowed(self) -> bool:
@@ -103,7 +103,7 @@ class McpProxy:
     _client: Client | None = field(default=None, init=False)
     _context: ToolContext = field(default_factory=ToolContext, init=False)
     _listing: dict[str, _Judged] = field(default_factory=dict, init=False)
-    _definitions: dict[str, Verdict | None] = field(default_factory=dict, init=False)
+    _definitions: dict[str, Verdict] = field(default_factory=dict, init=False)
     _recorded: set[tuple[str, str]] = field(default_factory=set, init=False)
 
     @property
@@ -139,9 +139,11 @@ class McpProxy:
 
     async def _judge(self, tool: types.Tool) -> _Judged:
         digest = definition_digest(tool)
-        if digest not in self._definitions:
-            self._definitions[digest] = await self._guarded(self.checker.check_definition, tool)
-        verdict = self._definitions[digest]
+        verdict = self._definitions.get(digest)
+        if verdict is None:  # checked once per distinct definition; a failed check is retried
+            verdict = await self._guarded(self.checker.check_definition, tool)
+            if verdict is not None:
+                self._definitions[digest] = verdict
         judged = self._pin_outcome(tool, digest, verdict)
         self._record_once(judged, digest)
         return judged
@@ -156,7 +158,7 @@ class McpProxy:
         pin = self.pins.get(self.options.server, name)
         if pin is None and self.options.trust_on_first_use:
             self.pins.pin(self.options.server, tool, actor=self.actor)
-            return _Judged(tool, "approved")
+            return _Judged(tool, "approved", pinned_now=True)
         if pin is None:
             return _Judged(tool, "unapproved", f"{name} is not approved on this proxy")
         if pin.digest != digest:
@@ -170,14 +172,15 @@ class McpProxy:
         Not for a definition approved earlier (that approval is the evidence) nor
         for one the guard blocked (the guard's own entry is).
         """
-        if (digest, judged.outcome) in self._recorded:
+        if (digest, judged.outcome) in self._recorded or (judged.allowed
+                                                           and not judged.pinned_now):
             return
         self._recorded.add((digest, judged.outcome))
-        if not judged.allowed:
-            log.warning("refused tool %s: %s", judged.tool.name, judged.reason)
-        elif self.options.trust_on_first_use:
+        if judged.pinned_now:
             log.info("approved %s on first use", judged.tool.name)
-        if judged.outcome == "poisoned" or (judged.allowed and not self.options.trust_on_first_use):
+        else:
+            log.warning("refused tool %s: %s", judged.tool.name, judged.reason)
+        if judged.outcome == "poisoned":
             return
         self.recorder.record("definition", judged.outcome, judged.tool.name,
                              definition_bytes(judged.tool))
@@ -187,14 +190,14 @@ class McpProxy:
     async def _call_tool(self, ctx: ServerRequestContext[Any],
                          params: types.CallToolRequestParams) -> types.CallToolResult:
         name, arguments = params.name, dict(params.arguments or {})
+        call = canonical_bytes({"tool": name, "arguments": arguments})
         try:
             forwarded = await self._admit(name, arguments)
             result = await self._upstream(lambda c: c.call_tool(name, forwarded),
-                                          f"calling {name}", tool=name)
+                                          f"calling {name}", call=(name, call))
             return await self._checked_result(name, result)
         except _Refused as refused:
             if refused.outcome is not None:
-                call = canonical_bytes({"tool": name, "arguments": arguments})
                 self.recorder.record("call", refused.outcome, name, call)
             return types.CallToolResult(
                 content=[types.TextContent(text=f"Assay refused this tool call: {refused.reason}")],
@@ -272,8 +275,9 @@ class McpProxy:
             return None
 
     async def _upstream(self, request: Callable[[Client], Any], doing: str, *,
-                        tool: str | None = None) -> Any:
-        """Send a request upstream; its failure becomes a clean MCP error for the client."""
+                        call: tuple[str, bytes] | None = None) -> Any:
+        """Send a request upstream; its failure becomes a clean MCP error for the client
+        (and, for a ``call``, its tool and canonical bytes, an ``upstream_failed`` entry)."""
         client = self._client
         if client is None:
             raise MCPError(types.INTERNAL_ERROR, "the upstream MCP server is not connected")
@@ -287,7 +291,7 @@ class McpProxy:
         except Exception as exc:
             failure = f"the upstream MCP server failed while {doing} ({type(exc).__name__})"
         log.error("%s", failure)
-        if tool is not None:
-            self.recorder.record("call", "upstream_failed", tool, doing.encode())
+        if call is not None:
+            self.recorder.record("call", "upstream_failed", *call)
         raise MCPError(types.INTERNAL_ERROR, failure)
 

@@ -7,10 +7,11 @@ client starts them like any other server; their logs go to stderr.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -18,6 +19,8 @@ from assay.cli._common import LogFormatOption, actor, console, open_ws, print_js
 from assay.errors import AssayError, UsageError
 
 if TYPE_CHECKING:
+    from mcp.server import Server
+
     from assay.guard import Guard
     from assay.mcp import Connect, GuardChecks, PinStore, Recorder
 
@@ -26,6 +29,7 @@ __all__ = ["app"]
 app = typer.Typer(help="Guard MCP servers (proxy, approve, pins) and serve Assay over MCP.",
                   no_args_is_help=True)
 
+_T = TypeVar("_T")
 TOKEN_ENV = "ASSAY_MCP_TOKEN"  # noqa: S105 - the variable's name, not a secret
 
 NameOpt = Annotated[str, typer.Option(
@@ -74,6 +78,45 @@ def _connect(command: list[str] | None, upstream: str | None,
             raise UsageError(f"--header {header!r}: write it as 'Name: value'")
         parsed[name.strip()] = value.strip()
     return http_upstream(upstream, parsed)
+
+
+def _run(main: Callable[[], Awaitable[_T]]) -> _T:
+    """``anyio.run``, with an Assay error raised inside a task group raised as itself."""
+    import anyio
+
+    from assay.mcp._upstream import first_cause
+
+    try:
+        return anyio.run(main)
+    except BaseExceptionGroup as group:
+        cause = first_cause(group)
+        if isinstance(cause, AssayError):
+            raise cause from group
+        raise
+
+
+def _serve_stdio(server: Server[Any], on_stop: Callable[[], None] = lambda: None) -> None:
+    """Serve MCP on stdin/stdout until the client closes them or sends SIGTERM.
+
+    A thread blocked reading stdin cannot be cancelled, so SIGTERM runs
+    ``on_stop`` (flush the evidence queue) and ends the process at once; the
+    upstream child sees its stdin close and exits.
+    """
+    from mcp.server.stdio import stdio_server
+
+    def stop(signum: int, frame: object) -> None:
+        on_stop()
+        os._exit(0)
+
+    async def main() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        _run(main)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _guard(policy: str, on_decision: Any = None) -> Guard:
@@ -136,9 +179,6 @@ def proxy(
     assay mcp proxy --name files -- npx -y @modelcontextprotocol/server-filesystem /srv
     """
     _mcp()
-    import anyio
-    from mcp.server.stdio import stdio_server
-
     from assay.mcp import McpProxy, ProxyOptions
     from assay.ops.logs import configure_logging
 
@@ -146,14 +186,9 @@ def proxy(
     connect = _connect(command, upstream, header)
     with _parts(name, policy, system) as parts:
         options = ProxyOptions(name, fail_open=fail_open, trust_on_first_use=trust_on_first_use)
-        server = McpProxy(connect, parts.checker, parts.pins, parts.recorder, options,
-                          actor=parts.recorder.actor).server
-
-        async def serve() -> None:
-            async with stdio_server() as (read, write):
-                await server.run(read, write, server.create_initialization_options())
-
-        anyio.run(serve)
+        proxy_ = McpProxy(connect, parts.checker, parts.pins, parts.recorder, options,
+                          actor=parts.recorder.actor)
+        _serve_stdio(proxy_.server, parts.recorder.queue.close)
 
 
 @app.command("approve", context_settings={"allow_interspersed_args": False})
@@ -176,14 +211,12 @@ def approve(
     Example: assay mcp approve --name files -- npx -y @modelcontextprotocol/server-filesystem /srv
     """
     _mcp()
-    import anyio
-
     from assay.cli.guard import BLOCKED_EXIT
     from assay.mcp import approve_tools
 
     connect = _connect(command, upstream, header)
     with _parts(name, policy, system) as parts:
-        results = anyio.run(lambda: approve_tools(connect, parts.checker, parts.pins,
+        results = _run(lambda: approve_tools(connect, parts.checker, parts.pins,
                                                   parts.recorder, tools=tool or (),
                                                   force=force))
     if json_output:
@@ -235,9 +268,6 @@ def serve(
     Example: ASSAY_MCP_TOKEN=assay_... assay mcp serve
     """
     _mcp(web=True)
-    import anyio
-    from mcp.server.stdio import stdio_server
-
     from assay.mcp import build_assay_server
     from assay.ops.logs import configure_logging
 
@@ -254,9 +284,4 @@ def serve(
             uvicorn.run(server.streamable_http_app(host=host), host=host, port=http,
                         log_level="warning")
             return
-
-        async def run() -> None:
-            async with stdio_server() as (read, write):
-                await server.run(read, write, server.create_initialization_options())
-
-        anyio.run(run)
+        _serve_stdio(server)

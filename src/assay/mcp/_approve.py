@@ -11,7 +11,7 @@ from assay.errors import NotFound
 from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import PinStore, check_server_name, definition_bytes, definition_digest
-from assay.mcp._upstream import Connect, list_all_tools
+from assay.mcp._upstream import Connect, connected, list_all_tools
 
 __all__ = ["Approval", "approve_tools"]
 
@@ -42,7 +42,7 @@ async def approve_tools(connect: Connect, checker: ProxyChecks, pins: PinStore,
     Raises :class:`NotFound` when a named tool is not listed by the server.
     """
     server = check_server_name(recorder.server)
-    async with connect() as client:
+    async with connected(connect) as client:
         listed = {tool.name: tool for tool in await list_all_tools(client)}
     missing = sorted(set(tools) - set(listed))
     if missing:

@@ -36,7 +36,7 @@ from assay.ledger.canonical import canonical_bytes
 from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import PinStore, definition_bytes, definition_digest
-from assay.mcp._upstream import Connect, list_all_tools
+from assay.mcp._upstream import Connect, connected, list_all_tools
 
 __all__ = ["McpProxy", "ProxyOptions"]
 
@@ -115,7 +115,7 @@ class McpProxy:
 
     @asynccontextmanager
     async def _lifespan(self, _: Server[Any]) -> AsyncIterator[dict[str, Any]]:
-        async with self.connect() as client:
+        async with connected(self.connect) as client:
             # One connection is one conversation: its call budget and taint.
             self._context = ToolContext(system=self.recorder.system, key=self.recorder.key)
             self._client = client

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import httpx2
 import mcp_types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from assay.errors import UsageError
+from assay.errors import AssayError, UsageError
 
-__all__ = ["Connect", "http_upstream", "list_all_tools", "stdio_upstream"]
+__all__ = ["Connect", "connected", "first_cause", "http_upstream", "list_all_tools",
+           "stdio_upstream"]
 
 Connect = Callable[[], AbstractAsyncContextManager[Client]]
 """Opens a connected client of the upstream server (a new one per call)."""
@@ -61,3 +62,26 @@ async def list_all_tools(client: Client) -> list[types.Tool]:
         if cursor is None:
             break
     return tools
+
+
+def first_cause(exc: BaseException) -> BaseException:
+    """The first leaf of an exception group (anyio task groups wrap what they raise)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+@asynccontextmanager
+async def connected(connect: Connect) -> AsyncIterator[Client]:
+    """``connect()`` entered, a failure to start or reach the server raised as an
+    :class:`AssayError` that says so (the SDK raises ``OSError``, HTTP or MCP errors)."""
+    async with AsyncExitStack() as stack:
+        try:
+            client = await stack.enter_async_context(connect())
+        except Exception as exc:
+            cause = first_cause(exc)
+            raise AssayError(
+                f"cannot connect to the MCP server ({type(cause).__name__}: {cause})",
+                hint="check the command after -- (does it run on its own?) or the --upstream URL",
+            ) from exc
+        yield client

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -72,3 +74,35 @@ def test_serve_needs_a_token_on_stdio(workspace_dir: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ASSAY_MCP_TOKEN", raising=False)
     assert run(["--workspace", str(workspace_dir), "mcp", "serve"]) == 2
+
+
+def test_proxy_stops_cleanly_on_sigterm(workspace_dir: Path, tmp_path: Path) -> None:
+    """An MCP client stops its servers with SIGTERM: exit 0, no hang, evidence kept."""
+    control = tmp_path / "control.json"
+    control.write_text("{}")
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "assay", "--workspace", str(workspace_dir), "mcp", "proxy",
+         "--name", "demo", "--", *demo(control)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proxy.stdin is not None and proxy.stdout is not None
+    for message in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    ):
+        proxy.stdin.write(json.dumps(message) + "\n")
+        proxy.stdin.flush()
+    assert json.loads(proxy.stdout.readline())["id"] == 1
+    assert json.loads(proxy.stdout.readline())["result"]["tools"] == []  # nothing approved
+    proxy.send_signal(signal.SIGTERM)
+    assert proxy.wait(30) == 0
+    opened = open_workspace(workspace_dir)
+    try:
+        summaries = [e.decoded()["summary"] for e in opened.ledger.entries(GUARD_DECISION)]
+    finally:
+        opened.close()
+    refused = [s["tool"] for s in summaries
+               if {"validator": "mcp", "score": 1.0, "label": "unapproved"} in s["findings"]]
+    assert sorted(refused) == ["get_weather", "read_notes", "send_email"]

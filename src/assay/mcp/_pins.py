@@ -21,6 +21,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,11 @@ from typing import Any
 import mcp_types as types
 
 from assay.errors import Invalid
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock across processes; approve one at a time there
+    fcntl = None  # type: ignore[assignment]
 from assay.ledger.canonical import canonical_bytes
 
 __all__ = ["PIN_FILE", "Pin", "PinStore", "definition_bytes", "definition_digest"]
@@ -70,17 +77,19 @@ class Pin:
 
 
 class PinStore:
-    """The pins of every proxied server in one workspace; thread-safe.
+    """The pins of every proxied server in one workspace; safe across threads and processes.
 
-    Reads are cached and refreshed when the file's modification time or size
-    changes; writes replace the file atomically under a lock, re-reading it
-    first so two approvals never lose each other's pins.
+    Reads are cached and refreshed when the file is replaced (its inode, time or
+    size changes); a write takes an exclusive lock on ``pins.json.lock``, reads
+    the file afresh, and replaces it atomically, so two approvals (an
+    ``assay mcp approve`` and a proxy pinning on first use) never lose each
+    other's pins.
     """
 
     def __init__(self, workspace_root: Path) -> None:
         self.path = workspace_root / PIN_FILE
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._pins: dict[str, dict[str, Pin]] = {}
 
     def get(self, server: str, tool: str) -> Pin | None:
@@ -101,8 +110,10 @@ class PinStore:
         check_server_name(server)
         made = Pin(definition_digest(tool), actor,
                    datetime.now(UTC).isoformat(timespec="seconds"))
-        with self._lock:
-            current = self._load()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, _file_lock(self.path.with_name(self.path.name + ".lock")):
+            self._stamp = None  # another process may have written since the last read
+            current = {name: dict(tools) for name, tools in self._load().items()}
             current.setdefault(server, {})[tool.name] = made
             self._save(current)
         return made
@@ -113,7 +124,7 @@ class PinStore:
         except FileNotFoundError:
             self._stamp, self._pins = None, {}
             return self._pins
-        stamp = (status.st_mtime_ns, status.st_size)
+        stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
         if stamp != self._stamp:
             self._pins = _parse(self.path)
             self._stamp = stamp
@@ -125,7 +136,6 @@ class PinStore:
             "servers": {server: {name: pin.as_json() for name, pin in sorted(tools.items())}
                         for server, tools in sorted(pins.items())},
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pins-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -138,6 +148,15 @@ class PinStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         self._stamp = None  # re-read on next access
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock held while the block runs (POSIX ``flock``)."""
+    with path.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
 
 
 def _parse(path: Path) -> dict[str, dict[str, Pin]]:

@@ -274,6 +274,15 @@ class McpProxy:
             log.exception("guard check failed")
             return None
 
+    async def _refusal(self, message: str, doing: str) -> str:
+        """The upstream's own error message for the client when the guard passes it as a
+        document (a model reads it like a result), else only that the server refused."""
+        said = f"the upstream MCP server refused {doing}"
+        verdict = await self._guarded(self.checker.check_result, "error", message, self._context)
+        if verdict is None or verdict.blocked:
+            return said
+        return f"{said}: {verdict.text_or_redacted(message)}"
+
     async def _upstream(self, request: Callable[[Client], Any], doing: str, *,
                         call: tuple[str, bytes] | None = None) -> Any:
         """Send a request upstream; its failure becomes a clean MCP error for the client
@@ -285,7 +294,7 @@ class McpProxy:
             return await request(client)
         except MCPError as exc:
             if exc.code != types.CONNECTION_CLOSED:
-                raise MCPError(exc.code, f"the upstream MCP server refused {doing}") from exc
+                raise MCPError(exc.code, await self._refusal(exc.message, doing)) from exc
             failure = (f"the upstream MCP server closed the connection while {doing} (it may "
                        "have crashed); any effect of the request is unknown")
         except Exception as exc:

@@ -262,6 +262,19 @@ def test_after_an_injected_result_an_egress_call_is_blocked(bench: Bench) -> Non
     assert calls[-1]["action"] == "block" and calls[-1]["tainted_by"]
 
 
+def test_an_upstream_refusal_reaches_the_client_with_its_message(bench: Bench) -> None:
+    approve(bench)
+
+    async def scenario(client: Client) -> None:
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("get_weather", {})
+        assert raised.value.code == types.INVALID_PARAMS
+        assert raised.value.message == ("the upstream MCP server refused calling get_weather: "
+                                        "argument 'city' is required")
+
+    run(bench.proxy(), scenario)
+
+
 def test_crash_mid_call_is_a_clean_mcp_error(bench: Bench) -> None:
     approve(bench)
 

@@ -21,9 +21,11 @@ For tests it also records the last request bodies it received
 (``app.state.received``) and their ``x-request-id`` headers (``app.state.request_ids``),
 and answers chat completions with scripted
 assistant messages when ``app.state.messages`` is set — one choice per message,
-with any of ``content``, ``refusal``, ``reasoning_content`` and ``tool_calls``;
-streamed, each text field arrives in 8-character deltas and the choices'
-events interleave.
+with any of ``content``, ``refusal``, ``reasoning_content``, ``tool_calls`` and the
+legacy ``function_call`` (finish reason ``tool_calls`` when it calls a tool), or a
+function of the request body returning such a list (an agent's turn-by-turn script);
+streamed, each text field (and each tool call's ``arguments``) arrives in 8-character
+deltas and the choices' events interleave.
 
 Spec: OpenAI Chat Completions, Completions, Embeddings and Models (the JSON
 and SSE shapes that the official ``openai`` client parses).
@@ -122,6 +124,8 @@ async def _chat(request: Request) -> Response:
     if (error := await _misbehave(request, body)) is not None:
         return error
     scripted = request.app.state.messages
+    if callable(scripted):  # a script that answers per request (agent loops in tests)
+        scripted = scripted(body)
     if scripted is not None:
         return _scripted(scripted, bool(body.get("stream")))
     messages = body.get("messages") or []
@@ -182,12 +186,18 @@ async def _chat_stream(
 def _scripted(messages: list[dict[str, Any]], stream: bool) -> Response:
     """Answer with the scripted assistant messages, one choice each."""
     if not stream:
-        choices = [{"index": i, "message": _message(m), "finish_reason": "stop",
+        choices = [{"index": i, "message": _message(m), "finish_reason": _finish(m),
                     "logprobs": _logprobs(m)} for i, m in enumerate(messages)]
         answer = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
                   "model": MODEL, "choices": choices}
         return Response(json.dumps(answer).encode(), media_type="application/json")
     return StreamingResponse(_scripted_stream(messages), media_type="text/event-stream")
+
+
+def _finish(scripted: Any) -> str:
+    calls = isinstance(scripted, dict) and (scripted.get("tool_calls")
+                                            or scripted.get("function_call"))
+    return "tool_calls" if calls else "stop"
 
 
 def _message(scripted: Any) -> Any:
@@ -218,6 +228,11 @@ def _scripted_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
                                            "name": function["name"], "arguments": ""}}]})
         deltas += [{"tool_calls": [{"index": j, "function": {"arguments": piece}}]}
                    for piece in chunk_text(function["arguments"])]
+    legacy = message.get("function_call")
+    if isinstance(legacy, dict):
+        deltas.append({"function_call": {"name": legacy["name"], "arguments": ""}})
+        deltas += [{"function_call": {"arguments": piece}}
+                   for piece in chunk_text(legacy["arguments"])]
     return deltas
 
 
@@ -230,7 +245,7 @@ async def _scripted_stream(messages: list[dict[str, Any]]) -> AsyncIterator[byte
                 choice = {"index": i, "delta": deltas[n], "finish_reason": None,
                           "logprobs": _logprobs(messages[i], text) if text else None}
             elif n == len(deltas):
-                reason = "tool_calls" if messages[i].get("tool_calls") else "stop"
+                reason = _finish(messages[i])
                 choice = {"index": i, "delta": {}, "finish_reason": reason}
             else:
                 continue

@@ -197,8 +197,11 @@ class ToolContext:
     def release(self, name: str) -> None:
         """Take back a call :meth:`reserve` counted (the call was blocked)."""
         with self._lock:
-            if self.calls.get(name, 0) > 0:
-                self.calls[name] -= 1
+            left = self.calls.get(name, 0) - 1
+            if left > 0:
+                self.calls[name] = left
+            else:
+                self.calls.pop(name, None)
 
 
 # -- the checker -------------------------------------------------------------------------

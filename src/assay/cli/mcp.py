@@ -84,12 +84,12 @@ def _run(main: Callable[[], Awaitable[_T]]) -> _T:
     """``anyio.run``, with an Assay error raised inside a task group raised as itself."""
     import anyio
 
-    from assay.mcp._upstream import first_cause
-
     try:
         return anyio.run(main)
     except BaseExceptionGroup as group:
-        cause = first_cause(group)
+        cause: BaseException = group
+        while isinstance(cause, BaseExceptionGroup) and cause.exceptions:
+            cause = cause.exceptions[0]
         if isinstance(cause, AssayError):
             raise cause from group
         raise
@@ -141,9 +141,8 @@ def _parts(name: str, policy: str, system: str | None) -> Iterator[_Parts]:
     from assay.ledger import Batcher
     from assay.ledger.keys import digest_key
     from assay.mcp import GuardChecks, PinStore, Recorder
-    from assay.mcp._pins import check_server_name
 
-    check_server_name(name)
+    Recorder.check_server(name)
     ws = open_ws()
     batcher = Batcher(ws.ledger, spill_dir=ws.spill_dir)
     try:

@@ -10,7 +10,7 @@ import anyio.to_thread
 from assay.errors import NotFound
 from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
-from assay.mcp._pins import PinStore, check_server_name, definition_bytes, definition_digest
+from assay.mcp._pins import PinStore, definition_bytes, definition_digest
 from assay.mcp._upstream import Connect, connected, list_all_tools
 
 __all__ = ["Approval", "approve_tools"]
@@ -41,7 +41,7 @@ async def approve_tools(connect: Connect, checker: ProxyChecks, pins: PinStore,
     evidence); every new pin is recorded.
     Raises :class:`NotFound` when a named tool is not listed by the server.
     """
-    server = check_server_name(recorder.server)
+    server = recorder.server
     async with connected(connect) as client:
         listed = {tool.name: tool for tool in await list_all_tools(client)}
     missing = sorted(set(tools) - set(listed))

@@ -20,6 +20,7 @@ from typing import Literal
 from assay.guard import DecisionSummary, guard_decision
 from assay.guard.evidence import content_digest
 from assay.ledger.batcher import EvidenceQueue
+from assay.mcp._pins import check_server_name
 
 __all__ = ["OUTCOMES", "Recorder"]
 
@@ -44,6 +45,14 @@ class Recorder:
     system: str
     actor: str
     server: str
+
+    def __post_init__(self) -> None:
+        self.check_server(self.server)
+
+    @staticmethod
+    def check_server(name: str) -> str:
+        """Refuse a server name that cannot name pins and evidence (raises ``Invalid``)."""
+        return check_server_name(name)
 
     def record(self, about: Literal["definition", "call"], outcome: str, tool: str,
                content: bytes) -> None:

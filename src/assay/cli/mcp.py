@@ -267,7 +267,7 @@ def serve(
     Example: ASSAY_MCP_TOKEN=assay_... assay mcp serve
     """
     _mcp(web=True)
-    from assay.mcp import build_assay_server
+    from assay.mcp import assay_http_app, build_assay_server
     from assay.ops.logs import configure_logging
 
     configure_logging(log_format)
@@ -276,11 +276,12 @@ def serve(
         raise UsageError(f"set {TOKEN_ENV} to an API token (create one with "
                          "`assay tokens create`)")
     with workspace() as ws:
-        server = build_assay_server(ws, _guard(policy), token=None if http else token)
+        guard = _guard(policy)
         if http is not None:
             import uvicorn
 
-            uvicorn.run(server.streamable_http_app(host=host), host=host, port=http,
+            uvicorn.run(assay_http_app(ws, guard, host=host), host=host, port=http,
                         log_level="warning")
             return
+        server = build_assay_server(ws, guard, token=token)
         _serve_stdio(server)

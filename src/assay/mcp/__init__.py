@@ -9,7 +9,8 @@ Needs the ``mcp`` extra (``pip install 'assay[mcp]'``: the official ``mcp`` SDK)
   pins definitions (``assay mcp approve``).
 - :func:`build_assay_server` exposes read-only Assay tools (guard a text,
   readiness, registers, evidence with its proof) to an assistant, scoped by an
-  API token's role (``assay mcp serve``).
+  API token's role (``assay mcp serve``); :func:`assay_http_app` serves it over
+  streamable HTTP behind a bearer-token check.
 - ``python -m assay.mcp.demo_server`` is a small server that can be told to
   poison, mutate, leak or crash, for the docs and the tests.
 """
@@ -24,7 +25,7 @@ from assay.mcp._proxy import McpProxy, ProxyOptions
 from assay.mcp._upstream import Connect, http_upstream, stdio_upstream
 
 if TYPE_CHECKING:
-    from assay.mcp._serve import build_assay_server
+    from assay.mcp._serve import assay_http_app, build_assay_server
 
 __all__ = [
     "Approval",
@@ -37,6 +38,7 @@ __all__ = [
     "ProxyOptions",
     "Recorder",
     "approve_tools",
+    "assay_http_app",
     "build_assay_server",
     "definition_digest",
     "http_upstream",
@@ -45,9 +47,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``build_assay_server`` on first use: it needs the web extra, the proxy does not."""
-    if name == "build_assay_server":
-        from assay.mcp._serve import build_assay_server
+    """The server's names on first use: they need the web extra, the proxy does not."""
+    if name in ("assay_http_app", "build_assay_server"):
+        from assay.mcp import _serve
 
-        return build_assay_server
+        return getattr(_serve, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

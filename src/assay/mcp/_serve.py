@@ -21,6 +21,9 @@ import anyio.to_thread
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assay.aims import audit, list_systems, risk
 from assay.errors import AssayError, Invalid
@@ -31,7 +34,7 @@ from assay.web.accounts import principal_for_token
 from assay.web.auth import Permission, Principal
 from assay.workspace import Workspace
 
-__all__ = ["TOOLS", "build_assay_server"]
+__all__ = ["TOOLS", "assay_http_app", "build_assay_server"]
 
 Run = Callable[[Workspace, Guard, Mapping[str, Any]], Any]
 
@@ -151,10 +154,13 @@ def _error(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
 
+def _token(header: str) -> str | None:
+    return header[7:].strip() or None if header.lower().startswith("bearer ") else None
+
+
 def _bearer(ctx: ServerRequestContext[Any]) -> str | None:
     headers = getattr(ctx.request, "headers", None)
-    header = headers.get("authorization", "") if headers is not None else ""
-    return header[7:].strip() if header.lower().startswith("bearer ") else None
+    return _token(headers.get("authorization", "")) if headers is not None else None
 
 
 def build_assay_server(ws: Workspace, guard: Guard, *, token: str | None = None) -> Server[Any]:
@@ -197,3 +203,25 @@ def build_assay_server(ws: Workspace, guard: Guard, *, token: str | None = None)
                                "compliance readiness and gaps, the AIMS registers, and "
                                "ledger evidence with inclusion proofs.")
 
+
+
+def assay_http_app(ws: Workspace, guard: Guard, *, host: str = "127.0.0.1") -> ASGIApp:
+    """The server over streamable HTTP at ``/mcp``, refusing a request without a valid
+    bearer token with 401 before MCP sees it (as the REST API does); each tool call
+    still checks its permission."""
+    app = build_assay_server(ws, guard).streamable_http_app(host=host)
+
+    async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = Headers(scope=scope).get("authorization", "")
+            token = _token(header)
+            caller = (await anyio.to_thread.run_sync(principal_for_token, ws.store, token)
+                      if token else None)
+            if caller is None:
+                refusal = JSONResponse({"detail": "no valid API token (Authorization: Bearer)"},
+                                       status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                await refusal(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return authenticated

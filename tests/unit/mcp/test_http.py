@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import httpx
 import mcp_types as types
 import pytest
 from argon2 import PasswordHasher
@@ -23,7 +24,7 @@ from assay.mcp import (
     ProxyOptions,
     Recorder,
     approve_tools,
-    build_assay_server,
+    assay_http_app,
     http_upstream,
 )
 from assay.mcp.demo_server import build_server
@@ -73,7 +74,7 @@ def test_serve_over_http_takes_the_bearer_token(workspace: Workspace,
                       password="correct horse battery", role="viewer", actor="setup")
     token = accounts.create_token(workspace.store, workspace.ledger, username="viewer",
                                   name="mcp", scope="read", days=1, actor="setup")
-    served = LocalServer(build_assay_server(workspace, Guard.default()).streamable_http_app())
+    served = LocalServer(assay_http_app(workspace, Guard.default()))
 
     async def call(headers: dict[str, str]) -> types.CallToolResult:
         async with http_upstream(f"{served.url}/mcp", headers)() as client:
@@ -81,7 +82,10 @@ def test_serve_over_http_takes_the_bearer_token(workspace: Workspace,
 
     try:
         assert not anyio.run(call, {"Authorization": f"Bearer {token}"}).is_error
-        assert anyio.run(call, {}).is_error
-        assert anyio.run(call, {"Authorization": "Bearer assay_wrong"}).is_error
+        for headers in ({}, {"Authorization": "Bearer assay_wrong"}):
+            refused = httpx.post(f"{served.url}/mcp", headers=headers, json={
+                "jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+            assert refused.status_code == 401
+            assert refused.headers["www-authenticate"] == "Bearer"
     finally:
         served.stop()

@@ -32,6 +32,7 @@ OUTCOMES = {
     "poisoned": "block",         # a call to a tool whose definition the guard blocked
     "unchecked": "block",        # a definition, call or answer the guard could not check
     "not_listed": "block",       # a call to a tool the server does not list
+    "invalid_arguments": "block",  # a call whose arguments do not fit the approved schema
     "upstream_failed": "block",  # the server failed or died during a call
 }
 

@@ -8,7 +8,8 @@ distinct definition) and compared with its pin; the client sees only tools
 that are approved, unchanged and clean. ``tools/call``: the tool must be one
 the proxy last listed as approved (the model only knows definitions the proxy
 showed it, so a definition changed upstream since is refused until it is
-re-approved and listed again), the call's arguments must pass the guard, and
+re-approved and listed again), the call's arguments must fit the approved input
+schema and pass the guard, and
 the answer's texts are checked as documents before they are relayed. What the
 proxy cannot check it does not forward (``fail_open`` turns that off for
 calls and unreadable result content; a guard *verdict* is always obeyed).
@@ -37,6 +38,7 @@ from assay.mcp._checks import ProxyChecks
 from assay.mcp._evidence import Recorder
 from assay.mcp._pins import PinStore, definition_bytes, definition_digest
 from assay.mcp._upstream import Connect, connected, list_all_tools
+from assay.validators.json_schema import schema_errors
 
 __all__ = ["McpProxy", "ProxyOptions"]
 
@@ -212,6 +214,10 @@ class McpProxy:
         if not judged.allowed:
             raise _Refused(judged.outcome, judged.reason + "; approve it with `assay mcp approve`"
                            if judged.outcome in ("unapproved", "changed") else judged.reason)
+        errors = schema_errors(arguments, judged.tool.input_schema)
+        if errors:
+            raise _Refused("invalid_arguments", f"the arguments do not fit {name}'s approved "
+                                                f"input schema: {'; '.join(errors[:3])}")
         verdict = await self._guarded(self.checker.check_call, name, arguments, self._context)
         if verdict is None:
             if self.options.fail_open:

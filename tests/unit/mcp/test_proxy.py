@@ -262,12 +262,24 @@ def test_after_an_injected_result_an_egress_call_is_blocked(bench: Bench) -> Non
     assert calls[-1]["action"] == "block" and calls[-1]["tainted_by"]
 
 
+def test_arguments_outside_the_approved_schema_are_refused(bench: Bench) -> None:
+    approve(bench)
+
+    async def scenario(client: Client) -> None:
+        result = await client.call_tool("get_weather", {"city": ["Paris", "Rome"]})
+        assert result.is_error and "approved input schema" in text(result)
+
+    run(bench.proxy(), scenario)
+    assert bench.received() == []
+    assert "invalid_arguments" in outcomes(bench)
+
+
 def test_an_upstream_refusal_reaches_the_client_with_its_message(bench: Bench) -> None:
     approve(bench)
 
     async def scenario(client: Client) -> None:
         with pytest.raises(MCPError) as raised:
-            await client.call_tool("get_weather", {})
+            await client.call_tool("get_weather", {"city": ""})
         assert raised.value.code == types.INVALID_PARAMS
         assert raised.value.message == ("the upstream MCP server refused calling get_weather: "
                                         "argument 'city' is required")

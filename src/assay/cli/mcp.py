@@ -42,6 +42,8 @@ UpstreamOpt = Annotated[str | None, typer.Option(
     "--upstream", help="URL of a streamable HTTP MCP server (instead of a command after --).")]
 HeaderOpt = Annotated[list[str] | None, typer.Option(
     "--header", help="'Name: value' header for the --upstream server (repeatable).")]
+TimeoutOpt = Annotated[float, typer.Option(
+    "--timeout", min=1.0, help="Seconds a request to the server may take before it fails.")]
 CommandArg = Annotated[list[str] | None, typer.Argument(
     help="The MCP server's command and arguments, after --.", show_default=False)]
 
@@ -64,20 +66,20 @@ def _mcp(*, web: bool = False) -> None:
 
 
 def _connect(command: list[str] | None, upstream: str | None,
-             headers: list[str] | None) -> Connect:
+             headers: list[str] | None, timeout: float) -> Connect:
     from assay.mcp import http_upstream, stdio_upstream
 
     if (upstream is None) == (not command):
         raise UsageError("give the MCP server either as a command after -- or as --upstream URL")
     if upstream is None:
-        return stdio_upstream(command or [])
+        return stdio_upstream(command or [], timeout=timeout)
     parsed: dict[str, str] = {}
     for header in headers or []:
         name, sep, value = header.partition(":")
         if not sep or not name.strip():
             raise UsageError(f"--header {header!r}: write it as 'Name: value'")
         parsed[name.strip()] = value.strip()
-    return http_upstream(upstream, parsed)
+    return http_upstream(upstream, parsed, timeout=timeout)
 
 
 def _run(main: Callable[[], Awaitable[_T]]) -> _T:
@@ -164,6 +166,7 @@ def proxy(
     system: SystemOpt = None,
     upstream: UpstreamOpt = None,
     header: HeaderOpt = None,
+    timeout: TimeoutOpt = 120.0,
     fail_open: Annotated[bool, typer.Option(
         "--fail-open", help="Forward calls (and relay result content) the guard could not "
                             "check; the default refuses them.")] = False,
@@ -182,7 +185,7 @@ def proxy(
     from assay.ops.logs import configure_logging
 
     configure_logging(log_format)
-    connect = _connect(command, upstream, header)
+    connect = _connect(command, upstream, header, timeout)
     with _parts(name, policy, system) as parts:
         options = ProxyOptions(name, fail_open=fail_open, trust_on_first_use=trust_on_first_use)
         proxy_ = McpProxy(connect, parts.checker, parts.pins, parts.recorder, options,
@@ -203,6 +206,7 @@ def approve(
     system: SystemOpt = None,
     upstream: UpstreamOpt = None,
     header: HeaderOpt = None,
+    timeout: TimeoutOpt = 120.0,
     json_output: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Check a server's tool definitions and pin the clean ones (exit 3 if any is refused).
@@ -213,7 +217,7 @@ def approve(
     from assay.cli.guard import BLOCKED_EXIT
     from assay.mcp import approve_tools
 
-    connect = _connect(command, upstream, header)
+    connect = _connect(command, upstream, header, timeout)
     with _parts(name, policy, system) as parts:
         results = _run(lambda: approve_tools(connect, parts.checker, parts.pins,
                                                   parts.recorder, tools=tool or (),

@@ -299,10 +299,14 @@ class McpProxy:
         try:
             return await request(client)
         except MCPError as exc:
-            if exc.code != types.CONNECTION_CLOSED:
+            if exc.code == types.REQUEST_TIMEOUT:
+                failure = (f"the upstream MCP server did not answer in time while {doing}; any "
+                           "effect of the request is unknown")
+            elif exc.code == types.CONNECTION_CLOSED:
+                failure = (f"the upstream MCP server closed the connection while {doing} (it "
+                           "may have crashed); any effect of the request is unknown")
+            else:
                 raise MCPError(exc.code, await self._refusal(exc.message, doing)) from exc
-            failure = (f"the upstream MCP server closed the connection while {doing} (it may "
-                       "have crashed); any effect of the request is unknown")
         except Exception as exc:
             failure = f"the upstream MCP server failed while {doing} ({type(exc).__name__})"
         log.error("%s", failure)

@@ -22,30 +22,38 @@ Connect = Callable[[], AbstractAsyncContextManager[Client]]
 _MAX_PAGES = 100
 
 
-def stdio_upstream(command: Sequence[str], cwd: str | None = None) -> Connect:
+#: How long a request upstream may take before the proxy gives up on it (seconds).
+DEFAULT_TIMEOUT = 120.0
+
+
+def stdio_upstream(command: Sequence[str], cwd: str | None = None, *,
+                   timeout: float = DEFAULT_TIMEOUT) -> Connect:
     """A server started as a child process speaking MCP on its stdin/stdout.
 
     The child gets this process's whole environment: an MCP client that starts
     the proxy puts the real server's settings (API keys, paths) there. Client
-    response caching is off, so every listing is the server's current one.
+    response caching is off, so every listing is the server's current one;
+    ``timeout`` bounds each request.
     """
     if not command:
         raise UsageError("give the MCP server's command after --, or --upstream URL")
     params = StdioServerParameters(command=command[0], args=list(command[1:]),
                                    env=dict(os.environ), cwd=cwd)
-    return lambda: Client(params, cache=None)
+    return lambda: Client(params, cache=None, read_timeout_seconds=timeout)
 
 
-def http_upstream(url: str, headers: Mapping[str, str] | None = None) -> Connect:
+def http_upstream(url: str, headers: Mapping[str, str] | None = None, *,
+                  timeout: float = DEFAULT_TIMEOUT) -> Connect:
     """A server at a streamable HTTP endpoint (``headers``: e.g. its Authorization)."""
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--upstream {url!r} is not an http(s) URL")
 
     @asynccontextmanager
     async def connect() -> AsyncIterator[Client]:
-        timeout = httpx2.Timeout(30.0, read=300.0)
-        async with (httpx2.AsyncClient(headers=dict(headers or {}), timeout=timeout) as http,
-                    Client(streamable_http_client(url, http_client=http), cache=None) as client):
+        limits = httpx2.Timeout(30.0, read=max(300.0, timeout))
+        async with (httpx2.AsyncClient(headers=dict(headers or {}), timeout=limits) as http,
+                    Client(streamable_http_client(url, http_client=http), cache=None,
+                           read_timeout_seconds=timeout) as client):
             yield client
 
     return connect

@@ -66,13 +66,15 @@ class Bench:
             return []
         return [json.loads(line) for line in self.calls.read_text().splitlines()]
 
-    def connect(self) -> Any:
+    def connect(self, timeout: float = 60.0) -> Any:
         return stdio_upstream([sys.executable, "-m", "assay.mcp.demo_server",
-                               "--control", str(self.control), "--calls", str(self.calls)])
+                               "--control", str(self.control), "--calls", str(self.calls)],
+                              timeout=timeout)
 
-    def proxy(self, *, checker: ProxyChecks | None = None, **options: bool) -> McpProxy:
-        return McpProxy(self.connect(), checker or self.checker, self.pins, self.recorder,
-                        ProxyOptions("demo", **options), actor="tester@pytest")
+    def proxy(self, *, checker: ProxyChecks | None = None, timeout: float = 60.0,
+              **options: bool) -> McpProxy:
+        return McpProxy(self.connect(timeout), checker or self.checker, self.pins,
+                        self.recorder, ProxyOptions("demo", **options), actor="tester@pytest")
 
     def evidence(self) -> list[dict[str, Any]]:
         """The guard-decision summaries written so far (flushes the batcher first)."""
@@ -301,6 +303,22 @@ def test_crash_mid_call_is_a_clean_mcp_error(bench: Bench) -> None:
             await client.list_tools()
 
     run(bench.proxy(), scenario)
+    assert "upstream_failed" in outcomes(bench)
+
+
+def test_a_stalled_call_times_out_as_a_clean_mcp_error(bench: Bench) -> None:
+    approve(bench)
+
+    async def scenario(client: Client) -> None:
+        await client.list_tools()
+        bench.set(stall=True)
+        with anyio.fail_after(30), pytest.raises(MCPError) as raised:
+            await client.call_tool("get_weather", {"city": "Paris"})
+        assert "did not answer in time" in raised.value.message
+        bench.set()
+        assert not (await client.call_tool("get_weather", {"city": "Oslo"})).is_error
+
+    run(bench.proxy(timeout=2.0), scenario)
     assert "upstream_failed" in outcomes(bench)
 
 

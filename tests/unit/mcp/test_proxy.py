@@ -35,7 +35,7 @@ from assay.mcp import (
     approve_tools,
     stdio_upstream,
 )
-from assay.mcp.demo_server import FAKE_SECRET
+from assay.mcp.demo_server import FAKE_SECRET, build_server
 from assay.workspace import Workspace
 
 
@@ -110,8 +110,10 @@ def run(proxy: McpProxy, scenario: Scenario) -> None:
 
 
 def approve(bench: Bench, **kwargs: Any) -> list[Any]:
-    return anyio.run(lambda: approve_tools(bench.connect(), bench.checker, bench.pins,
-                                           bench.recorder, **kwargs))
+    """``assay mcp approve`` against the demo server, run in process (same definitions)."""
+    server = build_server(bench.control, bench.calls)
+    return anyio.run(lambda: approve_tools(lambda: Client(server, cache=None), bench.checker,
+                                           bench.pins, bench.recorder, **kwargs))
 
 
 def names(listing: types.ListToolsResult) -> list[str]:

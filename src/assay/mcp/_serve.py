@@ -204,7 +204,6 @@ def build_assay_server(ws: Workspace, guard: Guard, *, token: str | None = None)
                                "ledger evidence with inclusion proofs.")
 
 
-
 def assay_http_app(ws: Workspace, guard: Guard, *, host: str = "127.0.0.1") -> ASGIApp:
     """The server over streamable HTTP at ``/mcp``, refusing a request without a valid
     bearer token with 401 before MCP sees it (as the REST API does); each tool call

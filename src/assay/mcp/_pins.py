@@ -65,15 +65,20 @@ def check_server_name(name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Pin:
-    """One approved definition: its digest, who approved it and when."""
+    """One approved definition: its digest, who approved it and when.
+
+    ``forced``: approved although the guard blocked it (``approve --force``, a
+    person overruling a false positive for this exact definition).
+    """
 
     digest: str
     approved_by: str
     approved_at: str
+    forced: bool = False
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | bool]:
         return {"sha256": self.digest, "approved_by": self.approved_by,
-                "approved_at": self.approved_at}
+                "approved_at": self.approved_at, "forced": self.forced}
 
 
 class PinStore:
@@ -105,11 +110,11 @@ class PinStore:
             return {server: dict(current.get(server, {}))}
         return {name: dict(tools) for name, tools in current.items()}
 
-    def pin(self, server: str, tool: types.Tool, *, actor: str) -> Pin:
+    def pin(self, server: str, tool: types.Tool, *, actor: str, forced: bool = False) -> Pin:
         """Pin ``tool``'s current definition for ``server`` (replacing an older pin)."""
         check_server_name(server)
         made = Pin(definition_digest(tool), actor,
-                   datetime.now(UTC).isoformat(timespec="seconds"))
+                   datetime.now(UTC).isoformat(timespec="seconds"), forced)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, _file_lock(self.path.with_name(self.path.name + ".lock")):
             self._stamp = None  # another process may have written since the last read
@@ -169,7 +174,7 @@ def _parse(path: Path) -> dict[str, dict[str, Pin]]:
         return {
             str(server): {
                 str(name): Pin(str(pin["sha256"]), str(pin["approved_by"]),
-                               str(pin["approved_at"]))
+                               str(pin["approved_at"]), pin.get("forced") is True)
                 for name, pin in tools.items()
             }
             for server, tools in body["servers"].items()

@@ -152,12 +152,13 @@ class McpProxy:
 
     def _pin_outcome(self, tool: types.Tool, digest: str, verdict: Verdict | None) -> _Judged:
         name = tool.name
+        pin = self.pins.get(self.options.server, name)
+        overruled = pin is not None and pin.forced and pin.digest == digest
         if verdict is None:
             return _Judged(tool, "unchecked", f"the guard could not check {name}'s definition")
-        if verdict.blocked:
+        if verdict.blocked and not overruled:
             return _Judged(tool, "poisoned", f"{name}'s definition was blocked by the guard: "
                                              f"{_blocked_reason(verdict)}")
-        pin = self.pins.get(self.options.server, name)
         if pin is None and self.options.trust_on_first_use:
             self.pins.pin(self.options.server, tool, actor=self.actor)
             return _Judged(tool, "approved", pinned_now=True)

@@ -172,6 +172,21 @@ def test_poisoned_description_is_refused(bench: Bench) -> None:
     assert "poisoned" in outcomes(bench)
 
 
+def test_force_overrules_the_guard_for_that_exact_definition_only(bench: Bench) -> None:
+    bench.set(poison=True)
+    forced = {a.tool: a.outcome for a in approve(bench, tools=["get_weather"], force=True)}
+    assert forced == {"get_weather": "forced"}
+    pin = bench.pins.get("demo", "get_weather")
+    assert pin is not None and pin.forced
+
+    async def scenario(client: Client) -> None:
+        assert "get_weather" in names(await client.list_tools())
+        bench.set(poison=True, mutate=True)  # send_email changes, get_weather stays as forced
+        assert "get_weather" in names(await client.list_tools())
+
+    run(bench.proxy(), scenario)
+
+
 def test_poisoned_description_stays_refused_even_if_pinned_before(bench: Bench) -> None:
     """Trust on first use pins only clean definitions: the poisoned one is never shown."""
     bench.set(poison=True)

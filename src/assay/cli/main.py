@@ -69,6 +69,7 @@ def _register_groups() -> None:
         impact,
         init,
         ledger,
+        mcp,
         objectives,
         pack,
         policies,
@@ -89,7 +90,7 @@ def _register_groups() -> None:
     doctor.register(app)
     groups = {
         "db": db, "systems": systems, "ledger": ledger, "pack": pack, "gateway": gateway,
-        "comply": comply, "guard": guard, "drift": drift, "scan": scan,
+        "comply": comply, "guard": guard, "drift": drift, "scan": scan, "mcp": mcp,
         # The AIMS registers (docs/aims.md).
         "aims": aims, "policies": policies, "roles": roles, "risks": risks, "impact": impact,
         "soa": soa, "objectives": objectives, "audits": audits, "capa": capa, "review": review,

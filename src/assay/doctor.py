@@ -27,7 +27,8 @@ __all__ = ["EXTRAS", "Diagnosis", "diagnose"]
 
 #: The optional extras and the modules each brings.
 EXTRAS = {"web": ("fastapi", "uvicorn", "prometheus_client"), "ml": ("onnxruntime",),
-          "postgres": ("psycopg",), "reports": ("openpyxl",), "otel": ("opentelemetry.sdk",)}
+          "postgres": ("psycopg",), "reports": ("openpyxl",), "otel": ("opentelemetry.sdk",),
+          "mcp": ("mcp",)}
 CHECKPOINT_STALE = timedelta(days=7)
 CLOCK_SLACK = timedelta(minutes=5)
 

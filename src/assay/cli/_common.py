@@ -10,13 +10,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
 
 from assay.config import resolve_workspace
 from assay.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from assay.guard import Guard
+    from assay.ledger import Batcher
 
 __all__ = [
     "GlobalOptions",
@@ -99,3 +103,25 @@ LogFormatOption = Annotated[
 DrainOption = Annotated[
     int, typer.Option(min=0, help="On SIGTERM, seconds requests and streams in flight may "
                                   "take to finish before they are cut.")]
+
+
+def load_guard(policy: str, on_decision: Any = None) -> Guard:
+    """The guard for ``--policy``: a YAML file, or ``default`` for the built-in policy."""
+    from assay.guard import Guard
+
+    if policy == "default":
+        return Guard.default(on_decision=on_decision)
+    return Guard.from_policy(Path(policy), on_decision=on_decision)
+
+
+def evidence_batcher(ws: Workspace) -> Batcher:
+    """A batcher for a command's evidence that signs checkpoints as the workspace asks."""
+    from assay.ledger import Batcher
+
+    settings = ws.settings
+    return Batcher(
+        ws.ledger,
+        spill_dir=ws.spill_dir,
+        checkpoint_every=settings.ledger_checkpoint_every,
+        checkpoint_seconds=settings.ledger_checkpoint_seconds,
+    )

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assay.cli._common import actor, console, err_console, open_ws, print_json
+from assay.cli._common import (
+    actor,
+    console,
+    err_console,
+    evidence_batcher,
+    load_guard,
+    open_ws,
+    print_json,
+)
 from assay.errors import AssayError, UsageError
 
 if TYPE_CHECKING:
@@ -41,14 +49,6 @@ PolicyOpt = Annotated[
 ]
 
 
-def _guard(policy: str, on_decision: Any = None) -> Guard:
-    from assay.guard import Guard
-
-    if policy == "default":
-        return Guard.default(on_decision=on_decision)
-    return Guard.from_policy(Path(policy), on_decision=on_decision)
-
-
 @contextmanager
 def _recorder(record: bool, system: str | None) -> Iterator[Any]:
     """A LedgerSink on the workspace's ledger when ``--record`` is given."""
@@ -56,17 +56,10 @@ def _recorder(record: bool, system: str | None) -> Iterator[Any]:
         yield None
         return
     from assay.guard import LedgerSink
-    from assay.ledger import Batcher
     from assay.ledger.keys import digest_key
 
     workspace = open_ws()
-    settings = workspace.settings
-    batcher = Batcher(
-        workspace.ledger,
-        spill_dir=workspace.spill_dir,
-        checkpoint_every=settings.ledger_checkpoint_every,
-        checkpoint_seconds=settings.ledger_checkpoint_seconds,
-    )
+    batcher = evidence_batcher(workspace)
     try:
         yield LedgerSink(batcher, system=system, actor=actor(), key=digest_key(workspace.root))
     finally:
@@ -134,7 +127,7 @@ def check(
     ctx = None if origin is None else CheckContext(
         origin="document" if origin == "document" else "prompt")
     with _recorder(record, system) as sink:
-        guard = _guard(policy, sink)
+        guard = load_guard(policy, sink)
         blocked = (
             _batch(guard, batch, output, as_json, ctx)
             if batch is not None

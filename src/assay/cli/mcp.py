@@ -15,13 +15,21 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from assay.cli._common import LogFormatOption, actor, console, open_ws, print_json, workspace
+from assay.cli._common import (
+    LogFormatOption,
+    actor,
+    console,
+    evidence_batcher,
+    load_guard,
+    open_ws,
+    print_json,
+    workspace,
+)
 from assay.errors import AssayError, UsageError
 
 if TYPE_CHECKING:
     from mcp.server import Server
 
-    from assay.guard import Guard
     from assay.mcp import Connect, GuardChecks, PinStore, Recorder
 
 __all__ = ["app"]
@@ -121,14 +129,6 @@ def _serve_stdio(server: Server[Any], on_stop: Callable[[], None] = lambda: None
         signal.signal(signal.SIGTERM, previous)
 
 
-def _guard(policy: str, on_decision: Any = None) -> Guard:
-    from assay.guard import Guard
-
-    if policy == "default":
-        return Guard.default(on_decision=on_decision)
-    return Guard.from_policy(policy, on_decision=on_decision)
-
-
 @dataclass(frozen=True)
 class _Parts:
     checker: GuardChecks
@@ -140,17 +140,16 @@ class _Parts:
 def _parts(name: str, policy: str, system: str | None) -> Iterator[_Parts]:
     """The guard (its decisions to the ledger), the pins and the recorder of one command."""
     from assay.guard import LedgerSink
-    from assay.ledger import Batcher
     from assay.ledger.keys import digest_key
     from assay.mcp import GuardChecks, PinStore, Recorder
 
     Recorder.check_server(name)
     ws = open_ws()
-    batcher = Batcher(ws.ledger, spill_dir=ws.spill_dir)
+    batcher = evidence_batcher(ws)
     try:
         key = digest_key(ws.root)
         who = actor()
-        guard = _guard(policy, LedgerSink(batcher, system=system, actor=who, key=key))
+        guard = load_guard(policy, LedgerSink(batcher, system=system, actor=who, key=key))
         recorder = Recorder(batcher, key, system or guard.system or "default", who, name)
         yield _Parts(GuardChecks(guard), PinStore(ws.root), recorder)
     finally:
@@ -280,7 +279,7 @@ def serve(
         raise UsageError(f"set {TOKEN_ENV} to an API token (create one with "
                          "`assay tokens create`)")
     with workspace() as ws:
-        guard = _guard(policy)
+        guard = load_guard(policy)
         if http is not None:
             import uvicorn
 

@@ -34,7 +34,7 @@ __all__ = [
     "AGENT_SYSTEM_PROMPT",
     "DEFAULT_TOOLS",
     "DemoAgentModel",
-    "ToolCall",
+    "ExecutedCall",
     "ToolEnvironment",
     "tool_names",
 ]
@@ -90,7 +90,7 @@ def tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class ToolCall:
+class ExecutedCall:
     """One tool call the agent made (after any guard let it through)."""
 
     name: str
@@ -144,8 +144,8 @@ class DemoAgentModel:
         return {"role": "assistant", "content": "Done. Is there anything else I can help with?"}
 
 
-def _calls_made(messages: Sequence[Mapping[str, Any]]) -> list[ToolCall]:
-    made: list[ToolCall] = []
+def _calls_made(messages: Sequence[Mapping[str, Any]]) -> list[ExecutedCall]:
+    made: list[ExecutedCall] = []
     for message in messages:
         for call in message.get("tool_calls") or ():
             function = (call.get("function") or {}) if isinstance(call, Mapping) else {}
@@ -153,7 +153,7 @@ def _calls_made(messages: Sequence[Mapping[str, Any]]) -> list[ToolCall]:
                 arguments = json.loads(function.get("arguments") or "{}")
             except (TypeError, ValueError):
                 arguments = {}
-            made.append(ToolCall(str(function.get("name")), arguments))
+            made.append(ExecutedCall(str(function.get("name")), arguments))
     return made
 
 
@@ -181,8 +181,8 @@ def _tool_descriptions(tools: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _instruction(
-    text: str, available: set[str], done: Sequence[ToolCall], known: Mapping[str, str]
-) -> ToolCall | None:
+    text: str, available: set[str], done: Sequence[ExecutedCall], known: Mapping[str, str]
+) -> ExecutedCall | None:
     """The first obeyable ``call TOOL with {json}`` in ``text`` not obeyed yet."""
     decoder = json.JSONDecoder()
     for match in _INSTRUCTION.finditer(text[:20_000]):
@@ -195,7 +195,7 @@ def _instruction(
             continue
         if not isinstance(arguments, dict):
             continue
-        call = ToolCall(name, {k: _fill(v, known) for k, v in arguments.items()})
+        call = ExecutedCall(name, {k: _fill(v, known) for k, v in arguments.items()})
         if call not in done:
             return call
     return None
@@ -209,23 +209,23 @@ def _fill(value: Any, known: Mapping[str, str]) -> Any:
     return value
 
 
-def _task_call(task: str, available: set[str]) -> ToolCall | None:
+def _task_call(task: str, available: set[str]) -> ExecutedCall | None:
     """The reading tool a user's task asks for (a URL, the inbox, a file)."""
     url = _URL.search(task)
     if url and "fetch_url" in available:
-        return ToolCall("fetch_url", {"url": url.group(0).rstrip(".,;")})
+        return ExecutedCall("fetch_url", {"url": url.group(0).rstrip(".,;")})
     lowered = task.lower()
     if ("inbox" in lowered or "e-mail" in lowered or "email" in lowered) and (
         "read_inbox" in available
     ):
-        return ToolCall("read_inbox", {})
+        return ExecutedCall("read_inbox", {})
     path = _PATH.search(task)
     if path and "read_file" in available:
-        return ToolCall("read_file", {"path": path.group(1).rstrip(".,;")})
+        return ExecutedCall("read_file", {"path": path.group(1).rstrip(".,;")})
     return None
 
 
-def _call_message(call: ToolCall, index: int) -> dict[str, Any]:
+def _call_message(call: ExecutedCall, index: int) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": None,
@@ -257,7 +257,7 @@ class ToolEnvironment:
     inbox: Sequence[str] = ()
     files: Mapping[str, str] = field(default_factory=dict)
     tool_descriptions: Mapping[str, str] = field(default_factory=dict)
-    trace: list[ToolCall] = field(default_factory=list)
+    trace: list[ExecutedCall] = field(default_factory=list)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ToolEnvironment:
@@ -282,7 +282,7 @@ class ToolEnvironment:
 
     def run(self, name: str, arguments: Mapping[str, Any]) -> str:
         """Execute one simulated tool call and record it in the trace."""
-        self.trace.append(ToolCall(name, dict(arguments)))
+        self.trace.append(ExecutedCall(name, dict(arguments)))
         if name == "fetch_url":
             return self.pages.get(str(arguments.get("url", "")), "404: no such page")
         if name == "read_inbox":

@@ -24,6 +24,7 @@ SAMPLE = {
     "audit_id": "AUD-001",
     "capa_id": "CAPA-001",
     "review_id": "MR-001",
+    "objective_id": "OBJ-001",
     "run_id": "rt-20260101-000000-abcd",
     "fmt": "oscal-catalog",
 }

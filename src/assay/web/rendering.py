@@ -81,6 +81,8 @@ NOTICES: dict[str, str] = {
     "advanced": "The corrective action was updated.",
     "prepared": "The management review pack was prepared.",
     "signed": "A checkpoint was signed over the whole ledger: every entry can now be proven.",
+    "recorded": "The evidence was recorded in the ledger; it counts for readiness once a "
+    "checkpoint covers it.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
 

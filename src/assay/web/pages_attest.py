@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -51,8 +52,8 @@ def attest_link(item: ItemStatus, system: str | None) -> str | None:
         return None
     preferred = item.expected_types[0] if item.expected_types else NOTE
     kind = preferred if preferred in ATTESTATION_TYPES else NOTE
-    query = f"control={item.ref}&type={kind}" + (f"&system={system}" if system else "")
-    return "/evidence/new?" + query.replace("(", "%28").replace(")", "%29")
+    query = {"control": item.ref, "type": kind} | ({"system": system} if system else {})
+    return "/evidence/new?" + urlencode(query)
 
 
 def _form(

@@ -26,7 +26,6 @@ from assay.web import (
     pages_activity,
     pages_aims,
     pages_attest,
-    pages_classify,
     pages_improve,
     pages_readiness,
     pages_redteam,
@@ -72,7 +71,6 @@ def create_app(
     app.include_router(api_activity.router)
     app.include_router(api_readiness.router)
     app.include_router(pages_attest.router)  # /evidence/new before /evidence/{seq}
-    app.include_router(pages_classify.router)
     app.include_router(pages.router)
     app.include_router(pages_aims.router)
     app.include_router(pages_soa.router)

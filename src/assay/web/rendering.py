@@ -81,8 +81,6 @@ NOTICES: dict[str, str] = {
     "advanced": "The corrective action was updated.",
     "prepared": "The management review pack was prepared.",
     "signed": "A checkpoint was signed over the whole ledger: every entry can now be proven.",
-    "classified": "The system was classified; the class, the answers and the rationale were "
-    "recorded as evidence.",
     "recorded": "The evidence was recorded in the ledger; it counts for readiness once a "
     "checkpoint covers it.",
 }

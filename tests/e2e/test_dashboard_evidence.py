@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from assay.ledger import Evidence, Subject
 from assay.ledger.evidence import NOTE
@@ -137,3 +138,36 @@ def test_payload_hidden_from_roles_that_may_not_see_it(browser, server, login) -
     page.locator("#browser-verdict").filter(has_text="Verified in your browser").wait_for()
     response = page.request.get(f"{server.url}/evidence/{seq}/payload")
     assert response.status == 403
+
+
+def test_gap_closed_through_the_evidence_form(
+    browser, server, login, accessibility, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    login(page, "compliance", "/controls?framework=nist-ai-rmf&status=gap")
+    link = page.locator("a.next-form").first
+    href = link.get_attribute("href") or ""
+    ref = re.search(r"control=([^&]+)", href)
+    assert ref is not None
+    link.click()
+    page.wait_for_url(re.compile(r".*/evidence/new\?.*"))
+    controls = page.get_by_label("Controls it is evidence for")
+    assert controls.input_value() == unquote(ref.group(1))
+
+    # A typo is refused beside its field, and nothing else is lost.
+    page.get_by_label("Title").fill("Quarterly attestation")
+    controls.fill(f"{controls.input_value()} iso42001:A.99")
+    page.get_by_role("button", name="Record in the ledger").click()
+    assert "A.99" in page.locator("#err-controls").inner_text()
+    assert not accessibility(page)
+    assert page.get_by_label("Title").input_value() == "Quarterly attestation"
+
+    controls.fill(controls.input_value().replace(" iso42001:A.99", ""))
+    evidence = tmp_path / "attestation.txt"
+    evidence.write_text("Signed by the CISO", encoding="utf-8")
+    page.get_by_label("File").set_input_files(str(evidence))
+    page.get_by_role("button", name="Record in the ledger").click()
+    page.wait_for_url(re.compile(r".*/evidence/\d+\?notice=recorded"))
+    assert "was recorded in the ledger" in page.locator("#notice").inner_text()
+    assert "Signed by the CISO" in page.locator("#payload").inner_text()
+    assert "compliance@web" in page.locator('[data-field="actor"]').inner_text()

@@ -25,6 +25,7 @@ from assay.web import (
     pages,
     pages_activity,
     pages_aims,
+    pages_attest,
     pages_improve,
     pages_readiness,
     pages_redteam,
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(api_activity.router)
     app.include_router(api_readiness.router)
     app.include_router(pages_registers.router)  # before /audits/{id}: /audits/plan, /sample
+    app.include_router(pages_attest.router)  # /evidence/new before /evidence/{seq}
     app.include_router(pages.router)
     app.include_router(pages_aims.router)
     app.include_router(pages_soa.router)

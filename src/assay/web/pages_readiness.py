@@ -16,7 +16,8 @@ from assay.catalogs import frameworks
 from assay.errors import AssayError
 from assay.ledger.pack import export_pack
 from assay.reports import FORMATS, render, report_files
-from assay.web import readiness_views
+from assay.web import pages_attest, readiness_views
+from assay.web.auth import Permission
 from assay.web.rendering import Reader, Verifier, workspace
 from assay.web.rendering import render as render_page
 
@@ -56,6 +57,9 @@ def controls_page(
         frameworks=frameworks(),
         systems=list_systems(ws.store),
         unsigned=ws.ledger.size() - (result.checkpoint.tree_size if result.checkpoint else 0),
+        forms={i.ref: pages_attest.attest_link(i, system or None) for i in items}
+        if principal.can(Permission.AIMS_WRITE)
+        else {},
     )
 
 

@@ -92,6 +92,8 @@ NOTICES: dict[str, str] = {
     "role-added": "The RACI line was added.",
     "objective-set": "The objective was set.",
     "answered": "The answers were saved; the assessment is a draft until it is signed off.",
+    "recorded": "The evidence was recorded in the ledger; it counts for readiness once a "
+    "checkpoint covers it.",
 }
 """Fixed success messages, chosen by a ``?notice=`` key (never reflected text)."""
 

@@ -21,7 +21,8 @@ function fieldsCheck(entry) {
     const field = element.dataset.field;
     const expected = field.split(".").reduce((v, k) => (v == null ? v : v[k]), parsed);
     const shown = element.matches("time") ? element.getAttribute("datetime") : element.textContent.trim();
-    if (shown !== String(expected ?? "—")) wrong.push(field);
+    const value = expected === null || expected === undefined || expected === "" ? "—" : String(expected);
+    if (shown !== value.trim()) wrong.push(field);
   }
   const canonical = document.getElementById("entry-canonical");
   if (canonical && canonical.textContent !== new TextDecoder().decode(entry)) wrong.push("entry as signed");

@@ -1,8 +1,10 @@
 """A deterministic OpenAI-compatible server for tests, demos and benchmarks.
 
 It answers with the deliberately vulnerable :class:`DemoChatbot` (so it can leak
-its canary and fake secret when attacked), streams like OpenAI, and can be told
-to misbehave per request with headers:
+its canary and fake secret when attacked) — or, when the request declares
+``tools``, with the deliberately vulnerable :class:`DemoAgentModel` (it obeys
+instructions found in tool results and tool descriptions) — streams like OpenAI,
+and can be told to misbehave per request with headers:
 
 * ``x-fake-status: 429|500|503`` — answer with that error (and a retry-after);
 * ``x-fake-stall: SECONDS`` — wait before answering (``LOW-HIGH``: a wait
@@ -50,11 +52,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from assay.redteam.demo_agent import DemoAgentModel
 from assay.redteam.demo_target import DemoChatbot
 
 __all__ = ["MODEL", "chunk_text", "create_fake_upstream", "tool_calls_message"]
 
 MODEL = "assay-demo-1"
+_AGENT = DemoAgentModel()
 _EMBED_DIM = 64
 
 
@@ -131,6 +135,9 @@ async def _chat(request: Request) -> Response:
     calls = _directives(request, body).get("tools")
     if scripted is None and calls:
         scripted = [tool_calls_message(int(calls))]
+    if scripted is None and isinstance(body.get("tools"), list) and body["tools"]:
+        # a client that declares tools gets the deliberately vulnerable demo agent model
+        scripted = [_AGENT.reply(body.get("messages") or [], body["tools"])]
     if scripted is not None:
         return _scripted(scripted, bool(body.get("stream")))
     messages = body.get("messages") or []

@@ -135,3 +135,37 @@ def test_agent_spec_needs_a_url() -> None:
     with pytest.raises(AssayError, match="needs a base URL"):
         target_from_spec("agent:gpt-4o-mini")
     assert isinstance(target_from_spec("agent:m@http://127.0.0.1:9/v1"), AgentTarget)
+
+
+def test_the_gateway_in_front_stops_what_the_agent_would_do(tmp_path: Path) -> None:
+    """The agent families through the real gateway (default policy, tool policy included)
+    against the same vulnerable agent model the fake upstream serves: the ASR falls."""
+    from assay.aims import add_system
+    from assay.gateway import GatewaySettings, create_fake_upstream, create_gateway
+    from assay.gateway.keys import create_key
+    from assay.gateway.local import LocalServer
+    from assay.redteam.runner import ScanOptions, create_run, execute
+    from assay.redteam.targets import OpenAIAgentBackend
+
+    ws = init_workspace(tmp_path / "ws")
+    add_system(ws.store, ws.ledger, system_id="agent", name="Agent", owner="o", actor="t")
+    key = create_key(ws.store, ws.ledger, name="k", system="agent", actor="t", policy="default")
+    upstream = LocalServer(create_fake_upstream())
+    gateway = LocalServer(create_gateway(ws, GatewaySettings(upstream=upstream.url)))
+    attacks = select(load_corpus(), AGENT_FAMILIES, agent=True)
+    try:
+        rates = {}
+        for name, url, api_key in (("direct", upstream.url, "none"), ("gateway", gateway.url, key)):
+            target = AgentTarget(OpenAIAgentBackend(f"{url}/v1", "assay-demo-1", api_key=api_key))
+            store = create_run(tmp_path / name, target, attacks, ScanOptions(concurrency=4),
+                               target_spec=name)
+            result = asyncio.run(execute(store, target))
+            asyncio.run(target.aclose())
+            rates[name] = result.overall()
+    finally:
+        gateway.stop()
+        upstream.stop()
+        ws.close()
+    assert rates["direct"].succeeded == len(attacks) and rates["direct"].resisted == 0
+    assert rates["gateway"].resisted >= len(attacks) - 2  # blocked: inputs, answers, tool calls
+    assert rates["gateway"].assessed == len(attacks)  # every attempt judged, none unassessed

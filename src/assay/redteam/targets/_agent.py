@@ -78,12 +78,12 @@ class OpenAIAgentBackend:
     """An OpenAI-compatible Chat Completions endpoint called with ``tools``."""
 
     def __init__(
-        self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY",
-        timeout: float = 60.0,
+        self, base_url: str, model: str, *, api_key: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY", timeout: float = 60.0,
     ) -> None:
         self.name = model
         self.base_url = base_url.rstrip("/")
-        key = os.environ.get(api_key_env)
+        key = api_key if api_key is not None else os.environ.get(api_key_env)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.AsyncClient(headers=headers, timeout=timeout)
 

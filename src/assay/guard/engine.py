@@ -82,10 +82,9 @@ def _compile(rules: Sequence[Rule], factory: ValidatorFactory) -> tuple[tuple[_S
     return tuple(tuple(s for t, s in steps if t == tier) for tier in tiers)
 
 
-def _seen(finding: Finding, findings: list[Finding]) -> bool:
-    """Whether an earlier rule on the same validator already reported this finding."""
-    key = (finding.validator, finding.label, finding.score, finding.spans)
-    return any((f.validator, f.label, f.score, f.spans) == key for f in findings)
+def _identity(finding: Finding) -> tuple[str, str, float, tuple[tuple[int, int], ...]]:
+    """What makes two findings the same (two rules on one validator: block + warn band)."""
+    return (finding.validator, finding.label, finding.score, tuple(finding.spans))
 
 
 class Guard:
@@ -292,6 +291,7 @@ class Guard:
         budget = self.policy.latency_budget_ms
         timings: dict[str, float] = {}
         findings: list[Finding] = []
+        reported: set[tuple[str, str, float, tuple[tuple[int, int], ...]]] = set()  # O(1) dedupe
         redact_spans: list[tuple[int, int]] = []
         errors: list[str] = []
         worst = 0
@@ -320,7 +320,8 @@ class Guard:
                 for f in found:
                     if step.threshold is not None and f.score < step.threshold:
                         continue
-                    if not _seen(f, findings):  # two rules on one validator: block + warn band
+                    if (identity := _identity(f)) not in reported:
+                        reported.add(identity)
                         findings.append(f)
                     worst = max(worst, SEVERITY[step.action])
                     if step.action == "redact":

@@ -335,3 +335,19 @@ def test_a_deadline_stops_the_check_before_its_next_validator() -> None:
     finally:
         DEADLINE.reset(token)
     assert verdict.action == "block" and "deadline" in (verdict.error or "")
+
+
+def test_many_findings_cost_linear_time() -> None:
+    """20,000 findings (repeated PEM headers) are kept once each in linear time: an abandoned
+    guard thread must not spin for minutes deduplicating them (issue #19 item 3)."""
+    import time
+
+    from assay.guard import Guard
+
+    text = "-----BEGIN RSA PRIVATE KEY-----\n" * 20_000
+    start = time.perf_counter()
+    verdict = Guard.default().check_input(text)
+    assert time.perf_counter() - start < 5.0  # quadratic dedupe took minutes here
+    assert verdict.action == "block"
+    keys = {(f.validator, f.label, f.score, tuple(f.spans)) for f in verdict.findings}
+    assert len(keys) == len(verdict.findings)

@@ -28,8 +28,8 @@ from stat import S_ISREG
 from typing import Any
 
 from assay.errors import AssayError
-from assay.validators._deps import require_numpy
 from assay.validators import encoder as _encoder
+from assay.validators._deps import require_numpy
 from assay.validators.encoder import EncoderModel, TokenStates, file_sha256
 
 __all__ = ["HEAD_FILE", "NAME_ENTITIES", "NameTagger", "get_tagger", "word_features"]

@@ -241,9 +241,9 @@ def decode(text: str, words: list[tuple[int, int]], probs: Any,
     """Spans from per-word tag probabilities: the best valid BIO path (:func:`best_path`),
     a span per ``B-X`` and the ``I-X`` words after it (a person, place or organisation also
     takes a ``B-`` of its own kind right after it, :func:`_spaced`); its score is the mean
-    probability of its words' tags. Names are written with capitals: a person, place or organisation span
-    that has a capitalised word loses lower-case words at its edges ("Ilse Lorenz schon");
-    trailing separators are trimmed."""
+    probability of its words' tags. Names are written with capitals: a person, place or
+    organisation span that has a capitalised word loses lower-case words at its edges
+    ("Ilse Lorenz schon"); trailing separators are trimmed."""
     path = best_path(probs, tags)
     rows = probs.tolist()
     found: list[tuple[str, list[int]]] = []

@@ -62,11 +62,14 @@ def _ip_ok(s: str) -> bool:
 
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A calendar date written with dots or slashes (15.08.1990, 3/4/2021) is not a phone number.
+_DOTTED_DATE_RE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|1[0-2])[./](?:19|20)?\d\d")
 
 
 def _phone_ok(s: str) -> bool:
     digits = sum(c.isdigit() for c in s)
-    return 6 <= digits <= 15 and _DATE_RE.match(s) is None
+    return (6 <= digits <= 15 and _DATE_RE.match(s) is None
+            and _DOTTED_DATE_RE.fullmatch(s) is None)
 
 
 _OBFUSCATED_AT = r"\s?[\[({<]\s?(?i:at)\s?[\])}>]\s?"

@@ -189,3 +189,36 @@ def test_bad_entity_action_names_the_line() -> None:
     bad = _ACTIONS.replace("DATE_TIME: warn", "DATE_TIME: shout")
     with pytest.raises(AssayError, match=r"<policy>:7: input\[0\]\.entities\.DATE_TIME"):
         Guard.from_yaml(bad)
+
+
+# -- token states over windows ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "a", "Anna"])
+def test_tiny_texts_do_not_fail(pii: PiiValidator, text: str) -> None:
+    for s, e, _, _ in pii.spans(text):
+        assert 0 <= s < e <= len(text)
+
+
+def test_long_texts_keep_offsets_on_the_original() -> None:
+    model = get_encoder()
+    filler = "The quarterly figures were discussed at length without any decision. "
+    text = filler * 30 + "Please call Cornelius Abernathy tomorrow. " + filler * 30
+    states = model.token_states(text, 8)  # ~4,400 characters: more than 8 windows' worth
+    assert len(states.words) == len(states.offsets) == len(states.states)
+    assert all(0 <= s <= e <= len(text) for s, e in states.offsets.tolist())
+    huge = filler * 400  # 28,000 characters: sampled windows
+    sampled = model.token_states(huge, 8)
+    assert not sampled.complete and len(sampled.words) <= 8 * 126
+    assert all(0 <= s <= e <= len(huge) for s, e in sampled.offsets.tolist())
+    found = PiiValidator(names=True).spans(text)
+    assert all(0 <= s < e <= len(text) for s, e, _, _ in found)
+
+
+def test_overlapping_windows_give_each_piece_one_state() -> None:
+    model = get_encoder()
+    text = " ".join(f"word{i}" for i in range(400))  # several overlapping windows, complete
+    states = model.token_states(text, 64)
+    assert states.complete
+    starts = states.offsets[:, 0].tolist()
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert (abs(states.states.astype("float32")).sum(axis=1) > 0).all()  # no piece left out

@@ -76,8 +76,11 @@ def expose(model: Path = MODEL_FILE, meta: Path = META_FILE) -> None:
         raise SystemExit("exposing the states changed the logits; not installed")
     tmp.replace(model)
     card = json.loads(meta.read_text(encoding="utf-8"))
-    card["sha256"] = file_sha256(model)
+    old_sha, card["sha256"] = card["sha256"], file_sha256(model)
     meta.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    md = meta.with_suffix(".md")  # the encoder's model card names the file by its hash
+    md.write_text(md.read_text(encoding="utf-8").replace(old_sha, card["sha256"]),
+                  encoding="utf-8")
     print(f"exposed {STATES_OUTPUT}; logits identical on {len(before)} texts")
 
 

@@ -93,8 +93,10 @@ def word_features(text: str, states: TokenStates) -> tuple[Any, list[tuple[int, 
     share = sum(caps) / max(1, sum(t[:1].isalpha() for t in tokens))
     extra = np.zeros((len(spans), N_SPELLING), dtype=np.float32)
     for i, (start, _) in enumerate(spans):
-        before = text[:start].rstrip(" \t")
-        opens = not before or before[-1] in _SENTENCE_END
+        j = start - 1
+        while j >= 0 and text[j] in " \t":  # the character before the word, spaces skipped
+            j -= 1
+        opens = j < 0 or text[j] in _SENTENCE_END
         extra[i] = [*_shape(tokens[i]), float(opens), float(i > 0 and caps[i - 1]),
                     float(i + 1 < len(caps) and caps[i + 1]), share]
     base = states.states[first].astype(np.float32)

@@ -50,6 +50,7 @@ models: $(VENV)/.test-installed $(TRAIN)/.installed
 	$(BIN)/python -m training.train_embedding_heads
 	PYTHONPATH=src $(TRAIN)/python -m training.guard_encoder --minutes $(ENCODER_MINUTES)
 	$(BIN)/python -m training.guard_encoder_eval --install
+	PYTHONPATH=src $(BIN)/python -m training.pii_head
 
 clean:
 	rm -rf $(VENV) .assay .pytest_cache .mypy_cache .ruff_cache

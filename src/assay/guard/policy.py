@@ -276,7 +276,46 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     except ValidationError as exc:
         raise _first_error(exc, lines, source) from None
     _check_rules(policy, lines, source)
-    return policy
+    return _split_pii_actions(policy, lines, source)
+
+
+def _split_pii_actions(policy: Policy, lines: Lines, source: str) -> Policy:
+    """A ``pii`` rule whose ``entities`` maps entity to action becomes one rule per action.
+
+    ``entities: {PERSON: redact, DATE_TIME: warn, TITLE: off}``: each listed entity takes its
+    action (``off`` or ``false``: not reported; ``on`` or ``true``: the rule's ``action``);
+    the identifiers not listed keep the rule's ``action``. The engine applies one action per
+    rule, so the split rules share the validator's cached work (one encoder pass, one
+    tagging) and differ only in what they report.
+    """
+    from assay.validators.pii import ENTITIES
+
+    def split(direction: str, i: int, rule: Rule) -> list[Rule]:
+        actions = rule.params.get("entities")
+        if rule.validator != "pii" or not isinstance(actions, dict):
+            return [rule]
+        by_action: dict[str, list[str]] = {}
+        for entity in ENTITIES:
+            if entity not in actions:
+                by_action.setdefault(rule.action, []).append(entity)
+        for entity, action in actions.items():
+            if action is False or action == "off":
+                continue
+            chosen = rule.action if action is True or action == "on" else action
+            if chosen not in ACTIONS:
+                at: Loc = (direction, i, "entities", entity)
+                raise AssayError(f"{source}:{line_for(lines, at)}: {dotted(at)}: must be one "
+                                 "of " + ", ".join(ACTIONS) + ", on or off")
+            by_action.setdefault(chosen, []).append(entity)
+        base = rule.model_dump(exclude={"action"})
+        return [Rule.model_validate({**base, "action": action, "entities": names})
+                for action, names in by_action.items()]
+
+    def rules(direction: str, found: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        return tuple(r for i, rule in enumerate(found) for r in split(direction, i, rule))
+
+    return policy.model_copy(update={"input": rules("input", policy.input),
+                                     "output": rules("output", policy.output)})
 
 
 def load_policy(path: Path | str) -> Policy:

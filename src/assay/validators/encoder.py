@@ -5,7 +5,9 @@ heads on one encoder (the first four layers of all-MiniLM-L6-v2, fine-tuned by
 ``training/guard_encoder.py``), exported to ONNX, quantised to int8 and run with
 onnxruntime on one thread. One forward pass per text gives all four logits, and
 the result is cached per normalised text, so a policy with all four validators
-pays for one run.
+pays for one run. The same run also yields the last layer's state of every word
+piece (:meth:`EncoderModel.token_states`), which the ``pii`` validator's token head
+(:mod:`assay.validators.names`) reads instead of running a model of its own.
 
 Texts are normalised (:func:`~assay.validators.normalize.normalize`), cut into
 windows of :data:`WINDOW` word pieces, :data:`STRIDE` apart (they overlap), and
@@ -43,7 +45,7 @@ from assay.validators.linear import sigmoid, views
 from assay.validators.normalize import normalize
 
 __all__ = ["MODEL_FILE", "STRIDE", "TASKS", "WINDOW", "EncoderModel", "EncoderValidator",
-           "file_sha256", "get_encoder", "loaded_model_file", "windows"]
+           "TokenStates", "file_sha256", "get_encoder", "loaded_model_file", "windows"]
 
 _MODELS = Path(__file__).parent / "models"
 MODEL_FILE = _MODELS / "guard_encoder.onnx"
@@ -60,11 +62,32 @@ _CHARS_PER_PIECE = 8
 _SPAN_CHARS = 600
 #: Characters of text the logits cache may hold as keys.
 _CACHE_CHARS = 2_000_000
+#: Word pieces whose states the token-state cache may hold (384 float16 each: 24 MiB).
+_STATE_TOKENS = 32_768
+#: The graph output holding the last layer's state per word piece (``training/pii_head.py``
+#: adds it beside ``logits`` without changing them).
+STATES_OUTPUT = "hidden_states"
 _CLS, _SEP = 101, 102
 #: At most this many views of one text are scored (each is a forward pass).
 _MAX_VIEWS = 4
 _FIX = ("reinstall Assay's ml extra (pip install --force-reinstall 'assay[ml]') "
         "or rebuild the model with `make models`")
+
+
+def _starts(n: int, limit: int | None) -> list[int]:
+    """First piece of each window over ``n`` pieces (see :func:`windows`)."""
+    body = WINDOW - 2
+    starts = list(range(0, max(1, n - body + STRIDE), STRIDE))
+    starts = [s for s in starts if s == 0 or s < n]
+    if starts[-1] + body < n:
+        starts.append(n - body)
+    if limit is not None and len(starts) > limit:
+        if limit == 1:
+            starts = starts[:1]
+        else:
+            pick = sorted({round(i * (len(starts) - 1) / (limit - 1)) for i in range(limit)})
+            starts = [starts[i] for i in pick]
+    return starts
 
 
 def windows(ids: list[int], limit: int | None) -> list[list[int]]:
@@ -74,17 +97,36 @@ def windows(ids: list[int], limit: int | None) -> list[list[int]]:
     Training cuts the same windows (``training/guard_encoder.py``).
     """
     body = WINDOW - 2
-    starts = list(range(0, max(1, len(ids) - body + STRIDE), STRIDE))
-    starts = [s for s in starts if s == 0 or s < len(ids)]
-    if starts[-1] + body < len(ids):
-        starts.append(len(ids) - body)
-    if limit is not None and len(starts) > limit:
-        if limit == 1:
-            starts = starts[:1]
-        else:
-            pick = sorted({round(i * (len(starts) - 1) / (limit - 1)) for i in range(limit)})
-            starts = [starts[i] for i in pick]
-    return [[_CLS, *ids[s:s + body], _SEP] for s in starts]
+    return [[_CLS, *ids[s:s + body], _SEP] for s in _starts(len(ids), limit)]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStates:
+    """The encoder's last-layer state of each word piece of one normalised text.
+
+    ``offsets[i]`` is piece ``i``'s ``(start, end)`` in the normalised text and
+    ``words[i]`` the index of the word it belongs to (the tokenizer's pre-tokenised
+    words: punctuation is a word of its own). Where windows overlap, a piece's state
+    comes from the window in which it sits further from the edge. ``complete`` is false
+    when a long text was sampled (:meth:`EncoderModel.token_states`): only the pieces some
+    window saw are listed.
+    """
+
+    states: Any  # (pieces, hidden) float16
+    offsets: Any  # (pieces, 2) int32
+    words: Any  # (pieces,) int32
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """A text's windows, where each starts among its pieces, and the pieces' positions."""
+
+    windows: list[list[int]]
+    starts: list[int]
+    offsets: list[tuple[int, int]]
+    words: list[int]
+    complete: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +201,19 @@ class EncoderModel:
         self._tokenizer = tokenizers.Tokenizer.from_file(str(tokenizer_path))
         self._tokenizer.no_padding()
         self._tokenizer.no_truncation()
+        names = [o.name for o in self._session.get_outputs()]
+        #: Whether the model file exposes the per-piece states (the pii token head needs them).
+        self.has_states = STATES_OUTPUT in names
+        self._outputs = ["logits", STATES_OUTPUT] if self.has_states else ["logits"]
         self.runs = 0  # forward passes (texts, not windows), for tests and benchmarks
         # Keyed by the text itself (str caches its hash, so the four heads' lookups are cheap);
         # bounded in entries and in characters held, so long inputs cannot pin megabytes.
         self._cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._cache_size = cache_size
         self._cache_chars = 0
+        # The pieces' states, bounded in pieces (a 3,000-character text holds ~750).
+        self._states: OrderedDict[tuple[str, int], TokenStates] = OrderedDict()
+        self._states_tokens = 0
         self._lock = threading.Lock()
 
     def logits(self, normalized: str, max_windows: int) -> Any:
@@ -176,17 +225,44 @@ class EncoderModel:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
+        return self._run(normalized, max_windows)[0]
+
+    def token_states(self, normalized: str, max_windows: int) -> TokenStates:
+        """The last layer's state per word piece of ``normalized``, from the same forward pass
+        as :meth:`logits` (cached: when a classifier scored the text, no model runs again).
+
+        Texts longer than ``max_windows`` windows are sampled as :meth:`logits` samples them
+        (``complete`` is then false). Needs a model file with the ``hidden_states`` output.
+        """
+        if not self.has_states:
+            raise AssayError(f"The guard encoder model has no {STATES_OUTPUT!r} output, which "
+                             f"the pii token head reads; {_FIX}.")
+        key = (normalized, max_windows)
+        with self._lock:
+            hit = self._states.get(key)
+            if hit is not None:
+                self._states.move_to_end(key)
+                return hit
+        found = self._run(normalized, max_windows)[1]
+        assert found is not None  # has_states
+        return found
+
+    def _run(self, normalized: str, max_windows: int) -> tuple[Any, TokenStates | None]:
+        """One forward pass over the text's windows; fills both caches."""
         np = self._np
-        wins = self._windows(normalized, max_windows)
+        cut = self._cut(normalized, max_windows)
+        wins = cut.windows
         width = max(len(w) for w in wins)
         feed_ids = np.zeros((len(wins), width), dtype=np.int64)
         mask = np.zeros((len(wins), width), dtype=np.int64)
         for i, w in enumerate(wins):
             feed_ids[i, :len(w)] = w
             mask[i, :len(w)] = 1
-        out = self._session.run(None, {"input_ids": feed_ids, "attention_mask": mask})[0]
-        z = out.max(axis=0).astype(np.float64)
+        outs = self._session.run(self._outputs, {"input_ids": feed_ids, "attention_mask": mask})
+        z = outs[0].max(axis=0).astype(np.float64)
         z.setflags(write=False)
+        states = self._gather(cut, outs[1]) if self.has_states else None
+        key = (normalized, max_windows)
         with self._lock:
             self.runs += 1
             if key not in self._cache:
@@ -196,9 +272,39 @@ class EncoderModel:
                                    or self._cache_chars > _CACHE_CHARS):
                 (old, _), _ = self._cache.popitem(last=False)
                 self._cache_chars -= len(old)
-        return z
+            if states is not None and key not in self._states:
+                self._states[key] = states
+                self._states_tokens += len(states.words)
+                while len(self._states) > 1 and self._states_tokens > _STATE_TOKENS:
+                    _, dropped = self._states.popitem(last=False)
+                    self._states_tokens -= len(dropped.words)
+        return z, states
 
-    def _windows(self, text: str, max_windows: int) -> list[list[int]]:
+    def _gather(self, cut: _Cut, hidden: Any) -> TokenStates:
+        """One state per piece: window ``k`` owns its pieces from the middle of its overlap
+        with window ``k - 1`` on (position 0 of a window is ``[CLS]``)."""
+        np = self._np
+        n = len(cut.offsets)
+        out = np.zeros((n, hidden.shape[2]), dtype=np.float16)
+        prev_end = 0
+        for k, (start, win) in enumerate(zip(cut.starts, cut.windows, strict=True)):
+            end = start + len(win) - 2
+            own = start if k == 0 or prev_end <= start else start + (prev_end - start) // 2
+            out[own:end] = hidden[k, 1 + own - start:1 + end - start]
+            prev_end = end
+        offsets = np.asarray(cut.offsets, dtype=np.int32).reshape(n, 2)
+        words = np.asarray(cut.words, dtype=np.int32)
+        if not cut.complete:  # keep the pieces some window saw
+            seen = np.zeros(n, dtype=bool)
+            for start, win in zip(cut.starts, cut.windows, strict=True):
+                seen[start:start + len(win) - 2] = True
+            out, offsets, words = out[seen], offsets[seen], words[seen]
+        out.setflags(write=False)
+        offsets.setflags(write=False)
+        words.setflags(write=False)
+        return TokenStates(out, offsets, words, cut.complete)
+
+    def _cut(self, text: str, max_windows: int) -> _Cut:
         """Token windows of ``text``; a very long text is sampled in evenly spread spans.
 
         Up to ``max_windows * STRIDE * 8`` characters the whole text is tokenised and
@@ -207,13 +313,29 @@ class EncoderModel:
         one window each, so the cost does not grow with the length.
         """
         if len(text) <= max_windows * STRIDE * _CHARS_PER_PIECE:
-            ids = self._tokenizer.encode(text, add_special_tokens=False).ids
-            return windows(list(ids), max_windows)
+            enc = self._tokenizer.encode(text, add_special_tokens=False)
+            ids = list(enc.ids)
+            starts = _starts(len(ids), max_windows)
+            body = WINDOW - 2
+            return _Cut([[_CLS, *ids[s:s + body], _SEP] for s in starts], starts,
+                        list(enc.offsets), [w or 0 for w in enc.word_ids],
+                        len(_starts(len(ids), None)) <= max_windows)
         last = len(text) - _SPAN_CHARS
-        starts = sorted({round(i * last / max(1, max_windows - 1)) for i in range(max_windows)})
-        spans = [text[s:s + _SPAN_CHARS] for s in starts]
-        encs = self._tokenizer.encode_batch(spans, add_special_tokens=False)
-        return [[_CLS, *e.ids[:WINDOW - 2], _SEP] for e in encs]
+        spans = sorted({round(i * last / max(1, max_windows - 1)) for i in range(max_windows)})
+        encs = self._tokenizer.encode_batch([text[s:s + _SPAN_CHARS] for s in spans],
+                                            add_special_tokens=False)
+        wins: list[list[int]] = []
+        firsts: list[int] = []
+        offsets: list[tuple[int, int]] = []
+        words: list[int] = []
+        for s, e in zip(spans, encs, strict=True):
+            n = min(len(e.ids), WINDOW - 2)
+            firsts.append(len(offsets))
+            wins.append([_CLS, *e.ids[:n], _SEP])
+            offsets.extend((a + s, b + s) for a, b in e.offsets[:n])
+            base = (words[-1] + 1) if words else 0
+            words.extend(base + (w or 0) for w in e.word_ids[:n])
+        return _Cut(wins, firsts, offsets, words, False)
 
     def text_logits(self, normalized: str, max_windows: int) -> Any:
         """Logits per task, the maximum over the text's views: the text and, when present,

@@ -123,9 +123,9 @@ def evaluate_rows(name: str, rows: Iterable[dict[str, Any]], *, threshold: float
 
 
 def _evaluate_pii(rows: list[dict[str, Any]], validator: Validator | None) -> dict[str, Any]:
-    from assay.validators.pii import ENTITIES, PiiValidator
+    from assay.validators.pii import PiiValidator
 
-    v = validator if isinstance(validator, PiiValidator) else PiiValidator()
+    v = validator if isinstance(validator, PiiValidator) else PiiValidator(names=True)
     gold: list[set[tuple[int, int, str]]] = []
     pred: list[set[tuple[int, int, str]]] = []
     times: list[float] = []
@@ -137,7 +137,7 @@ def _evaluate_pii(rows: list[dict[str, Any]], validator: Validator | None) -> di
         gold.append({(s["start"], s["end"], s["entity"]) for s in row.get("spans", [])})
     entities = sorted({g[2] for spans in gold for g in spans} | {p[2] for spans in pred
                                                                for p in spans})
-    supported = set(ENTITIES)
+    supported = set(v.entities)
     per_entity = {}
     for ent in entities:
         exact = span_prf(gold, pred, ent)

@@ -3,9 +3,13 @@
 Patterns use bounded or possessive quantifiers only, so they run in linear time
 on hostile input. Checksummed identifiers (payment cards: Luhn; IBAN: mod 97)
 are confirmed before they are reported; weak formats (BIC,
-passport and driving-licence numbers) need a nearby keyword. Person names and
-locations are opt-in (``names=True``, :mod:`assay.validators.names`) because
-the tagger costs far more than the default policy's latency budget.
+passport and driving-licence numbers) need a nearby keyword.
+
+Names, places, addresses, organisations, dates, ages, titles and NRP
+(:data:`NAME_ENTITIES`) come from the token head on the guard encoder
+(:mod:`assay.validators.names`); asking for any of them (or ``names=True``) makes
+the validator a tier-2 one that reads the encoder's forward pass. On overlap a
+checksummed or validated identifier wins; otherwise the higher score wins.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assay.errors import AssayError
 from assay.validators._spans import non_overlapping
-from assay.validators.base import TIER_DETERMINISTIC, CheckContext, Finding
+from assay.validators.base import TIER_DETERMINISTIC, TIER_EMBEDDING, CheckContext, Finding
 from assay.validators.checksums import iban_valid, luhn_valid
 from assay.validators.normalize import normalize
 
 __all__ = ["ENTITIES", "NAME_ENTITIES", "PiiValidator", "redact"]
 
-NAME_ENTITIES = ("PERSON", "LOCATION")
+#: Entities of the token head (kept here too so the deterministic path imports no numpy).
+NAME_ENTITIES = ("PERSON", "LOCATION", "ADDRESS", "ORGANIZATION", "DATE_TIME", "AGE", "TITLE",
+                 "NRP")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +62,14 @@ def _ip_ok(s: str) -> bool:
 
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A calendar date written with dots or slashes (15.08.1990, 3/4/2021) is not a phone number.
+_DOTTED_DATE_RE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|1[0-2])[./](?:19|20)?\d\d")
 
 
 def _phone_ok(s: str) -> bool:
     digits = sum(c.isdigit() for c in s)
-    return 6 <= digits <= 15 and _DATE_RE.match(s) is None
+    return (6 <= digits <= 15 and _DATE_RE.match(s) is None
+            and _DOTTED_DATE_RE.fullmatch(s) is None)
 
 
 _OBFUSCATED_AT = r"\s?[\[({<]\s?(?i:at)\s?[\])}>]\s?"
@@ -133,6 +143,8 @@ _RULES: tuple[_Rule, ...] = (
 ENTITIES: tuple[str, ...] = tuple(dict.fromkeys(r.entity for r in _RULES))
 _CONTEXT_WINDOW = 40
 _PRIORITY = {e: i for i, e in enumerate(ENTITIES)}
+#: Identifiers confirmed by a checksum or a parser: they win any overlap with a model's span.
+_CONFIRMED = frozenset({"EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS"})
 
 
 def _has_context(rule: _Rule, text: str, start: int) -> bool:
@@ -163,40 +175,75 @@ def _resolve(found: list[tuple[int, int, str, float]]) -> list[tuple[int, int, s
     return non_overlapping(found)
 
 
+def _merge(found: list[tuple[int, int, str, float]],
+           named: list[tuple[int, int, str, float]]) -> list[tuple[int, int, str, float]]:
+    """Confirmed identifiers first, then every other span by score; overlaps dropped."""
+    strong = [f for f in found if f[2] in _CONFIRMED]
+    rest = sorted((f for f in [*found, *named] if f[2] not in _CONFIRMED),
+                  key=lambda f: (-f[3], f[0]))
+    return non_overlapping([*strong, *rest])
+
+
 class PiiValidator:
-    """Detects personal identifiers; each finding's label is the entity type."""
+    """Detects personal data; each finding's label is the entity type.
+
+    ``entities`` picks what is reported (default: the identifiers, :data:`ENTITIES`;
+    ``names=True`` adds every :data:`NAME_ENTITIES` entity). A guard policy may give
+    ``entities`` as a mapping of entity to action instead; the policy turns it into one
+    rule per action (:mod:`assay.guard.policy`) and a mapping given here reports every
+    entity whose action is not ``off``. ``max_windows`` is the encoder's window cap
+    (keep the classifiers' 8 so one forward pass serves both).
+
+    If the token head cannot load, the failure is kept and raised by every
+    :meth:`check`, so the engine applies the policy's ``on_error`` (a default policy
+    blocks): names are never skipped silently.
+    """
 
     name = "pii"
-    tier = TIER_DETERMINISTIC
 
-    def __init__(self, *, entities: Sequence[str] | None = None,
-                 threshold: float = 0.5, names: bool = False) -> None:
+    def __init__(self, *, entities: Sequence[str] | dict[str, Any] | None = None,
+                 threshold: float = 0.5, names: bool = False, max_windows: int = 8) -> None:
         self.threshold = float(threshold)
-        known = set(ENTITIES) | (set(NAME_ENTITIES) if names else set())
-        wanted = set(entities) if entities is not None else known
+        known = set(ENTITIES) | set(NAME_ENTITIES)
+        if isinstance(entities, dict):
+            entities = [e for e, action in entities.items()
+                        if action is not False and action != "off"]
+        if isinstance(entities, str):
+            raise AssayError("pii entities must be a list or a mapping of entity to action, "
+                             f"not the string {entities!r}.")
+        wanted = set(entities) if entities is not None else \
+            set(ENTITIES) | (set(NAME_ENTITIES) if names else set())
         unknown = wanted - known
         if unknown:
             raise AssayError(f"pii does not know the entities {sorted(unknown)}; choose from "
-                             + ", ".join(sorted(known)) + " (PERSON and LOCATION need "
-                             "names=True).")
-        self._entities = frozenset(wanted)
-        self._names = names and bool(wanted & set(NAME_ENTITIES))
+                             + ", ".join(sorted(known)) + ".")
+        if not 1 <= int(max_windows) <= 4096:
+            raise AssayError("max_windows must be between 1 and 4096.")
+        self.entities = frozenset(wanted)
+        self.max_windows = int(max_windows)
+        self._names = bool(wanted & set(NAME_ENTITIES))
+        self.tier = TIER_EMBEDDING if self._names else TIER_DETERMINISTIC
+        self._tagger: Any = None
+        self._load_error: AssayError | None = None
         if self._names:
-            from assay.validators.names import name_spans
+            try:
+                from assay.validators.names import get_tagger
 
-            name_spans("warm up", self._entities)  # load the tagger now, not on a request
+                self._tagger = get_tagger()
+            except AssayError as exc:
+                self._load_error = exc
 
     def spans(self, text: str) -> list[tuple[int, int, str, float]]:
         """``(start, end, entity, score)`` in the original text, sorted, non-overlapping."""
         norm = normalize(text)
-        found = _matches(norm.text, self._entities)
-        if self._names:
-            from assay.validators.names import name_spans
-
-            taken = [(s, e) for s, e, _, _ in found]
-            found += [f for f in name_spans(norm.text, self._entities)
-                      if not any(f[0] < e and s < f[1] for s, e in taken)]
-            found.sort()
+        if not self._names:
+            found = _matches(norm.text, self.entities)
+        else:
+            if self._load_error is not None:
+                raise self._load_error
+            named = self._tagger.spans(norm.text, self.max_windows) if norm.text.strip() else []
+            found = [f for f in _merge(_matches(norm.text, frozenset(ENTITIES)), named)
+                     if f[2] in self.entities]
         out = []
         for s, e, ent, score in found:
             a, b = norm.to_original(s, e)
@@ -204,7 +251,7 @@ class PiiValidator:
         return out
 
     def check(self, text: str, ctx: CheckContext | None = None) -> list[Finding]:
-        """One finding per detected identifier."""
+        """One finding per detected identifier or name."""
         return [Finding(self.name, score, ent, ((s, e),), f"{ent} ({e - s} chars)")
                 for s, e, ent, score in self.spans(text) if score >= self.threshold]
 

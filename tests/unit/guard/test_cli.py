@@ -59,7 +59,7 @@ def test_policy_validate_and_show_default(tmp_path: Path,
     path = tmp_path / "mine.yaml"
     path.write_text(default)
     assert run(["guard", "policy", "validate", str(path)]) == 0
-    assert "valid (9 input rules, 4 output rules" in capsys.readouterr().out
+    assert "valid (11 input rules, 4 output rules" in capsys.readouterr().out  # pii: 3 actions
     path.write_text(default.replace("action: redact", "action: redakt", 1))
     assert run(["guard", "policy", "validate", str(path)]) == 1
     err = capsys.readouterr().err

@@ -56,8 +56,9 @@ def test_defaults_fail_closed_and_keep_no_content() -> None:
 def test_shipped_default_policy() -> None:
     policy = parse_policy(default_policy_text(), "default.yaml")
     assert [r.validator for r in policy.input] == [
-        "invisible_text", "secrets", "pii", "prompt_injection", "jailbreak", "harmful_request",
-        "prompt_injection", "jailbreak", "toxicity"]
+        "invisible_text", "secrets", "pii", "pii", "pii", "prompt_injection", "jailbreak",
+        "harmful_request", "prompt_injection", "jailbreak", "toxicity"]  # pii: one per action
+    assert [r.action for r in policy.input if r.validator == "pii"] == ["redact", "warn", "log"]
     assert [r.validator for r in policy.output] == [
         "secrets", "pii", "system_prompt_leak", "toxicity"]
     actions = [(r.validator, r.action, r.params.get("level")) for r in policy.input]

@@ -25,7 +25,10 @@ policy without its ``tools:`` section, one connection, alternating per round;
 the added p50/p99 (median over rounds) go to bench/results/gateway-tools.json.
 
     python bench/gateway.py [--seconds 20] [--rounds 3] [--model-ms 100]
-                            [--workers 1] [--litellm /path/to/litellm] [--tools]
+                            [--workers 1] [--litellm /path/to/litellm]
+    python bench/gateway.py --tools        # tool-policy cost (gateway-tools.json)
+    python bench/gateway.py --adversarial  # a small request's added latency while 9.6 MB
+                                           # hostile bodies arrive (gateway-adversarial.json) [--tools]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from statistics import median
@@ -249,11 +253,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
     parser.add_argument("--tools", action="store_true",
                         help="only the tool-policy comparison (bench/results/gateway-tools.json)")
+    parser.add_argument(
+        "--adversarial", action="store_true",
+        help="only the hostile-body scenario (bench/results/gateway-adversarial.json)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     if args.tools:
         tools_main(args)
+        return
+    if args.adversarial:
+        adversarial_main(args)
         return
     results: dict[str, Any] = {
         "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
@@ -471,6 +482,91 @@ def tools_main(args: argparse.Namespace) -> None:
     TOOLS_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({"added_latency_ms": added, "target_met": results["target_met"],
                       "in_process": results["in_process_tool_checks_ms"]}, indent=2))
+
+
+ADVERSARIAL_RESULTS = RESULTS.with_name("gateway-adversarial.json")
+ADVERSARIAL_TARGET_MS = 50.0
+HOSTILE = "-----BEGIN RSA PRIVATE KEY-----\n" * 300_000  # 9.6 MB of repeated PEM headers
+
+
+def _hostile_loop(url: str, key: str, stop: threading.Event, out: list[dict[str, Any]]) -> None:
+    """Post the hostile body back to back until ``stop``; each one's status and time."""
+    body = json.dumps({**BODY, "messages": [{"role": "user", "content": HOSTILE}]})
+    headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
+    with httpx.Client(timeout=120) as client:
+        while not stop.is_set():
+            start = time.perf_counter()
+            answer = client.post(url, content=body, headers=headers)
+            out.append({"status": answer.status_code,
+                        "seconds": round(time.perf_counter() - start, 3)})
+
+
+def adversarial_main(args: argparse.Namespace) -> None:
+    """Issue #19: while one client sends 9.6 MB hostile bodies back to back, a small request
+    on another connection may take at most 50 ms more at p99 than with no attacker (same
+    gateway, same run, alternating rounds), and every hostile request ends in bounded time."""
+    seconds = max(5, args.seconds // 2)
+    results: dict[str, Any] = {
+        "command": "python bench/gateway.py " + " ".join(sys.argv[1:]),
+        "rounds": args.rounds, "seconds_per_run": seconds, "hostile_bytes": len(HOSTILE),
+        "load_average_before": os.getloadavg(),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "ws"
+        ws = init_workspace(root)
+        add_system(ws.store, ws.ledger, system_id="bench", name="Bench", owner="me", actor="b")
+        key = create_key(ws.store, ws.ledger, name="on", system="bench", actor="b",
+                         policy="default")
+        ws.close()
+        up_port, gw_port = _port(), _port()
+        upstream = f"http://127.0.0.1:{up_port}"
+        url = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
+        procs = [
+            _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port",
+                    str(up_port)]),
+            _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
+                    "--upstream", upstream, "--port", str(gw_port)]),
+        ]
+        runs: dict[str, list[dict[str, Any]]] = {"quiet": [], "under_attack": []}
+        hostile: list[dict[str, Any]] = []
+        try:
+            _wait(f"{upstream}/v1/models")
+            _wait(f"http://127.0.0.1:{gw_port}/v1/models", {"authorization": f"Bearer {key}"})
+            httpx.post(url, json=BODY, headers={"authorization": f"Bearer {key}"}, timeout=30)
+            for round_no in range(args.rounds):
+                runs["quiet"].append(wrk(url, key, 1, seconds))
+                stop = threading.Event()
+                attacker = threading.Thread(target=_hostile_loop, args=(url, key, stop, hostile))
+                attacker.start()
+                time.sleep(1.0)  # the first hostile body is inside the guard
+                runs["under_attack"].append(wrk(url, key, 1, seconds))
+                stop.set()
+                attacker.join()
+                print(round_no, json.dumps({k: v[-1]["latency_ms"] for k, v in runs.items()}),
+                      flush=True)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+    added = {}
+    for p in ("p50", "p99"):
+        rounds = [round(hot["latency_ms"][p] - calm["latency_ms"][p], 3)
+                  for hot, calm in zip(runs["under_attack"], runs["quiet"], strict=True)]
+        added[p] = round(median(rounds), 3)
+        added[f"{p}_rounds"] = rounds
+    results.update(
+        runs=runs,
+        added_latency_ms=added,
+        hostile_requests={"count": len(hostile),
+                          "statuses": sorted({h["status"] for h in hostile}),
+                          "seconds_max": max((h["seconds"] for h in hostile), default=None)},
+        target_p99_ms=ADVERSARIAL_TARGET_MS,
+        target_met=added["p99"] <= ADVERSARIAL_TARGET_MS,
+        load_average_after=os.getloadavg(),
+    )
+    ADVERSARIAL_RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({"added_latency_ms": added, "hostile": results["hostile_requests"],
+                      "target_met": results["target_met"]}, indent=2))
 
 
 if __name__ == "__main__":

@@ -24,11 +24,13 @@ tool calls through the gateway under the default policy and under the same
 policy without its ``tools:`` section, one connection, alternating per round;
 the added p50/p99 (median over rounds) go to bench/results/gateway-tools.json.
 
+``--adversarial`` runs only the hostile-body scenario (issue #19): a small
+request's latency on one connection while 9.6 MB bodies of repeated PEM headers
+arrive back to back on another, against the same gateway with no attacker,
+alternating per round; results in bench/results/gateway-adversarial.json.
+
     python bench/gateway.py [--seconds 20] [--rounds 3] [--model-ms 100]
-                            [--workers 1] [--litellm /path/to/litellm]
-    python bench/gateway.py --tools        # tool-policy cost (gateway-tools.json)
-    python bench/gateway.py --adversarial  # a small request's added latency while 9.6 MB
-                                           # hostile bodies arrive (gateway-adversarial.json) [--tools]
+                            [--workers 1] [--litellm /path/to/litellm] [--tools | --adversarial]
 """
 
 from __future__ import annotations

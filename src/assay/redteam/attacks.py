@@ -43,13 +43,17 @@ class Tags:
     owasp_llm: tuple[str, ...] = ()
     mitre_atlas: tuple[str, ...] = ()
     controls: tuple[str, ...] = ()
+    owasp_agentic: tuple[str, ...] = ()  # OWASP Top 10 for Agentic Applications 2026 (ASI01..10)
 
     def as_dict(self) -> dict[str, list[str]]:
-        return {
+        out = {
             "owasp_llm": list(self.owasp_llm),
             "mitre_atlas": list(self.mitre_atlas),
             "controls": list(self.controls),
         }
+        if self.owasp_agentic:  # only then: other attacks keep their digests
+            out["owasp_agentic"] = list(self.owasp_agentic)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,7 @@ class Family:
     mitre_atlas: tuple[str, ...]
     inverted: bool = False
     agent: bool = False  # needs a tool-using agent target (judged from its tool calls)
+    owasp_agentic: tuple[str, ...] = ()
 
 
 FAMILIES: dict[str, Family] = {
@@ -172,6 +177,7 @@ FAMILIES: dict[str, Family] = {
             ("LLM01:2025", "LLM06:2025"),
             ("AML.T0051.001", "AML.T0053"),
             agent=True,
+            owasp_agentic=("ASI01:2026", "ASI02:2026"),
         ),
         Family(
             "agent_tool_poisoning",
@@ -179,6 +185,7 @@ FAMILIES: dict[str, Family] = {
             ("LLM01:2025", "LLM06:2025"),
             ("AML.T0051.001", "AML.T0053"),
             agent=True,
+            owasp_agentic=("ASI04:2026", "ASI01:2026"),
         ),
         Family(
             "agent_exfiltration",
@@ -186,6 +193,7 @@ FAMILIES: dict[str, Family] = {
             ("LLM02:2025", "LLM06:2025"),
             ("AML.T0057", "AML.T0053"),
             agent=True,
+            owasp_agentic=("ASI02:2026", "ASI01:2026"),
         ),
     )
 }
@@ -240,7 +248,8 @@ def attack_from_dict(data: Mapping[str, Any], where: str = "attack") -> Attack:
         prompt=str(prompt) if prompt else None,
         turns=_tuple(data.get("turns"), where),
         converters=_tuple(data.get("converters"), where),
-        tags=Tags(owasp, atlas, _tuple(tags.get("controls"), where)),
+        tags=Tags(owasp, atlas, _tuple(tags.get("controls"), where),
+                  _tuple(tags.get("owasp_agentic"), where) or (fam.owasp_agentic if fam else ())),
         detector=spec,
         source=str(data["source"]),
         licence=str(data["licence"]),

@@ -74,7 +74,8 @@ def report_schema() -> dict[str, Any]:
 
 def _rule_id(attempt: dict[str, Any]) -> str:
     tags = attempt.get("tags") or {}
-    ids = [*tags.get("owasp_llm", []), *tags.get("mitre_atlas", [])]
+    ids = [*tags.get("owasp_llm", []), *tags.get("owasp_agentic", []),
+           *tags.get("mitre_atlas", [])]
     return ids[0] if ids else "ASSAY-OVER-REFUSAL"
 
 
@@ -84,7 +85,8 @@ def to_sarif(result: RunResult) -> dict[str, Any]:
     rule_ids: list[str] = []
     for f in findings:
         tags = f.get("tags") or {}
-        for rid in [_rule_id(f), *tags.get("owasp_llm", []), *tags.get("mitre_atlas", [])]:
+        for rid in [_rule_id(f), *tags.get("owasp_llm", []), *tags.get("owasp_agentic", []),
+                    *tags.get("mitre_atlas", [])]:
             if rid not in rule_ids:
                 rule_ids.append(rid)
     rules = []
@@ -286,6 +288,7 @@ def to_html(result: RunResult) -> str:
             f"<span class=tag>{e(t)}</span>"
             for t in [
                 *tags.get("owasp_llm", []),
+                *tags.get("owasp_agentic", []),
                 *tags.get("mitre_atlas", []),
                 *tags.get("controls", []),
             ]

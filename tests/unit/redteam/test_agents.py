@@ -169,3 +169,12 @@ def test_the_gateway_in_front_stops_what_the_agent_would_do(tmp_path: Path) -> N
     assert rates["direct"].succeeded == len(attacks) and rates["direct"].resisted == 0
     assert rates["gateway"].resisted >= len(attacks) - 2  # blocked: inputs, answers, tool calls
     assert rates["gateway"].assessed == len(attacks)  # every attempt judged, none unassessed
+
+
+def test_agent_families_carry_the_owasp_agentic_ids() -> None:
+    corpus = {a.family: a for a in load_corpus() if a.family in AGENT_FAMILIES}
+    assert corpus["agent_indirect_injection"].tags.owasp_agentic == ("ASI01:2026", "ASI02:2026")
+    assert "ASI04:2026" in corpus["agent_tool_poisoning"].tags.owasp_agentic
+    assert corpus["agent_exfiltration"].as_dict()["tags"]["owasp_agentic"][0] == "ASI02:2026"
+    chat = next(a for a in load_corpus() if a.family == "prompt_injection")
+    assert "owasp_agentic" not in chat.as_dict()["tags"]  # chat attacks keep their digests

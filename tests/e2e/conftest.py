@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assay.web import accounts
+from assay import accounts
 from assay.workspace import init_workspace
 
 CHROMIUM = os.environ.get("ASSAY_CHROMIUM", "/usr/bin/chromium")

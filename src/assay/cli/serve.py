@@ -119,7 +119,7 @@ def users_add(
     Example: assay users add alice --role compliance
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     password = _password(password_stdin)
     with workspace() as ws:
@@ -144,7 +144,7 @@ def users_passwd(
     Example: assay users passwd alice
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     password = _password(password_stdin)
     with workspace() as ws:
@@ -161,7 +161,7 @@ def users_disable(username: Annotated[str, typer.Argument(help="Login name.")]) 
     Example: assay users disable alice
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         accounts.set_disabled(
@@ -177,7 +177,7 @@ def users_enable(username: Annotated[str, typer.Argument(help="Login name.")]) -
     Example: assay users enable alice
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         accounts.set_disabled(
@@ -193,7 +193,7 @@ def users_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> 
     Example: assay users list --json
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         users = accounts.list_users(ws.store)
@@ -220,7 +220,7 @@ def tokens_create(
     Example: assay tokens create --user ci-bot --name github-actions --scope read --days 30
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         token = accounts.create_token(
@@ -242,7 +242,7 @@ def tokens_list(json_output: Annotated[bool, typer.Option("--json")] = False) ->
     Example: assay tokens list
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         tokens = accounts.list_tokens(ws.store)
@@ -265,7 +265,7 @@ def tokens_revoke(
     Example: assay tokens revoke 3
     """
     _web()
-    from assay.web import accounts
+    from assay import accounts
 
     with workspace() as ws:
         accounts.revoke_token(ws.store, ws.ledger, token_id=token_id, actor=actor())

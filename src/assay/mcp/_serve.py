@@ -25,13 +25,12 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assay.accounts import Permission, Principal, principal_for_token
 from assay.aims import audit, list_systems, risk
 from assay.errors import AssayError, Invalid
 from assay.guard import Guard
 from assay.validators import CheckContext
 from assay.web import queries, readiness_views
-from assay.web.accounts import principal_for_token
-from assay.web.auth import Permission, Principal
 from assay.workspace import Workspace
 
 __all__ = ["TOOLS", "assay_http_app", "build_assay_server"]

@@ -18,13 +18,13 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from assay import catalogs
+from assay.accounts import Permission, Principal
 from assay.aims import add_system, get_system, list_systems
 from assay.aims.references import append_checked
 from assay.ledger import Evidence, Subject
 from assay.ledger.evidence import NOTE
 from assay.ledger.pack import export_pack
 from assay.web import queries
-from assay.web.auth import Permission, Principal
 from assay.web.security import require
 from assay.workspace import Workspace
 

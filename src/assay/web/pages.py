@@ -13,13 +13,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from assay import catalogs
+from assay import accounts, catalogs
+from assay.accounts import ROLES, Permission
 from assay.aims import LIFECYCLE_STAGES, add_system, get_system, list_systems
 from assay.errors import NotFound
 from assay.reports import FORMATS
-from assay.web import accounts, activity, queries, readiness_views
+from assay.web import activity, queries, readiness_views
 from assay.web.api import pack as export_pack_route
-from assay.web.auth import ROLES, Permission
 from assay.web.rendering import Admin, AimsWriter, Reader, Verifier, render, workspace
 from assay.web.security import COOKIE_NAME
 from assay.web.svg import bar_chart

@@ -19,13 +19,13 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from assay import catalogs
+from assay.accounts import Principal
 from assay.aims import list_systems
 from assay.aims.readiness import ItemStatus
 from assay.aims.references import append_checked, check_references
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
 from assay.ledger.evidence import EVAL_REPORT, INCIDENT, NOTE
-from assay.web.auth import Principal
 from assay.web.rendering import AimsWriter, render, workspace
 from assay.workspace import Workspace
 

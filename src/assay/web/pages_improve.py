@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from assay.accounts import Principal
 from assay.aims import audit, capa, review
 from assay.errors import AssayError, NotFound
 from assay.web import aims_queries
-from assay.web.auth import Principal
 from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
 
 __all__ = ["router"]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
 
+from assay.accounts import Permission
 from assay.aims import list_systems
 from assay.aims.readiness import STATUSES
 from assay.catalogs import frameworks
@@ -17,7 +18,6 @@ from assay.errors import AssayError
 from assay.ledger.pack import export_pack
 from assay.reports import FORMATS, render, report_files
 from assay.web import pages_attest, readiness_views
-from assay.web.auth import Permission
 from assay.web.rendering import Reader, Verifier, workspace
 from assay.web.rendering import render as render_page
 

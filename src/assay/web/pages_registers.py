@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from assay.accounts import Principal
 from assay.aims import (
     audit,
     classification,
@@ -34,7 +35,6 @@ from assay.aims import (
 from assay.aims.audit_sample import draw_sample
 from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
-from assay.web.auth import Principal
 from assay.web.forms import Field
 from assay.web.forms import Form as Page
 from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace

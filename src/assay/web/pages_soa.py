@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from assay.accounts import Principal
 from assay.aims import soa
 from assay.errors import AssayError
 from assay.web import aims_queries
-from assay.web.auth import Principal
 from assay.web.rendering import AimsWriter, Reader, render, workspace
 
 __all__ = ["router"]

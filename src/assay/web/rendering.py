@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from assay.web.auth import Permission, Principal
+from assay.accounts import Permission, Principal
 from assay.web.security import require
 from assay.workspace import Workspace
 

@@ -18,10 +18,9 @@ from fastapi import HTTPException, Request
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from assay.accounts import Permission, Principal, principal_for_session, principal_for_token
 from assay.store import Store
 from assay.store.accounts import LoginAttempt
-from assay.web.accounts import principal_for_session, principal_for_token
-from assay.web.auth import Permission, Principal
 
 __all__ = [
     "COOKIE_NAME",

@@ -13,6 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from mcp import Client
 
+from assay import accounts
 from assay.gateway.local import LocalServer
 from assay.guard import Guard
 from assay.ledger import Batcher
@@ -28,7 +29,6 @@ from assay.mcp import (
     http_upstream,
 )
 from assay.mcp.demo_server import build_server
-from assay.web import accounts
 from assay.workspace import Workspace
 
 
@@ -69,7 +69,7 @@ def test_proxy_in_front_of_a_streamable_http_server(workspace: Workspace,
 def test_serve_over_http_takes_the_bearer_token(workspace: Workspace,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        accounts._service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     accounts.add_user(workspace.store, workspace.ledger, username="viewer",
                       password="correct horse battery", role="viewer", actor="setup")
     token = accounts.create_token(workspace.store, workspace.ledger, username="viewer",

@@ -12,11 +12,11 @@ import pytest
 from argon2 import PasswordHasher
 from mcp import Client
 
+from assay import accounts
 from assay.aims import add_system
 from assay.guard import Guard
 from assay.ledger import Evidence, Subject
 from assay.mcp import build_assay_server
-from assay.web import accounts
 from assay.workspace import Workspace
 
 Play = Callable[[Client], Awaitable[None]]
@@ -25,7 +25,7 @@ Play = Callable[[Client], Awaitable[None]]
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        accounts._service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

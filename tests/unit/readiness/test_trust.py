@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from assay.accounts import add_user, create_token
 from assay.aims import classification, update_system
 from assay.aims.readiness import readiness, readiness_percent
-from assay.web.accounts import add_user, create_token
 from assay.workspace import Workspace
 
 from .conftest import PASSING_RUN, Append

@@ -10,10 +10,11 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from assay import accounts
+from assay.accounts import ROLES
 from assay.aims import add_system
 from assay.ledger import Evidence, Subject
-from assay.web import accounts, create_app
-from assay.web.auth import ROLES
+from assay.web import create_app
 from assay.workspace import Workspace
 
 PASSWORD = "correct horse battery staple"
@@ -23,7 +24,7 @@ PASSWORD = "correct horse battery staple"
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap argon2 parameters: the tests exercise login flows, not hashing cost."""
     monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        accounts._service, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from assay.web.auth import ROLE_PERMISSIONS, Permission
+from assay.accounts import ROLE_PERMISSIONS, Permission
 from assay.workspace import Workspace
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}

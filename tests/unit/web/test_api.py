@@ -7,8 +7,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
+from assay import accounts
 from assay.ledger.keys import load_verifier
-from assay.web import accounts
 from assay.workspace import Workspace
 
 

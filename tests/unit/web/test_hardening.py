@@ -11,9 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
+from assay import accounts
 from assay.cli.main import run
 from assay.errors import AssayError
-from assay.web import accounts, create_app
+from assay.web import create_app
 from assay.web.pages import error_page
 from assay.web.security import LoginThrottle
 from assay.workspace import Workspace

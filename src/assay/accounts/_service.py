@@ -17,12 +17,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from assay.accounts._roles import ROLES, SCOPES, Principal, permissions_for
 from assay.errors import Conflict, Invalid, NotFound
 from assay.ledger import Evidence, Ledger
 from assay.ledger.evidence import AIMS_CHANGE
 from assay.store import Store
 from assay.store.accounts import ApiToken, User, WebSession
-from assay.web.auth import ROLES, SCOPES, Principal, permissions_for
 
 __all__ = [
     "SESSION_LIFETIME",

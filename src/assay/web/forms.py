@@ -14,16 +14,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Field", "Form", "field_errors"]
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 
-Kind = Literal["text", "textarea", "select", "multi", "number", "date", "checkbox"]
+from assay.accounts import Principal
+from assay.web.rendering import render
+
+__all__ = ["Field", "Form", "field_errors", "show"]
+
+Kind = Literal["text", "textarea", "select", "multi", "radio", "number", "date", "checkbox", "file"]
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input. ``multi`` is a group of checkboxes; ``options`` are (value, label) pairs."""
+    """One input. ``multi`` is a group of checkboxes and ``radio`` one of radio buttons;
+    ``options`` are (value, label) pairs; a ``file`` field makes the form multipart."""
 
     name: str
     label: str
@@ -47,9 +54,19 @@ class Form:
     values: Mapping[str, object] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
 
-    def with_state(self, values: Mapping[str, object], error: str | None) -> Form:
-        """The same form showing the user's ``values`` and ``error`` beside its field."""
-        errors = field_errors(error, [f.name for f in self.fields]) if error else {}
+    @property
+    def multipart(self) -> bool:
+        return any(f.kind == "file" for f in self.fields)
+
+    def with_state(
+        self, values: Mapping[str, object], error: str | Mapping[str, str] | None
+    ) -> Form:
+        """The same form showing the user's ``values`` and the error(s) beside their fields:
+        a service's message (put beside the field it names) or a field → message mapping."""
+        if isinstance(error, str):
+            errors = field_errors(error, [f.name for f in self.fields])
+        else:
+            errors = dict(error or {})
         return Form(self.title, self.action, self.fields, self.submit, self.intro, self.back,
                     values, errors)
 
@@ -70,3 +87,16 @@ def field_errors(message: str, names: Sequence[str]) -> dict[str, str]:
             return {name: message}
     return {"": message}
 
+
+def show(
+    request: Request,
+    principal: Principal,
+    form: Form,
+    values: Mapping[str, object] | None = None,
+    error: str | Mapping[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``form`` (HTTP 400 when it carries errors) with the user's values kept."""
+    shown = form.with_state(values or {}, error)
+    status = 400 if shown.errors else 200
+    return render(request, "form.html", principal, status, form=shown, **context)

@@ -19,14 +19,15 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from assay import catalogs
-from assay.accounts import Principal
 from assay.aims import list_systems
 from assay.aims.readiness import ItemStatus
 from assay.aims.references import append_checked, check_references
 from assay.errors import AssayError
 from assay.ledger import Evidence, Subject
 from assay.ledger.evidence import EVAL_REPORT, INCIDENT, NOTE
-from assay.web.rendering import AimsWriter, render, workspace
+from assay.web.forms import Field, show
+from assay.web.forms import Form as Page
+from assay.web.rendering import AimsWriter, workspace
 from assay.workspace import Workspace
 
 __all__ = ["ATTESTATION_TYPES", "MAX_UPLOAD", "attest_link", "router"]
@@ -56,22 +57,35 @@ def attest_link(item: ItemStatus, system: str | None) -> str | None:
     return "/evidence/new?" + urlencode(query)
 
 
-def _form(
-    request: Request,
-    principal: Principal,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-) -> HTMLResponse:
-    ws = workspace(request)
-    return render(
-        request,
-        "attest.html",
-        principal,
-        400 if errors else 200,
-        values=values,
-        errors=errors or {},
-        types=ATTESTATION_TYPES,
-        systems=list_systems(ws.store),
+def _page(request: Request, system: str) -> Page:
+    systems = [(s.id, f"{s.id} — {s.name}") for s in list_systems(workspace(request).store)]
+    if system and system not in {value for value, _ in systems}:
+        systems.append((system, system))  # keep an unknown value visible beside its error
+    return Page(
+        "Record evidence",
+        "/evidence/new",
+        (
+            Field("type", "Kind of evidence", "select",
+                  tuple((uri, f"{label} ({uri})") for uri, label in ATTESTATION_TYPES.items())),
+            Field("title", "Title", required=True, max_length=200),
+            Field("statement", "Statement (stored in the entry itself and readable by every "
+                  "user: no personal data)", "textarea"),
+            Field("controls", "Controls it is evidence for (requirement references separated "
+                  "by spaces, e.g. iso42001:A.6.2.4)", max_length=2000),
+            Field("system", "AI system", "select",
+                  (("", "organisation-wide (no system)"), *systems)),
+            Field("outcome", "Result (evaluation reports: what readiness counts)", "radio",
+                  (("", "none stated"), ("passed", "passed its acceptance criteria"),
+                   ("failed", "failed them"))),
+            Field("file", "File (optional, at most 10 MiB: kept as the entry's payload under a "
+                  "salted digest, erasable, shown only to the roles that export audit packs)",
+                  "file"),
+        ),
+        "Record in the ledger",
+        "An attestation, an evaluation report or an incident report, written to the ledger "
+        "with you as the actor, as the CLI's ledger append does. The ledger is append-only: "
+        "the controls and the system are checked before anything is written.",
+        ("/evidence", "Evidence"),
     )
 
 
@@ -84,7 +98,7 @@ def attest_form(
     type: Annotated[str, Query(max_length=200)] = NOTE,
 ) -> HTMLResponse:
     values = {"type": type, "system": system, "controls": " ".join(control or []), "title": ""}
-    return _form(request, principal, values)
+    return show(request, principal, _page(request, system), values)
 
 
 def _field_errors(ws: Workspace, values: dict[str, Any], controls: list[str]) -> dict[str, str]:
@@ -157,7 +171,7 @@ def attest(
     if file_error:
         errors["file"] = file_error
     if errors:
-        return _form(request, principal, values, errors)
+        return show(request, principal, _page(request, system), values, errors)
     summary: dict[str, Any] = {"title": title.strip()}
     if statement.strip():
         summary["statement"] = statement.strip()

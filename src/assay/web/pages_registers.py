@@ -35,7 +35,7 @@ from assay.aims import (
 from assay.aims.audit_sample import draw_sample
 from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
-from assay.web.forms import Field
+from assay.web.forms import Field, show
 from assay.web.forms import Form as Page
 from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
 
@@ -46,18 +46,6 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=5000)]
 Short = Annotated[str, Form(max_length=200)]
 Many = Annotated[list[str] | None, Form()]
-
-
-def _show(
-    request: Request,
-    principal: Principal,
-    form: Page,
-    values: Mapping[str, object] | None = None,
-    error: str | None = None,
-    **context: Any,
-) -> HTMLResponse:
-    shown = form.with_state(values or {}, error)
-    return render(request, "form.html", principal, 400 if error else 200, form=shown, **context)
 
 
 def _systems(request: Request) -> tuple[tuple[str, str], ...]:
@@ -90,7 +78,7 @@ def _adopt_form(request: Request) -> Page:
 
 @router.get("/risks/adopt")
 def risks_adopt_page(request: Request, principal: AimsWriter) -> HTMLResponse:
-    return _show(request, principal, _adopt_form(request))
+    return show(request, principal, _adopt_form(request))
 
 
 @router.post("/risks/adopt")
@@ -103,7 +91,7 @@ def risks_adopt(
                              actor=principal.actor)
     except AssayError as exc:
         values = {"system": system, "templates": templates or []}
-        return _show(request, principal, _adopt_form(request), values, str(exc))
+        return show(request, principal, _adopt_form(request), values, str(exc))
     return RedirectResponse(f"/risks?system={system}&notice=adopted", status_code=303)
 
 
@@ -139,7 +127,7 @@ def risk_treat_page(request: Request, risk_id: str, principal: AimsWriter) -> HT
         "plan": current.treatment_plan or "",
         "owner": current.owner or "",
     }
-    return _show(request, principal, _treat_form(risk_id), values, current=current)
+    return show(request, principal, _treat_form(risk_id), values, current=current)
 
 
 @router.post("/risks/{risk_id}/treat")
@@ -167,7 +155,7 @@ def risk_treat(
             plan=plan, owner=owner or None, due=_date(due, "due"), actor=principal.actor,
         )
     except AssayError as exc:
-        return _show(request, principal, _treat_form(risk_id), values, str(exc))
+        return show(request, principal, _treat_form(risk_id), values, str(exc))
     return RedirectResponse("/risks?notice=treated", status_code=303)
 
 
@@ -186,7 +174,7 @@ def _accept_form(risk_id: str) -> Page:
 @router.get("/risks/{risk_id}/accept")
 def risk_accept_page(request: Request, risk_id: str, principal: AimsWriter) -> HTMLResponse:
     risk.get_risk(workspace(request).store, risk_id)  # 404 for an unknown risk
-    return _show(request, principal, _accept_form(risk_id))
+    return show(request, principal, _accept_form(risk_id))
 
 
 @router.post("/risks/{risk_id}/accept")
@@ -199,7 +187,7 @@ def risk_accept(
             raise AssayError("field 'note' is empty: say why the residual risk is acceptable")
         risk.accept_risk(ws.store, ws.ledger, risk_id, actor=principal.actor, note=note)
     except AssayError as exc:
-        return _show(request, principal, _accept_form(risk_id), {"note": note}, str(exc))
+        return show(request, principal, _accept_form(risk_id), {"note": note}, str(exc))
     return RedirectResponse("/risks?notice=accepted", status_code=303)
 
 
@@ -239,7 +227,7 @@ def _classify_form(system_id: str) -> Page:
 @router.get("/systems/{system_id}/classify")
 def classify_page(request: Request, system_id: str, principal: AimsWriter) -> HTMLResponse:
     get_system(workspace(request).store, system_id)  # 404 for an unknown system
-    return _show(request, principal, _classify_form(system_id))
+    return show(request, principal, _classify_form(system_id))
 
 
 @router.post("/systems/{system_id}/classify")
@@ -277,8 +265,8 @@ def classify(
             ws.store, ws.ledger, system_id, answers, actor=principal.actor
         )
     except AssayError as exc:
-        return _show(request, principal, form, answers, str(exc))
-    return _show(request, principal, form, answers, result=result)
+        return show(request, principal, form, answers, str(exc))
+    return show(request, principal, form, answers, result=result)
 
 
 # -- audits --------------------------------------------------------------------------------
@@ -306,7 +294,7 @@ def _plan_form(request: Request) -> Page:
 
 @router.get("/audits/plan")
 def audit_plan_page(request: Request, principal: AuditWriter) -> HTMLResponse:
-    return _show(request, principal, _plan_form(request))
+    return show(request, principal, _plan_form(request))
 
 
 @router.post("/audits/plan")
@@ -335,7 +323,7 @@ def audit_plan(
         made = audit.plan_audit(ws.store, ws.ledger, fields, actor=principal.actor,
                                 independence_statement=independence_statement)
     except AssayError as exc:
-        return _show(request, principal, _plan_form(request), values, _independence(exc))
+        return show(request, principal, _plan_form(request), values, _independence(exc))
     return RedirectResponse(f"/audits/{made.id}?notice=planned", status_code=303)
 
 
@@ -352,7 +340,7 @@ def _complete_form(audit_id: str) -> Page:
 
 @router.get("/audits/{audit_id}/complete")
 def audit_complete_page(request: Request, audit_id: str, principal: AuditWriter) -> HTMLResponse:
-    return _show(request, principal, _complete_form(audit_id))
+    return show(request, principal, _complete_form(audit_id))
 
 
 @router.post("/audits/{audit_id}/complete")
@@ -366,7 +354,7 @@ def audit_complete(
         audit.complete_audit(ws.store, ws.ledger, audit_id, conclusion=conclusion,
                              actor=principal.actor)
     except AssayError as exc:
-        return _show(request, principal, _complete_form(audit_id), {"conclusion": conclusion},
+        return show(request, principal, _complete_form(audit_id), {"conclusion": conclusion},
                      str(exc))
     return RedirectResponse(f"/audits/{audit_id}?notice=completed", status_code=303)
 
@@ -395,7 +383,7 @@ def _sample_form(request: Request) -> Page:
 
 @router.get("/audits/sample")
 def audit_sample_page(request: Request, principal: AuditWriter) -> HTMLResponse:
-    return _show(request, principal, _sample_form(request),
+    return show(request, principal, _sample_form(request),
                  {"framework": "iso42001", "requirements": "10", "entries": "10"})
 
 
@@ -420,9 +408,9 @@ def audit_sample(
             entries=_count(entries, "entries"),
         )
     except AssayError as exc:
-        return _show(request, principal, form, values, str(exc))
+        return show(request, principal, form, values, str(exc))
     open_audits = [a for a in audit.list_audits(ws.store) if a.status != "completed"]
-    return _show(request, principal, form, {**values, "seed": drawn.seed}, sample=drawn,
+    return show(request, principal, form, {**values, "seed": drawn.seed}, sample=drawn,
                  open_audits=open_audits)
 
 
@@ -450,7 +438,7 @@ def _decide_form(review_id: str) -> Page:
 @router.get("/reviews/{review_id}/decide")
 def review_decide_page(request: Request, review_id: str, principal: AimsWriter) -> HTMLResponse:
     review.get_review(workspace(request).store, review_id)  # 404 for an unknown review
-    return _show(request, principal, _decide_form(review_id), {"kind": "note"})
+    return show(request, principal, _decide_form(review_id), {"kind": "note"})
 
 
 @router.post("/reviews/{review_id}/decide")
@@ -473,7 +461,7 @@ def review_decide(
         review.decide(ws.store, ws.ledger, review_id, text=text, kind=kind, owner=owner,
                       due=_date(due, "due"), actor=principal.actor)
     except AssayError as exc:
-        return _show(request, principal, _decide_form(review_id), values, str(exc))
+        return show(request, principal, _decide_form(review_id), values, str(exc))
     return RedirectResponse(f"/reviews/{review_id}?notice=decided", status_code=303)
 
 
@@ -528,7 +516,7 @@ def _impact_new_form(request: Request) -> Page:
 
 @router.get("/impact/new")
 def impact_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
-    return _show(request, principal, _impact_new_form(request))
+    return show(request, principal, _impact_new_form(request))
 
 
 @router.post("/impact/new")
@@ -544,7 +532,7 @@ def impact_new(
                                      fields={"title": title, "fria": fria == "yes"},
                                      actor=principal.actor)
     except AssayError as exc:
-        return _show(request, principal, _impact_new_form(request), values, str(exc))
+        return show(request, principal, _impact_new_form(request), values, str(exc))
     return RedirectResponse(f"/impact/{made.id}/answers", status_code=303)
 
 
@@ -584,7 +572,7 @@ def impact_answers_page(
     values: dict[str, object] = {f"q_{k}": v for k, v in data.answers.items()}
     values.update({name: "\n".join(getattr(data, name)) for name in _LISTS})
     values.update({"severity": data.severity or "", "likelihood": data.likelihood or ""})
-    return _show(request, principal, _impact_answers_form(assessment_id), values)
+    return show(request, principal, _impact_answers_form(assessment_id), values)
 
 
 @router.post("/impact/{assessment_id}/answers")
@@ -610,7 +598,7 @@ async def impact_answers(
         await run_in_threadpool(impact.update_assessment, ws.store, ws.ledger, assessment_id,
                                 changes, actor=principal.actor)
     except AssayError as exc:
-        return _show(request, principal, _impact_answers_form(assessment_id), values, str(exc))
+        return show(request, principal, _impact_answers_form(assessment_id), values, str(exc))
     return RedirectResponse(f"/impact/{assessment_id}?notice=answered", status_code=303)
 
 
@@ -671,7 +659,7 @@ def _policy_form() -> Page:
 
 @router.get("/policies/new")
 def policy_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
-    return _show(request, principal, _policy_form())
+    return show(request, principal, _policy_form())
 
 
 @router.post("/policies/new")
@@ -691,7 +679,7 @@ def policy_new(
             actor=principal.actor,
         )
     except AssayError as exc:
-        return _show(request, principal, _policy_form(), values, str(exc))
+        return show(request, principal, _policy_form(), values, str(exc))
     return RedirectResponse("/policies?notice=policy-added", status_code=303)
 
 
@@ -743,7 +731,7 @@ def _role_form(request: Request) -> Page:
 
 @router.get("/roles/new")
 def role_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
-    return _show(request, principal, _role_form(request))
+    return show(request, principal, _role_form(request))
 
 
 @router.post("/roles/new")
@@ -771,7 +759,7 @@ def role_new(
             actor=principal.actor, system=system or None,
         )
     except AssayError as exc:
-        return _show(request, principal, _role_form(request), values, str(exc))
+        return show(request, principal, _role_form(request), values, str(exc))
     return RedirectResponse("/roles?notice=role-added", status_code=303)
 
 
@@ -809,7 +797,7 @@ def _objective_form(request: Request) -> Page:
 
 @router.get("/objectives/new")
 def objective_new_page(request: Request, principal: AimsWriter) -> HTMLResponse:
-    return _show(request, principal, _objective_form(request), {"scale": "1", "target_op": "<"})
+    return show(request, principal, _objective_form(request), {"scale": "1", "target_op": "<"})
 
 
 @router.post("/objectives/new")
@@ -850,7 +838,7 @@ def objective_new(
         objectives.add_objective(ws.store, ws.ledger, fields, actor=principal.actor,
                                  system=system or None)
     except AssayError as exc:
-        return _show(request, principal, _objective_form(request), values, str(exc))
+        return show(request, principal, _objective_form(request), values, str(exc))
     return RedirectResponse("/objectives?notice=objective-set", status_code=303)
 
 

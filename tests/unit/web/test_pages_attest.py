@@ -37,11 +37,13 @@ def test_errors_are_shown_beside_their_fields(workspace: Workspace, clients: Cli
         files={"file": ("", b"")},
     )
     assert page.status_code == 400
-    errors = dict(re.findall(r'<p class="field-error" id="err-(\w+)">([^<]+)</p>', page.text))
+    field_error = r'<p class="error field-error" id="err-(\w+)" role="alert">([^<]+)</p>'
+    errors = dict(re.findall(field_error, page.text))
     assert set(errors) == {"title", "controls", "system"}
     assert "A.99" in errors["controls"] and "A.6.2.4" not in errors["controls"]
     assert "ghost" in errors["system"]
-    assert 'id="controls" name="controls" value="iso42001:A.6.2.4 iso42001:A.99"' in page.text
+    assert 'name="controls" type="text" value="iso42001:A.6.2.4 iso42001:A.99"' in page.text
+    assert "3 fields need a change" in page.text
     assert 'aria-describedby="err-system"' in page.text
     assert workspace.ledger.size() == before  # nothing written
 

@@ -18,6 +18,7 @@ from assay.errors import AssayError
 from assay.ledger.pack import export_pack
 from assay.reports import FORMATS, render, report_files
 from assay.web import pages_attest, readiness_views
+from assay.web.pages_registers import next_form
 from assay.web.rendering import Reader, Verifier, workspace
 from assay.web.rendering import render as render_page
 
@@ -57,7 +58,10 @@ def controls_page(
         frameworks=frameworks(),
         systems=list_systems(ws.store),
         unsigned=ws.ledger.size() - (result.checkpoint.tree_size if result.checkpoint else 0),
-        forms={i.ref: pages_attest.attest_link(i, system or None) for i in items}
+        forms={
+            i.ref: pages_attest.attest_link(i, system or None) or next_form(i.next_action)
+            for i in items
+        }
         if principal.can(Permission.AIMS_WRITE)
         else {},
     )

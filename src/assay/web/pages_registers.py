@@ -13,6 +13,7 @@ permission dependency on every POST.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
@@ -39,7 +40,7 @@ from assay.web.forms import Field, show
 from assay.web.forms import Form as Page
 from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
 
-__all__ = ["router"]
+__all__ = ["next_form", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -847,3 +848,27 @@ def _number(value: str, name: str) -> float:
         return float(value)
     except ValueError:
         raise AssayError(f"field '{name}' must be a number") from None
+
+
+# -- a gap's next action as the form that closes it --------------------------------------------
+
+_NEXT_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"assay systems classify ([a-z0-9][a-z0-9-]{0,63})"), "/systems/{0}/classify"),
+    (re.compile(r"assay risks (?:adopt|treat|accept)"), "/risks"),
+    (re.compile(r"assay impact new"), "/impact/new"),
+    (re.compile(r"assay soa (?:generate|edit|approve)"), "/soa"),
+    (re.compile(r"assay audits (?:plan|complete)"), "/audits/plan"),
+    (re.compile(r"assay review (?:prepare|hold|decide)"), "/reviews"),
+    (re.compile(r"assay objectives add"), "/objectives/new"),
+    (re.compile(r"assay policies (?:add|approve)"), "/policies"),
+    (re.compile(r"assay roles add"), "/roles/new"),
+)
+
+
+def next_form(next_action: str | None) -> str | None:
+    """The dashboard page whose form does what a gap's next action says (a CLI command)."""
+    for pattern, target in _NEXT_FORMS:
+        found = pattern.search(next_action or "")
+        if found:
+            return target.format(*found.groups())
+    return None

@@ -203,3 +203,17 @@ def test_objective_from_red_team_evidence(clients: Clients, workspace: Workspace
                        {"title": "x", "target": "1", "target_op": "<",
                         "evidence_type": "assay.dev/redteam-run/v1"})
     assert incomplete.status_code == 400 and "numerator" in incomplete.text
+
+
+def test_gaps_link_to_the_form_that_closes_them(clients: Clients) -> None:
+    from assay.web.pages_registers import next_form
+
+    assert next_form("classify bot under the EU AI Act (`assay systems classify bot …`)") == \
+        "/systems/bot/classify"
+    assert next_form("assay soa generate, then assay soa approve (a second person)") == "/soa"
+    assert next_form("assay audits plan … then assay audits complete AUD-…") == "/audits/plan"
+    assert next_form("assay scan --target <target> --system bot") is None  # no form for it
+    page = clients["compliance"][0].get("/controls", params={"framework": "iso42001"}).text
+    links = set(re.findall(r'<a href="([^"]+)" class="next-form">', page))
+    assert "/soa" in links and any(link.startswith("/evidence/new?") for link in links)
+    assert 'class="next-form"' not in clients["viewer"][0].get("/controls").text

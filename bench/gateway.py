@@ -410,6 +410,20 @@ TOOL_BODY = {
 }
 
 
+def _upstream_and_gateway(root: Path) -> tuple[str, str, list[subprocess.Popen[bytes]]]:
+    """The fake upstream and one gateway on the workspace ``root``: the upstream's URL, the
+    gateway's chat URL and the processes (the callers wait for both to answer)."""
+    up_port, gw_port = _port(), _port()
+    upstream = f"http://127.0.0.1:{up_port}"
+    procs = [
+        _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port",
+                str(up_port)]),
+        _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
+                "--upstream", upstream, "--port", str(gw_port)]),
+    ]
+    return upstream, f"http://127.0.0.1:{gw_port}/v1/chat/completions", procs
+
+
 def tools_main(args: argparse.Namespace) -> None:
     """Added latency of the default tool policy on an answer with 3 tool calls: the same
     gateway and request under the default policy and under the default policy without
@@ -438,19 +452,11 @@ def tools_main(args: argparse.Namespace) -> None:
                                                        policy=str(policy)),
         }
         ws.close()
-        up_port, gw_port = _port(), _port()
-        upstream = f"http://127.0.0.1:{up_port}"
-        url = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
-        procs = [
-            _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port",
-                    str(up_port)]),
-            _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
-                    "--upstream", upstream, "--port", str(gw_port)]),
-        ]
+        upstream, url, procs = _upstream_and_gateway(root)
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in keys}
         try:
             _wait(f"{upstream}/v1/models")
-            _wait(f"http://127.0.0.1:{gw_port}/v1/models",
+            _wait(url.replace("/chat/completions", "/models"),
                   {"authorization": f"Bearer {keys['default_policy']}"})
             for name, key in keys.items():
                 answer = httpx.post(url, json=TOOL_BODY, timeout=30,
@@ -520,20 +526,12 @@ def adversarial_main(args: argparse.Namespace) -> None:
         key = create_key(ws.store, ws.ledger, name="on", system="bench", actor="b",
                          policy="default")
         ws.close()
-        up_port, gw_port = _port(), _port()
-        upstream = f"http://127.0.0.1:{up_port}"
-        url = f"http://127.0.0.1:{gw_port}/v1/chat/completions"
-        procs = [
-            _start([sys.executable, "-m", "assay", "gateway", "fake-upstream", "--port",
-                    str(up_port)]),
-            _start([sys.executable, "-m", "assay", "--workspace", str(root), "gateway",
-                    "--upstream", upstream, "--port", str(gw_port)]),
-        ]
+        upstream, url, procs = _upstream_and_gateway(root)
         runs: dict[str, list[dict[str, Any]]] = {"quiet": [], "under_attack": []}
         hostile: list[dict[str, Any]] = []
         try:
             _wait(f"{upstream}/v1/models")
-            _wait(f"http://127.0.0.1:{gw_port}/v1/models", {"authorization": f"Bearer {key}"})
+            _wait(url.replace("/chat/completions", "/models"), {"authorization": f"Bearer {key}"})
             httpx.post(url, json=BODY, headers={"authorization": f"Bearer {key}"}, timeout=30)
             for round_no in range(args.rounds):
                 runs["quiet"].append(wrk(url, key, 1, seconds))

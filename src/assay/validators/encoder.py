@@ -148,6 +148,20 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def check_model_file(path: Path, sha256: str, what: str, card: Path) -> None:
+    """Refuse a model file that is missing, not a regular file, or not the one ``card`` names
+    (its SHA-256): a guard must never run on a model it cannot vouch for."""
+    try:
+        regular = S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = False
+    if not regular:
+        raise AssayError(f"The {what} {path} is missing; {_FIX}.")
+    if file_sha256(path) != sha256:
+        raise AssayError(f"The {what} {path} is damaged (its SHA-256 differs from "
+                         f"{card.name}); {_FIX}.")
+
+
 def _read_card(path: Path) -> tuple[str, dict[str, _Head]]:
     """The model's SHA-256 and each head's calibration and thresholds."""
     try:
@@ -178,15 +192,7 @@ class EncoderModel:
         tokenizers = require_tokenizers()
         self._np = require_numpy()
         sha, self.heads = _read_card(meta_path)
-        try:
-            regular = S_ISREG(model_path.stat().st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            raise AssayError(f"The guard encoder model {model_path} is missing; {_FIX}.")
-        if file_sha256(model_path) != sha:
-            raise AssayError(f"The guard encoder model {model_path} is damaged (its SHA-256 "
-                             f"differs from {meta_path.name}); {_FIX}.")
+        check_model_file(model_path, sha, "guard encoder model", meta_path)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1

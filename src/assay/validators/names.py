@@ -24,7 +24,6 @@ import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from stat import S_ISREG
 from typing import Any
 
 from assay.errors import AssayError
@@ -132,15 +131,7 @@ class NameTagger:
         self._np = require_numpy()
         encoder_file = encoder_file or _encoder.MODEL_FILE
         card = _read_card(card_path)
-        try:
-            regular = S_ISREG(head_path.stat().st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            raise AssayError(f"The pii token head {head_path} is missing; {_FIX}.")
-        if file_sha256(head_path) != card["sha256"]:
-            raise AssayError(f"The pii token head {head_path} is damaged (its SHA-256 differs "
-                             f"from {card_path.name}); {_FIX}.")
+        _encoder.check_model_file(head_path, card["sha256"], "pii token head", card_path)
         if file_sha256(encoder_file) != card["encoder_sha256"]:
             raise AssayError(f"The pii token head {head_path} was trained on another guard "
                              f"encoder than {encoder_file.name}; {_FIX}.")

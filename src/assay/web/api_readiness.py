@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from assay.reports import FORMATS
 from assay.web import readiness_views
 from assay.web.pages_readiness import report_response
 from assay.web.rendering import Reader, Verifier, workspace
@@ -17,17 +19,8 @@ router = APIRouter(prefix="/api/v1", tags=["readiness"])
 
 Framework = Annotated[str, Query(min_length=1, max_length=64)]
 SystemFilter = Annotated[str | None, Query(max_length=64)]
-ExportFormat = Literal[
-    "oscal-catalog",
-    "oscal-profile",
-    "oscal-ssp",
-    "oscal-component",
-    "oscal-ar",
-    "oscal-poam",
-    "xlsx",
-    "pdf",
-    "json",
-]
+#: The export formats as a path parameter (FastAPI lists and checks the values from it).
+ExportFormat = StrEnum("ExportFormat", [(f.replace("-", "_"), f) for f in FORMATS])  # type: ignore[misc]
 
 
 @router.get("/readiness")
@@ -53,4 +46,4 @@ def report(
     system: SystemFilter = None,
 ) -> Response:
     """One readiness export (OSCAL JSON, XLSX or PDF) as a download."""
-    return report_response(request, framework, system, fmt)
+    return report_response(request, framework, system, str(fmt))

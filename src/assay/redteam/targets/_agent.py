@@ -40,6 +40,7 @@ from assay.redteam.targets._base import (
     Target,
     TargetError,
     guard_block,
+    raise_for_answer,
 )
 
 __all__ = ["AgentModel", "AgentTarget", "DemoAgentBackend", "OpenAIAgentBackend"]
@@ -95,11 +96,9 @@ class OpenAIAgentBackend:
             resp = await self._client.post(f"{self.base_url}/chat/completions", json=body)
         except httpx.HTTPError as exc:
             raise TargetError(f"{self.name}: request failed: {exc}") from exc
-        blocked = guard_block(resp.status_code, resp.text)
-        if blocked is not None:
-            raise ContentFiltered(blocked)
-        if resp.status_code >= 400:
-            raise TargetError(f"{self.name}: HTTP {resp.status_code}: {resp.text[:200]}")
+        raise_for_answer(resp.status_code, resp.text, self.name)
+        if (blocked := guard_block(resp.status_code, resp.text)) is not None:
+            raise ContentFiltered(blocked)  # a refusal sent with status 200
         try:
             message = resp.json()["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:

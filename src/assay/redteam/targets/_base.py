@@ -43,6 +43,18 @@ def guard_block(status: int, text: str) -> str | None:
     return None
 
 
+def raise_for_answer(status: int, text: str, who: str) -> None:
+    """An HTTP error answer as the run sees it: a guard's refusal (OpenAI ``content_filter``)
+    raises :class:`ContentFiltered` (the attempt is resisted), any other a :class:`TargetError`
+    (unassessed)."""
+    if status < 400:
+        return
+    blocked = guard_block(status, text)
+    if blocked is not None:
+        raise ContentFiltered(blocked)
+    raise TargetError(f"{who}: HTTP {status}: {text[:200]}")
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a target supports; attacks needing more are recorded as unassessed."""

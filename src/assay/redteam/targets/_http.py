@@ -13,13 +13,12 @@ import httpx
 from assay.errors import AssayError
 from assay.redteam.targets._base import (
     Capabilities,
-    ContentFiltered,
     Message,
     Response,
     Session,
     Target,
     TargetError,
-    guard_block,
+    raise_for_answer,
     with_system,
 )
 from assay.redteam.targets._wire import expand_env, extract_path, render_template, sse_events
@@ -84,11 +83,7 @@ class _HTTPSession(Session):
         except httpx.HTTPError as exc:
             raise TargetError(f"{cfg.url}: request failed: {exc}") from exc
         latency = (time.perf_counter() - start) * 1000
-        if resp.status_code >= 400:
-            blocked = guard_block(resp.status_code, resp.text)
-            if blocked is not None:
-                raise ContentFiltered(blocked)
-            raise TargetError(f"{cfg.url}: HTTP {resp.status_code}: {resp.text[:200]}")
+        raise_for_answer(resp.status_code, resp.text, cfg.url)
         if cfg.sse or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
             for event in sse_events(resp.text):

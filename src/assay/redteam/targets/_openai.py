@@ -21,6 +21,7 @@ from assay.redteam.targets._base import (
     Target,
     TargetError,
     guard_block,
+    raise_for_answer,
     with_system,
 )
 from assay.redteam.targets._wire import sse_events
@@ -88,11 +89,7 @@ class OpenAITarget(Target):
         except httpx.HTTPError as exc:
             raise TargetError(f"{self.name}: request failed: {exc}") from exc
         latency = (time.perf_counter() - start) * 1000
-        if resp.status_code >= 400:
-            blocked = guard_block(resp.status_code, resp.text)
-            if blocked is not None:
-                raise ContentFiltered(blocked)
-            raise TargetError(f"{self.name}: HTTP {resp.status_code}: {resp.text[:200]}")
+        raise_for_answer(resp.status_code, resp.text, self.name)
         if self.stream or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
             for event in sse_events(resp.text):

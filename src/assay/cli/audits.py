@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -169,6 +170,9 @@ def sample(
     ] = None,
     requirements: Annotated[int, typer.Option(help="Requirements to draw.")] = 10,
     entries: Annotated[int, typer.Option(help="Cited evidence entries to draw.")] = 10,
+    worksheet: Annotated[
+        Path | None, typer.Option(help="Also write the auditor's worksheet (XLSX) here.")
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Draw a reproducible random sample of requirements and cited evidence, recorded.
@@ -176,7 +180,7 @@ def sample(
     Members are ranked by SHA-256(seed ":" member); the same seed over the same
     population draws the same sample. The draw is ledger evidence.
 
-    Example: assay audits sample -f iso42001 -s support-bot --seed stage2-2026 --requirements 8
+    Example: assay audits sample -f iso42001 -s support-bot --seed stage2-2026 --worksheet s.xlsx
     """
     from assay.aims.audit_sample import draw_sample
 
@@ -185,6 +189,10 @@ def sample(
             ws.store, ws.ledger, framework, actor=actor(), system=system, seed=seed,
             requirements=requirements, entries=entries,
         )
+        if worksheet is not None:
+            from assay.reports import audit_sample_workbook
+
+            worksheet.write_bytes(audit_sample_workbook(ws.store, ws.ledger, drawn.seq))
     if json_output:
         print_json(drawn.as_json())
         return

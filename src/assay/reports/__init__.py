@@ -10,12 +10,13 @@ from assay.reports.oscal import OSCAL_VERSION, catalog_to_oscal
 from assay.reports.oscal_assessment import assessment_results, poam
 from assay.reports.oscal_system import component_definition, ssp
 from assay.reports.pdf import readiness_html, readiness_pdf
-from assay.reports.xlsx import readiness_workbook
+from assay.reports.xlsx import audit_sample_workbook, readiness_workbook
 
 __all__ = [
     "FORMATS",
     "OSCAL_VERSION",
     "assessment_results",
+    "audit_sample_workbook",
     "catalog_to_oscal",
     "component_definition",
     "poam",

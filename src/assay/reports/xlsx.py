@@ -13,11 +13,14 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from assay.aims.readiness import ItemStatus, Readiness
+from assay.aims.readiness import ItemStatus, Readiness, readiness
 from assay.aims.soa import SoA
-from assay.errors import AssayError
+from assay.errors import AssayError, Invalid
+from assay.ledger import Ledger
+from assay.ledger.evidence import AUDIT_SAMPLE
+from assay.store import Store
 
-__all__ = ["readiness_workbook"]
+__all__ = ["audit_sample_workbook", "readiness_workbook"]
 
 _STATUS_FILL = {
     "prohibited": "8B0000",
@@ -146,6 +149,52 @@ def readiness_workbook(readiness: Readiness, statement: SoA | None = None) -> by
                 for e in statement.entries
             ],
         )
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def audit_sample_workbook(store: Store, ledger: Ledger, seq: int) -> bytes:
+    """The auditor's worksheet for a recorded sample (``assay.dev/audit-sample/v1`` entry
+    ``seq``): the drawn requirements with their readiness today, the drawn entries each with
+    its RFC 9162 inclusion proof into a freshly signed checkpoint, and empty columns for the
+    auditor's result and observation (ISO 19011 6.4.7 audit evidence, recorded)."""
+    entry = ledger.get(seq).decoded()
+    if entry.get("type") != AUDIT_SAMPLE:
+        raise Invalid(f"entry {seq} is a {entry.get('type')}, not an audit sample",
+                      hint="draw one with `assay audits sample`")
+    sample = entry["summary"]
+    system = (entry.get("subject") or {}).get("system")
+    ledger.checkpoint()  # every drawn entry is proven into a signed tree
+    signed = ledger.verified_checkpoint()
+    result = readiness(store, ledger, str(sample["framework"]), system=system, sign=False)
+    items = {i.ref: i for i in result.items}
+    openpyxl = _openpyxl()[0]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    _sheet(book, "Sample", ("Field", "Value"), [
+        ("Sample entry", seq), ("Method", sample["method"]), ("Seed", sample["seed"]),
+        ("Framework", sample["framework"]), ("Scope", system or "organisation"),
+        ("Drawn at", entry.get("observed_at", "")), ("Drawn by", entry.get("actor", "")),
+        ("Requirement population", sample["requirement_population"]),
+        ("Entry population", sample["entry_population"]),
+        ("Population digest", sample["population_digest"]),
+        ("Checkpoint tree size", signed.tree_size), ("Checkpoint root", signed.root_hash.hex()),
+    ])
+    _sheet(book, "Requirements",
+           ("Requirement", "Title", "Status", "Reason", "Evidence", "Tested", "Observation"),
+           [(ref, items[ref].title, items[ref].status, items[ref].reason,
+             _evidence(items[ref]), "", "") if ref in items else (ref, "", "", "", "", "", "")
+            for ref in sample["requirements"]])
+    rows = []
+    for drawn in sample["entries"]:
+        stored = ledger.get(int(drawn)).decoded()
+        proof = ledger.verified_inclusion(int(drawn), signed)
+        rows.append((drawn, stored.get("type", ""), (stored.get("subject") or {}).get("system")
+                     or "", stored.get("observed_at", ""), proof.leaf_hash.hex(),
+                     " ".join(h.hex() for h in proof.path), "yes", "", ""))
+    _sheet(book, "Entries", ("Entry", "Type", "System", "Observed", "Leaf hash", "Audit path",
+                             "Proof verified", "Verified by auditor", "Observation"), rows)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -38,7 +38,7 @@ from assay.aims.inventory import get_system, list_systems
 from assay.errors import AssayError
 from assay.web.forms import Field, show
 from assay.web.forms import Form as Page
-from assay.web.rendering import AimsWriter, AuditWriter, Reader, render, workspace
+from assay.web.rendering import AimsWriter, AuditWriter, Reader, Verifier, render, workspace
 
 __all__ = ["next_form", "router"]
 
@@ -413,6 +413,20 @@ def audit_sample(
     open_audits = [a for a in audit.list_audits(ws.store) if a.status != "completed"]
     return show(request, principal, form, {**values, "seed": drawn.seed}, sample=drawn,
                  open_audits=open_audits)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/audits/sample/{seq}/worksheet.xlsx")
+def audit_sample_worksheet(request: Request, seq: int, principal: Verifier) -> Response:
+    """The drawn requirements and entries with their inclusion proofs, as a worksheet."""
+    from assay.reports import audit_sample_workbook
+
+    ws = workspace(request)
+    data = audit_sample_workbook(ws.store, ws.ledger, seq)
+    return Response(data, media_type=XLSX, headers={
+        "content-disposition": f'attachment; filename="audit-sample-{seq}.xlsx"'})
 
 
 # -- management review ---------------------------------------------------------------------

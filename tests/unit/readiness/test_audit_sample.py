@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,35 @@ def test_cli(ws: Workspace, cited: list[int], capsys: pytest.CaptureFixture[str]
     assert run(args) == 0
     assert json.loads(capsys.readouterr().out)["requirements"] == out["requirements"]
     assert run(["-w", root, "audits", "sample", "-f", "iso42001", "--entries", "-1"]) == 2
+
+
+def test_worksheet_carries_the_sample_and_verifiable_proofs(
+    ws: Workspace, cited: list[int], tmp_path: Path
+) -> None:
+    import io
+
+    import openpyxl
+
+    from assay.ledger.merkle import hash_leaf, verify_inclusion
+    from assay.reports import audit_sample_workbook
+
+    drawn = draw_sample(ws.store, ws.ledger, "iso42001", actor="a", system="bot", seed="w",
+                        requirements=3, entries=2)
+    book = openpyxl.load_workbook(io.BytesIO(audit_sample_workbook(ws.store, ws.ledger,
+                                                                   drawn.seq)))
+    fields = {row[0]: row[1] for row in book["Sample"].iter_rows(min_row=2, values_only=True)}
+    assert fields["Seed"] == "w" and fields["Sample entry"] == drawn.seq
+    reqs = [row[0] for row in book["Requirements"].iter_rows(min_row=2, values_only=True)]
+    assert reqs == list(drawn.requirements)
+    size, root = int(fields["Checkpoint tree size"]), bytes.fromhex(fields["Checkpoint root"])
+    for row in book["Entries"].iter_rows(min_row=2, values_only=True):
+        seq, leaf, path = int(row[0]), bytes.fromhex(row[4]), [bytes.fromhex(h)
+                                                               for h in row[5].split()]
+        assert leaf == hash_leaf(ws.ledger.get(seq).entry)
+        verify_inclusion(leaf, seq, size, path, root)  # raises if the proof were wrong
+    with pytest.raises(Invalid, match="not an audit sample"):
+        audit_sample_workbook(ws.store, ws.ledger, cited[0])
+    out = tmp_path / "s.xlsx"
+    assert run(["-w", str(ws.root), "audits", "sample", "-f", "iso42001", "--seed", "w",
+                "--worksheet", str(out)]) == 0
+    assert out.stat().st_size > 1000

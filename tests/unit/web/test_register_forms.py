@@ -81,6 +81,11 @@ def test_audit_plan_sample_and_complete(clients: Clients, workspace: Workspace) 
                    "entries": "2"})
     assert re.findall(r'href="/requirements/(iso42001:[^"]+)"', again.text) == refs
     assert len(list(workspace.ledger.entries(AUDIT_SAMPLE))) == 2
+    link = re.search(r'href="(/audits/sample/\d+/worksheet\.xlsx)"', again.text)
+    assert link is not None
+    sheet = clients["auditor"][0].get(link.group(1))
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"  # an XLSX (zip)
+    assert clients["viewer"][0].get(link.group(1)).status_code == 403
     bad = _post(clients, "auditor", "/audits/sample", {"framework": "iso42001",
                                                        "requirements": "lots"})
     assert bad.status_code == 400 and 'id="err-requirements"' in bad.text

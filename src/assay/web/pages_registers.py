@@ -192,6 +192,88 @@ def risk_accept(
     return RedirectResponse("/risks?notice=accepted", status_code=303)
 
 
+# -- AI systems: edit the inventory record (4.3, A.4, A.7.5, A.9.4) ---------------------------
+
+_LISTED = ("suppliers", "customers", "surfaces")
+
+
+def _system_form(system_id: str) -> Page:
+    from assay.aims.inventory import LIFECYCLE_STAGES, ORG_ROLES
+
+    return Page(
+        f"Edit {system_id}",
+        f"/systems/{system_id}/edit",
+        (
+            Field("name", "Name", required=True),
+            Field("owner", "Owner", required=True),
+            Field("purpose", "Purpose", "textarea"),
+            Field("lifecycle_stage", "Life cycle stage", "select",
+                  tuple((stage, stage) for stage in LIFECYCLE_STAGES)),
+            Field("version", "Version in service",
+                  help="Tests recorded against another version do not prove this one."),
+            Field("org_roles", "Your organisation's EU AI Act roles for it", "multi",
+                  tuple((role, role) for role in ORG_ROLES)),
+            Field("intended_use", "Intended use", "textarea"),
+            Field("foreseeable_misuse", "Reasonably foreseeable misuse", "textarea"),
+            Field("suppliers", "Suppliers (one per line)", "textarea"),
+            Field("customers", "Customers (one per line)", "textarea"),
+            Field("surfaces", "Deployment surfaces (one per line)", "textarea"),
+        ),
+        "Save",
+        "Models and datasets with their provenance are edited with the CLI's systems update.",
+        (f"/systems/{system_id}", system_id),
+    )
+
+
+@router.get("/systems/{system_id}/edit")
+def system_edit_page(request: Request, system_id: str, principal: AimsWriter) -> HTMLResponse:
+    record = get_system(workspace(request).store, system_id)
+    profile = record.profile
+    values: dict[str, object] = {
+        "name": record.name, "owner": record.owner, "purpose": record.purpose,
+        "lifecycle_stage": record.lifecycle_stage, "version": profile.version,
+        "org_roles": list(profile.org_roles), "intended_use": profile.intended_use,
+        "foreseeable_misuse": profile.foreseeable_misuse,
+        **{name: "\n".join(getattr(profile, name)) for name in _LISTED},
+    }
+    return show(request, principal, _system_form(system_id), values)
+
+
+@router.post("/systems/{system_id}/edit")
+def system_edit(
+    request: Request,
+    system_id: str,
+    principal: AimsWriter,
+    name: Short = "",
+    owner: Short = "",
+    purpose: Text = "",
+    lifecycle_stage: Short = "",
+    version: Short = "",
+    org_roles: Many = None,
+    intended_use: Text = "",
+    foreseeable_misuse: Text = "",
+    suppliers: Text = "",
+    customers: Text = "",
+    surfaces: Text = "",
+) -> Response:
+    from assay.aims.inventory import update_system
+
+    listed = {"suppliers": suppliers, "customers": customers, "surfaces": surfaces}
+    changes: dict[str, Any] = {
+        "name": name, "owner": owner, "purpose": purpose, "lifecycle_stage": lifecycle_stage,
+        "version": version, "org_roles": org_roles or [], "intended_use": intended_use,
+        "foreseeable_misuse": foreseeable_misuse,
+        **{k: [line.strip() for line in v.splitlines() if line.strip()] for k, v in listed.items()},
+    }
+    ws = workspace(request)
+    try:
+        update_system(ws.store, ws.ledger, system_id, changes, actor=principal.actor)
+    except AssayError as exc:
+        values = {**changes, **listed, "org_roles": org_roles or []}
+        return show(request, principal, _system_form(system_id), values, str(exc))
+    return RedirectResponse(f"/systems/{system_id}?notice=system-updated", status_code=303)
+
+
 # -- EU AI Act classification --------------------------------------------------------------
 
 

@@ -91,6 +91,7 @@ NOTICES: dict[str, str] = {
     "policy-approved": "The policy revision was approved.",
     "role-added": "The RACI line was added.",
     "objective-set": "The objective was set.",
+    "system-updated": "The AI system's record was updated.",
     "answered": "The answers were saved; the assessment is a draft until it is signed off.",
     "recorded": "The evidence was recorded in the ledger; it counts for readiness once a "
     "checkpoint covers it.",

@@ -222,3 +222,22 @@ def test_gaps_link_to_the_form_that_closes_them(clients: Clients) -> None:
     links = set(re.findall(r'<a href="([^"]+)" class="next-form">', page))
     assert "/soa" in links and any(link.startswith("/evidence/new?") for link in links)
     assert 'class="next-form"' not in clients["viewer"][0].get("/controls").text
+
+
+def test_edit_a_system_record(clients: Clients, workspace: Workspace) -> None:
+    page = clients["compliance"][0].get("/systems/bot/edit")
+    assert page.status_code == 200 and 'value="Bot"' in page.text
+    done = _post(clients, "compliance", "/systems/bot/edit",
+                 {"name": "Support bot", "owner": "CX", "lifecycle_stage": "operation",
+                  "version": "2.1", "org_roles": ["provider", "deployer"],
+                  "surfaces": "web chat\nmobile app\n"})
+    assert done.status_code == 303
+    record = get_system(workspace.store, "bot")
+    assert record.name == "Support bot" and record.profile.version == "2.1"
+    assert record.profile.org_roles == ("provider", "deployer")
+    assert record.profile.surfaces == ("web chat", "mobile app")
+    bad = _post(clients, "compliance", "/systems/bot/edit",
+                {"name": "", "owner": "CX", "lifecycle_stage": "operation"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    assert get_system(workspace.store, "bot").name == "Support bot"  # nothing changed
+    assert _post(clients, "viewer", "/systems/bot/edit", {"name": "x"}).status_code == 403

@@ -497,6 +497,50 @@ def audit_sample(
                  open_audits=open_audits)
 
 
+def _capa_form(audit_id: str, finding_id: str) -> Page:
+    return Page(
+        f"Open a corrective action for finding {finding_id}",
+        f"/audits/{audit_id}/findings/{finding_id}/capa",
+        (
+            Field("title", "Title", required=True),
+            Field("description", "What went wrong", "textarea"),
+        ),
+        "Open corrective action",
+        "ISO/IEC 42001 10.2: contain, find the root cause, act, check the action worked, "
+        "close; each step is recorded on the corrective action's page.",
+        (f"/audits/{audit_id}", audit_id),
+    )
+
+
+@router.get("/audits/{audit_id}/findings/{finding_id}/capa")
+def capa_open_page(
+    request: Request, audit_id: str, finding_id: str, principal: AimsWriter
+) -> HTMLResponse:
+    return show(request, principal, _capa_form(audit_id, finding_id))
+
+
+@router.post("/audits/{audit_id}/findings/{finding_id}/capa")
+def capa_open(
+    request: Request, audit_id: str, finding_id: str, principal: AimsWriter,
+    title: Short = "", description: Text = "",
+) -> Response:
+    from assay.aims import capa
+
+    ws = workspace(request)
+    try:
+        if not title.strip():
+            raise AssayError("field 'title' is empty: name the corrective action")
+        if finding_id not in {f.id for f in audit.findings_for(ws.store, audit_id)}:
+            raise AssayError(f"audit {audit_id} has no finding {finding_id}")
+        made = capa.open_capa(ws.store, ws.ledger, title=title, source="finding",
+                              source_ref=finding_id, description=description,
+                              actor=principal.actor)
+    except AssayError as exc:
+        values = {"title": title, "description": description}
+        return show(request, principal, _capa_form(audit_id, finding_id), values, str(exc))
+    return RedirectResponse(f"/capa/{made.id}?notice=capa-opened", status_code=303)
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

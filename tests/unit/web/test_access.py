@@ -27,6 +27,7 @@ SAMPLE = {
     "risk_id": "R-001",
     "policy_id": "POL-001",
     "objective_id": "OBJ-001",
+    "finding_id": "F-001",
     "run_id": "rt-20260101-000000-abcd",
     "fmt": "oscal-catalog",
 }

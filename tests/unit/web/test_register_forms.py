@@ -241,3 +241,36 @@ def test_edit_a_system_record(clients: Clients, workspace: Workspace) -> None:
     assert bad.status_code == 400 and 'role="alert"' in bad.text
     assert get_system(workspace.store, "bot").name == "Support bot"  # nothing changed
     assert _post(clients, "viewer", "/systems/bot/edit", {"name": "x"}).status_code == 403
+
+
+def test_audit_finding_to_a_closed_corrective_action(
+    clients: Clients, workspace: Workspace
+) -> None:
+    from assay.aims import capa
+
+    made = audit.plan_audit(workspace.store, workspace.ledger,
+                            {"title": "Q4", "auditor": "internal-audit", "systems": ["bot"]},
+                            actor="setup")
+    finding = audit.add_finding(workspace.store, workspace.ledger, made.id,
+                                grade="minor-nonconformity", description="no red-team record",
+                                controls=(), actor="setup")
+    page = clients["compliance"][0].get(f"/audits/{made.id}").text
+    assert f'href="/audits/{made.id}/findings/{finding.id}/capa"' in page
+    opened = _post(clients, "compliance", f"/audits/{made.id}/findings/{finding.id}/capa",
+                   {"title": "Red-team every release"})
+    assert opened.status_code == 303
+    capa_id = opened.headers["location"].split("/")[2].split("?")[0]
+    steps: list[dict[str, object]] = [
+        {"step": "contain", "text": "scan run by hand"},
+        {"step": "analyse", "text": "no CI job"},
+        {"step": "action", "text": "add the CI job", "owner": "ml-lead"},
+    ]
+    for step in steps:
+        assert _post(clients, "compliance", f"/capa/{capa_id}", step).status_code == 303
+    action_id = capa.get_capa(workspace.store, capa_id).data.actions[0].id
+    for step in ({"step": "done", "action_id": action_id},
+                 {"step": "verify", "effective": "yes", "text": "ran twice"}, {"step": "close"}):
+        assert _post(clients, "compliance", f"/capa/{capa_id}", step).status_code == 303
+    assert capa.get_capa(workspace.store, capa_id).status == "closed"
+    wrong = _post(clients, "compliance", f"/audits/{made.id}/findings/F-999/capa", {"title": "x"})
+    assert wrong.status_code == 400 and "F-999" in wrong.text

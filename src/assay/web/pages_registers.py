@@ -606,6 +606,48 @@ def review_decide(
     return RedirectResponse(f"/reviews/{review_id}?notice=decided", status_code=303)
 
 
+def _hold_form(review_id: str) -> Page:
+    return Page(
+        f"Record that review {review_id} was held",
+        f"/reviews/{review_id}/hold",
+        (
+            Field("chair", "Chair", required=True),
+            Field("attendees", "Attendees (comma-separated)", required=True),
+            Field("minutes", "Minutes", "textarea"),
+        ),
+        "Record the meeting",
+        "Top management reviewed the AI management system (ISO/IEC 42001 9.3): recorded as "
+        "management-review evidence; its decisions become final.",
+        (f"/reviews/{review_id}", review_id),
+    )
+
+
+@router.get("/reviews/{review_id}/hold")
+def review_hold_page(request: Request, review_id: str, principal: AimsWriter) -> HTMLResponse:
+    review.get_review(workspace(request).store, review_id)  # 404 for an unknown review
+    return show(request, principal, _hold_form(review_id))
+
+
+@router.post("/reviews/{review_id}/hold")
+def review_hold(
+    request: Request, review_id: str, principal: AimsWriter, chair: Short = "",
+    attendees: Text = "", minutes: Text = "",
+) -> Response:
+    ws = workspace(request)
+    names = tuple(n.strip() for n in attendees.split(",") if n.strip())
+    try:
+        if not chair.strip():
+            raise AssayError("field 'chair' is empty: who chaired the review")
+        if not names:
+            raise AssayError("field 'attendees' is empty: who attended")
+        review.hold(ws.store, ws.ledger, review_id, chair=chair.strip(), attendees=names,
+                    minutes=minutes, actor=principal.actor)
+    except AssayError as exc:
+        values = {"chair": chair, "attendees": attendees, "minutes": minutes}
+        return show(request, principal, _hold_form(review_id), values, str(exc))
+    return RedirectResponse(f"/reviews/{review_id}?notice=held", status_code=303)
+
+
 # -- value parsing -------------------------------------------------------------------------
 
 

@@ -92,6 +92,7 @@ NOTICES: dict[str, str] = {
     "role-added": "The RACI line was added.",
     "objective-set": "The objective was set.",
     "system-updated": "The AI system's record was updated.",
+    "held": "The management review was recorded as held; its decisions are final.",
     "capa-opened": "The corrective action was opened; record its steps below.",
     "answered": "The answers were saved; the assessment is a draft until it is signed off.",
     "recorded": "The evidence was recorded in the ledger; it counts for readiness once a "

@@ -274,3 +274,20 @@ def test_audit_finding_to_a_closed_corrective_action(
     assert capa.get_capa(workspace.store, capa_id).status == "closed"
     wrong = _post(clients, "compliance", f"/audits/{made.id}/findings/F-999/capa", {"title": "x"})
     assert wrong.status_code == 400 and "F-999" in wrong.text
+
+
+def test_review_decided_then_held(clients: Clients, workspace: Workspace) -> None:
+    made = review.prepare(workspace.store, workspace.ledger, title="Q4", actor="setup")
+    assert f'href="/reviews/{made.id}/hold"' in clients["compliance"][0].get(
+        f"/reviews/{made.id}").text
+    assert _post(clients, "compliance", f"/reviews/{made.id}/decide",
+                 {"text": "Keep the guard in blocking mode", "kind": "note"}).status_code == 303
+    missing = _post(clients, "compliance", f"/reviews/{made.id}/hold", {"chair": "ceo"})
+    assert missing.status_code == 400 and 'id="err-attendees"' in missing.text
+    held = _post(clients, "compliance", f"/reviews/{made.id}/hold",
+                 {"chair": "ceo", "attendees": "ciso, cto", "minutes": "Approved."})
+    assert held.status_code == 303
+    record = review.get_review(workspace.store, made.id)
+    assert record.status == "held" and record.data.attendees == ("ciso", "cto")
+    late = _post(clients, "compliance", f"/reviews/{made.id}/decide", {"text": "x"})
+    assert late.status_code == 400 and "already held" in late.text

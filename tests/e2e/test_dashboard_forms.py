@@ -1,7 +1,8 @@
 """The register workflows end to end in Chromium, through the forms only (issue #22 item 1):
 risks adopted, treated and accepted by a second person; a system classified under the EU AI
-Act; a FRIA started, answered and signed off; an audit planned and sampled. Each form page is
-checked with axe-core and for console errors."""
+Act; a FRIA started, answered and signed off; an audit planned and sampled, its finding taken
+to a corrective action; a management review decided and held. Each form page is checked with
+axe-core and for console errors."""
 
 from __future__ import annotations
 
@@ -116,5 +117,32 @@ def test_register_workflows_through_the_forms(
     page.get_by_role("button", name="Draw sample").click()
     assert page.locator("table.checklist").first.inner_text() == first  # same seed, same draw
     shot(page, "audit-sample-drawn")
+    page.goto(f"{server.url}/audits/AUD-001")
+    page.get_by_label("Description").fill("No red-team record for release 2.1.")
+    page.get_by_role("button", name="Record finding").click()
+    assert "finding was recorded" in page.locator("#notice").inner_text()
+    page.get_by_role("button", name="Log out").click()
+
+    # The compliance officer takes the finding to a closed corrective action, then holds a
+    # management review with a decision.
+    login(page, "compliance", "/audits/AUD-001")
+    page.get_by_role("link", name="open one").click()
+    check("capa-open")
+    page.locator("#f-title").fill("Red-team every release in CI")
+    page.get_by_role("button", name="Open corrective action").click()
+    assert "corrective action was opened" in page.locator("#notice").inner_text()
+    page.goto(f"{server.url}/reviews")
+    page.get_by_label("Title").fill("Q4 management review")
+    page.get_by_role("button", name="Prepare the pack").click()
+    page.get_by_role("link", name="Record a decision").click()
+    check("review-decide")
+    page.get_by_label("Decision").fill("Keep the guard in blocking mode.")
+    page.get_by_role("button", name="Record decision").click()
+    assert "decision was recorded" in page.locator("#notice").inner_text()
+    page.get_by_role("link", name="record the meeting").click()
+    page.get_by_label("Chair").fill("ceo")
+    page.get_by_label("Attendees").fill("ciso, cto")
+    page.get_by_role("button", name="Record the meeting").click()
+    assert "recorded as held" in page.locator("#notice").inner_text()
     assert not errors, errors
     assert not violations, "\n".join(violations)

@@ -28,6 +28,7 @@ from typing import Any
 from assay.gateway.fields import BodyError, delta_slots
 from assay.guard.stream import StreamChecker
 from assay.guard.verdict import SEVERITY, Verdict
+from assay.sse import EventStream
 
 __all__ = ["HeldCall", "StreamRewriter", "ToolCheck", "parse_sse", "sse_event"]
 
@@ -48,12 +49,14 @@ def sse_event(data: dict[str, Any]) -> bytes:
 
 
 async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
-    """JSON payloads of ``data:`` lines until ``[DONE]``; other lines are ignored."""
+    """The JSON object of each event (:class:`assay.sse.EventStream`) until ``[DONE]``; an
+    event that is not a JSON object is skipped, never forwarded."""
+    stream = EventStream()
     async for line in lines:
-        if not line.startswith("data:"):
+        payload = stream.feed(line)
+        if payload is None:
             continue
-        payload = line[5:].strip()
-        if payload == "[DONE]":
+        if payload.strip() == "[DONE]":
             return
         try:
             event = json.loads(payload)

@@ -21,7 +21,8 @@ from assay.redteam.targets._base import (
     raise_for_answer,
     with_system,
 )
-from assay.redteam.targets._wire import expand_env, extract_path, render_template, sse_events
+from assay.redteam.targets._wire import expand_env, extract_path, render_template
+from assay.sse import events
 
 
 @dataclass
@@ -86,7 +87,7 @@ class _HTTPSession(Session):
         raise_for_answer(resp.status_code, resp.text, cfg.url)
         if cfg.sse or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
-            for event in sse_events(resp.text):
+            for event in events(resp.text.splitlines()):
                 if event.strip() == "[DONE]":
                     break
                 if cfg.sse_path:

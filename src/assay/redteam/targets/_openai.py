@@ -24,7 +24,7 @@ from assay.redteam.targets._base import (
     raise_for_answer,
     with_system,
 )
-from assay.redteam.targets._wire import sse_events
+from assay.sse import events
 
 
 class OpenAITarget(Target):
@@ -92,7 +92,7 @@ class OpenAITarget(Target):
         raise_for_answer(resp.status_code, resp.text, self.name)
         if self.stream or resp.headers.get("content-type", "").startswith("text/event-stream"):
             parts: list[str] = []
-            for event in sse_events(resp.text):
+            for event in events(resp.text.splitlines()):
                 if event.strip() == "[DONE]":
                     break
                 blocked = guard_block(200, event)

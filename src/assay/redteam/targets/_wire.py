@@ -1,4 +1,4 @@
-"""JSON and SSE helpers shared by the HTTP-based targets: reply paths, templates, env expansion."""
+"""JSON helpers shared by the HTTP-based targets: reply paths, templates, env expansion."""
 
 from __future__ import annotations
 
@@ -71,21 +71,3 @@ def render_template(template: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(template, list):
         return [render_template(v, values) for v in template]
     return template
-
-
-def sse_events(body: str) -> list[str]:
-    """The ``data:`` payloads of a text/event-stream body (SSE), in order."""
-    events: list[str] = []
-    data: list[str] = []
-    for line in body.splitlines():
-        if not line.strip():
-            if data:
-                events.append("\n".join(data))
-                data = []
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip())
-    if data:
-        events.append("\n".join(data))
-    return events
-
-

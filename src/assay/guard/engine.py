@@ -288,6 +288,11 @@ class Guard:
     def _run(self, tiers: tuple[tuple[_Step, ...], ...], text: str, ctx: CheckContext | None,
              start: float) -> Verdict:
         clock = time.perf_counter
+        limit = self.policy.max_text_chars
+        if limit is not None and len(text) > limit:
+            over = Finding("length", 1.0, "too_long", ((limit, len(text)),),
+                           f"{len(text)} characters > max_text_chars {limit}")
+            return Verdict("block", (over,), None, {}, (clock() - start) * 1000)
         budget = self.policy.latency_budget_ms
         timings: dict[str, float] = {}
         findings: list[Finding] = []

@@ -243,6 +243,9 @@ class Policy(BaseModel):
     stream: StreamSettings = StreamSettings()
     on_error: Literal["block", "allow"] = "block"
     latency_budget_ms: float | None = Field(default=50.0, gt=0)
+    # A text longer than this is blocked before any validator reads it (issue #19): the
+    # validators are linear, but a multi-megabyte body would still hold a core for seconds.
+    max_text_chars: int | None = Field(default=None, gt=0)
     evidence: EvidenceSettings = EvidenceSettings()
     tools: ToolPolicy | None = None  # tool calls and tool definitions; None: not checked
     notes: tuple[str, ...] = ()  # free text for reviewers (e.g. from `assay scan suggest-policy`)

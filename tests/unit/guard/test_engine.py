@@ -338,16 +338,33 @@ def test_a_deadline_stops_the_check_before_its_next_validator() -> None:
 
 
 def test_many_findings_cost_linear_time() -> None:
-    """20,000 findings (repeated PEM headers) are kept once each in linear time: an abandoned
-    guard thread must not spin for minutes deduplicating them (issue #19 item 3)."""
+    """15,000 findings (repeated PEM headers, under the default max_text_chars) are kept once
+    each in linear time: an abandoned guard thread must not spin for minutes deduplicating
+    them (issue #19 item 3)."""
     import time
 
     from assay.guard import Guard
 
-    text = "-----BEGIN RSA PRIVATE KEY-----\n" * 20_000
+    text = "-----BEGIN RSA PRIVATE KEY-----\n" * 15_000
     start = time.perf_counter()
     verdict = Guard.default().check_input(text)
     assert time.perf_counter() - start < 5.0  # quadratic dedupe took minutes here
     assert verdict.action == "block"
     keys = {(f.validator, f.label, f.score, tuple(f.spans)) for f in verdict.findings}
     assert len(keys) == len(verdict.findings)
+
+
+def test_a_text_over_max_text_chars_is_blocked_unread() -> None:
+    """A multi-megabyte text is refused before normalisation or any validator (issue #19)."""
+    import time
+
+    from assay.guard import Guard
+
+    guard = Guard.default()
+    assert guard.policy.max_text_chars == 500_000
+    start = time.perf_counter()
+    verdict = guard.check_input("a" * 9_600_000)
+    assert time.perf_counter() - start < 0.5
+    assert verdict.action == "block" and verdict.findings[0].label == "too_long"
+    assert verdict.timings_ms == {}  # no validator ran
+    assert guard.check_input("What are your opening hours?").action == "allow"

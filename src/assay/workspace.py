@@ -17,14 +17,13 @@ from pathlib import Path
 
 from assay.config import CONFIG_FILE, Settings, load_settings, render_settings
 from assay.errors import AssayError
-from assay.ledger.blobs import BlobStore
-from assay.ledger.keys import generate_key_files, load_signer
+from assay.ledger import SIGNING_KEY, open_ledger
+from assay.ledger.keys import generate_key_files
 from assay.ledger.log import Ledger
 from assay.store import Store
 
 __all__ = ["Workspace", "init_workspace", "open_workspace"]
 
-SIGNING_KEY = "keys/ledger.key"
 
 
 @dataclass
@@ -40,8 +39,7 @@ class Workspace:
 
     @cached_property
     def ledger(self) -> Ledger:
-        signer = load_signer(self.root / SIGNING_KEY, self.settings.ledger_origin)
-        return Ledger(self.store, BlobStore(self.root / "blobs"), signer)
+        return open_ledger(self.store, self.root, self.settings.ledger_origin)
 
     @property
     def public_key_path(self) -> Path:

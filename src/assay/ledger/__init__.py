@@ -5,12 +5,14 @@ Every capability writes evidence through :meth:`Ledger.append` (or the
 :mod:`assay.ledger.verify` and a public key alone.
 """
 
+from assay.ledger._layout import SIGNING_KEY, open_ledger
 from assay.ledger.batcher import Batcher
 from assay.ledger.evidence import EVIDENCE_TYPES, Evidence, Subject
 from assay.ledger.log import InclusionProof, Ledger, Receipt, StoredEntry, VerifyReport
 
 __all__ = [
     "EVIDENCE_TYPES",
+    "SIGNING_KEY",
     "Batcher",
     "Evidence",
     "InclusionProof",
@@ -19,4 +21,5 @@ __all__ = [
     "StoredEntry",
     "Subject",
     "VerifyReport",
+    "open_ledger",
 ]

@@ -30,8 +30,10 @@ from typing import Any
 
 from assay.config import Settings
 from assay.errors import AssayError
+from assay.ledger._layout import open_ledger
 from assay.ledger.batcher import Batcher, SpillFile, replay_spill
 from assay.ledger.evidence import Evidence
+from assay.store import Store
 
 __all__ = ["WriterProcess"]
 
@@ -161,13 +163,12 @@ class WriterProcess:
         self._replay()
 
     def _replay(self) -> None:
-        from assay.workspace import Workspace
-
-        workspace = Workspace(self.root, self.settings)
+        store = Store(self.settings.database_url)
         try:
-            replay_spill(workspace.ledger, workspace.spill_dir)
+            ledger = open_ledger(store, self.root, self.settings.ledger_origin)
+            replay_spill(ledger, self.root / self.settings.ledger_spill_dir)
         finally:
-            workspace.close()
+            store.close()
 
     def _await_ready(self) -> None:
         deadline = time.monotonic() + _START_TIMEOUT
@@ -194,16 +195,14 @@ class WriterProcess:
 def _serve(root: Path, settings: Settings, inbox: Queue[tuple[str, Any]],
            acks: Queue[tuple[str, Any]]) -> None:
     """The child: a Batcher fed from the pipe until told to stop or orphaned."""
-    from assay.workspace import Workspace
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    workspace = Workspace(root, settings)
+    store = Store(settings.database_url)
     try:
-        workspace.store.check_schema()  # fail now, visibly, rather than on the first append
+        store.check_schema()  # fail now, visibly, rather than on the first append
         batcher = Batcher(
-            workspace.ledger,
-            spill_dir=workspace.spill_dir,
+            open_ledger(store, root, settings.ledger_origin),
+            spill_dir=root / settings.ledger_spill_dir,
             batch_size=settings.ledger_batch_size,
             queue_size=settings.ledger_queue_size,
             when_full="block",  # back-pressure: the parent spills when the pipe fills
@@ -212,13 +211,14 @@ def _serve(root: Path, settings: Settings, inbox: Queue[tuple[str, Any]],
         )
     except Exception as exc:  # reported to the parent, which raises it as an AssayError
         acks.put(("failed", f"{type(exc).__name__}: {exc}"))
+        store.close()
         return
     acks.put(("ready", None))
     try:
         _pump(inbox, acks, batcher)
     finally:
         batcher.close()
-        workspace.close()
+        store.close()
 
 
 def _pump(inbox: Queue[tuple[str, Any]], acks: Queue[tuple[str, Any]], batcher: Batcher) -> None:

@@ -118,6 +118,9 @@ class Guard:
         self._language: Validator | None = None
         self._tools = (ToolChecker(policy.tools, factory, policy.on_error)
                        if policy.tools is not None else None)
+        # max_text_chars: the length validator's own check, run before anything else reads
+        self._cap = (get_validator("length", max_chars=policy.max_text_chars)
+                     if policy.max_text_chars is not None else None)
 
     @classmethod
     def from_policy(cls, path: Path | str, **kwargs: Any) -> Guard:
@@ -288,11 +291,8 @@ class Guard:
     def _run(self, tiers: tuple[tuple[_Step, ...], ...], text: str, ctx: CheckContext | None,
              start: float) -> Verdict:
         clock = time.perf_counter
-        limit = self.policy.max_text_chars
-        if limit is not None and len(text) > limit:
-            over = Finding("length", 1.0, "too_long", ((limit, len(text)),),
-                           f"{len(text)} characters > max_text_chars {limit}")
-            return Verdict("block", (over,), None, {}, (clock() - start) * 1000)
+        if self._cap is not None and (over := self._cap.check(text)):
+            return Verdict("block", tuple(over), None, {}, (clock() - start) * 1000)
         budget = self.policy.latency_budget_ms
         timings: dict[str, float] = {}
         findings: list[Finding] = []

@@ -193,6 +193,7 @@ class EncoderModel:
         self._np = require_numpy()
         sha, self.heads = _read_card(meta_path)
         check_model_file(model_path, sha, "guard encoder model", meta_path)
+        self.sha256 = sha  # verified: what a head trained on this encoder names
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1

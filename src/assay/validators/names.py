@@ -29,7 +29,7 @@ from typing import Any
 from assay.errors import AssayError
 from assay.validators import encoder as _encoder
 from assay.validators._deps import require_numpy
-from assay.validators.encoder import EncoderModel, TokenStates, file_sha256
+from assay.validators.encoder import EncoderModel, TokenStates
 
 __all__ = ["HEAD_FILE", "NAME_ENTITIES", "NameTagger", "get_tagger", "word_features"]
 
@@ -127,22 +127,23 @@ class NameTagger:
     """
 
     def __init__(self, head_path: Path = HEAD_FILE, card_path: Path = CARD_FILE, *,
-                 encoder: EncoderModel | None = None, encoder_file: Path | None = None) -> None:
+                 encoder: EncoderModel | None = None) -> None:
         self._np = require_numpy()
-        encoder_file = encoder_file or _encoder.MODEL_FILE
         card = _read_card(card_path)
         _encoder.check_model_file(head_path, card["sha256"], "pii token head", card_path)
-        if file_sha256(encoder_file) != card["encoder_sha256"]:
+        # The encoder checked its own file against its card when it loaded: compare the
+        # hash it verified rather than reading its 19 MB file a second time at start-up.
+        self._encoder = encoder if encoder is not None else _encoder.get_encoder()
+        if self._encoder.sha256 != card["encoder_sha256"]:
             raise AssayError(f"The pii token head {head_path} was trained on another guard "
-                             f"encoder than {encoder_file.name}; {_FIX}.")
+                             f"encoder than the one installed; {_FIX}.")
         with self._np.load(head_path, allow_pickle=False) as z:
             self._w = {k: z[k].astype(self._np.float32) for k in ("mean", "scale", "w1", "b1",
                                                                    "w2", "b2")}
         self.tags: tuple[str, ...] = tuple(card["tags"])
         self.threshold = float(card.get("threshold", 0.5))
-        self._encoder = encoder if encoder is not None else _encoder.get_encoder()
         if not self._encoder.has_states:
-            raise AssayError(f"The guard encoder {encoder_file} has no token-state output, "
+            raise AssayError("The guard encoder has no token-state output, "
                              f"which the pii token head reads; {_FIX}.")
         self._cache: OrderedDict[tuple[str, int], list[tuple[int, int, str, float]]] = \
             OrderedDict()

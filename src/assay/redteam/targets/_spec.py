@@ -50,24 +50,11 @@ def target_from_spec(
         return DemoTarget(system_prompt)
     if spec == "demo-agent":
         return AgentTarget(DemoAgentBackend(), name="demo-agent", system_prompt=system_prompt)
-    if kind == "agent" and rest:
-        model, _, url = rest.partition("@")
-        url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
-        if not url:
-            raise AssayError(
-                f"target {spec!r} needs a base URL: write agent:{model}@http://HOST/v1 "
-                "(the Assay gateway's URL measures its tool policy)"
-            )
-        return AgentTarget(
-            OpenAIAgentBackend(url, model), system_prompt=system_prompt, secrets=secrets
-        )
-    if kind == "openai" and rest:
-        model, _, url = rest.partition("@")
-        url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
-        if not url:
-            raise AssayError(
-                f"target {spec!r} needs a base URL: write openai:{model}@http://HOST/v1, "
-                "pass --base-url or set OPENAI_BASE_URL (the Assay gateway's URL works too)"
+    if kind in ("agent", "openai") and rest:
+        model, url = _model_at(kind, rest, base_url)
+        if kind == "agent":
+            return AgentTarget(
+                OpenAIAgentBackend(url, model), system_prompt=system_prompt, secrets=secrets
             )
         return OpenAITarget(url, model, system_prompt=system_prompt, secrets=secrets)
     if kind == "http" and rest:
@@ -89,3 +76,16 @@ def target_from_spec(
         f"unknown target {spec!r}: use demo, demo-agent, openai:MODEL[@URL], "
         "agent:MODEL[@URL], http:FILE.yaml or python:module:function"
     )
+
+
+def _model_at(kind: str, rest: str, base_url: str | None) -> tuple[str, str]:
+    """``MODEL[@URL]`` of an OpenAI-compatible spec, the URL defaulting to ``base_url`` or
+    ``$OPENAI_BASE_URL``; none of them is a usage error naming the three ways."""
+    model, _, url = rest.partition("@")
+    url = url or base_url or os.environ.get("OPENAI_BASE_URL") or ""
+    if not url:
+        raise AssayError(
+            f"target '{kind}:{rest}' needs a base URL: write {kind}:{model}@http://HOST/v1, "
+            "pass --base-url or set OPENAI_BASE_URL (the Assay gateway's URL works too)"
+        )
+    return model, url

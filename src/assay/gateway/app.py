@@ -74,12 +74,12 @@ from assay.gateway.tools import (
     answer_calls,
     check_answer_calls,
     check_definitions,
-    definition_digest_text,
     request_context,
     stream_tool_check,
     stripped_header,
 )
 from assay.gateway.upstream import Reply, StreamReply, Upstream, UpstreamError
+from assay.guard.tools import definition_evidence_text
 from assay.guard.verdict import Verdict, drift_signals
 from assay.ops.requests import current_request_id
 from assay.workspace import Workspace
@@ -545,7 +545,7 @@ def _guard_definitions(gateway: Gateway, call: _Call, declared: list[Declared],
                                                               strict=True):
         if new or decision.action != "allow":
             gateway.record_tool(call, "tool_definition", decision, name,
-                                definition_digest_text(name, description, parameters))
+                                definition_evidence_text(name, description, parameters))
     blocked = next(((d, name) for d, (name, _, _) in zip(decisions, declared, strict=True)
                     if d.action == "block"), None)
     if blocked is None:

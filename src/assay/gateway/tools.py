@@ -21,8 +21,7 @@ from typing import Any
 from assay.gateway.fields import Slot, ToolCall, answer_tool_calls, history_calls, joined
 from assay.gateway.guarding import Decision, GuardPort, ToolContext, as_verdict, finding_names
 from assay.gateway.streaming import ToolCheck
-from assay.guard.engine import INJECTION_VALIDATORS
-from assay.guard.tools import definition_text
+from assay.guard.engine import is_injection
 from assay.guard.verdict import Verdict
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "answer_calls",
     "check_answer_calls",
     "check_definitions",
-    "definition_digest_text",
     "request_context",
     "stream_tool_check",
     "stripped_header",
@@ -59,26 +57,10 @@ def request_context(system: str, messages: Sequence[Any],
     the warn band taints too). ``digest(text)`` names the message in evidence."""
     context = ToolContext(system=system, calls=history_calls(messages))
     for (slots, role), decision in zip(checked, decisions, strict=True):
-        if role in ("tool", "function") and any(
-                f["validator"] in INJECTION_VALIDATORS for f in decision.findings):
+        if role in ("tool", "function") and is_injection(as_verdict(decision)):
             text = joined(slots)
             context.taint(text, digest=digest(text))
     return context
-
-
-def definition_digest_text(name: str, description: str,
-                           parameters: dict[str, Any] | None) -> str:
-    """What a definition's evidence digests: the texts the guard read (as the library's
-    ``check_tool_definition`` does), or the description if the schema cannot be read."""
-    try:
-        return definition_text(name, description, parameters)
-    except ValueError:
-        return description
-
-
-def _choice_context(context: ToolContext) -> ToolContext:
-    return ToolContext(system=context.system, calls=context.calls, taints=context.taints,
-                       key=context.key)
 
 
 def answer_calls(messages: Sequence[dict[str, Any]]) -> list[list[ToolCall]]:
@@ -91,7 +73,7 @@ def check_answer_calls(port: GuardPort, calls: Sequence[Sequence[ToolCall]],
     """The tool policy's decision on every call, choice by choice, in order."""
     out: list[Decision] = []
     for choice_calls in calls:
-        own = _choice_context(context)
+        own = context.copy()
         out += [port.check_tool_call(c.name, c.arguments, context=own) for c in choice_calls]
     return out
 
@@ -99,7 +81,7 @@ def check_answer_calls(port: GuardPort, calls: Sequence[Sequence[ToolCall]],
 def stream_tool_check(port: GuardPort, context: ToolContext) -> ToolCheck:
     """The streaming rewriter's check of one complete call; the stream's calls share one
     copy of the request's context (a streamed answer has one choice in practice)."""
-    own = _choice_context(context)
+    own = context.copy()
 
     def check(name: str, arguments: str) -> Verdict:
         return as_verdict(port.check_tool_call(name, arguments, context=own))

@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from assay.guard.policy import Policy, Rule, build_validator, default_policy_text, load_policy
 from assay.guard.policy import parse_policy as _parse_policy
-from assay.guard.tools import ToolChecker, ToolContext, arguments_text, definition_text
+from assay.guard.tools import (
+    ToolChecker,
+    ToolContext,
+    arguments_text,
+    definition_evidence_text,
+)
 from assay.guard.verdict import (
     ACTION_OF,
     SEVERITY,
@@ -200,10 +205,7 @@ class Guard:
             verdict = Verdict("allow")
         else:
             verdict = self._tools.check_definition(name, description, input_schema)
-        try:
-            text = definition_text(name, description, input_schema)
-        except ValueError:
-            text = str(description)
+        text = definition_evidence_text(name, description, input_schema)
         self.emit(verdict, DecisionContext("tool_definition", text, self.policy, self.system,
                                            time.time(), tool=ToolSubject(str(name))))
         return verdict

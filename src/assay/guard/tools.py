@@ -41,6 +41,7 @@ __all__ = [
     "ToolChecker",
     "ToolContext",
     "arguments_text",
+    "definition_evidence_text",
     "definition_text",
 ]
 
@@ -175,6 +176,13 @@ class ToolContext:
         """The calls counted so far, all tools together."""
         with self._lock:
             return sum(self.calls.values())
+
+    def copy(self) -> ToolContext:
+        """A context that starts where this one is and counts on its own (a choice of an
+        answer: alternatives do not spend each other's budget)."""
+        with self._lock:
+            return ToolContext(system=self.system, calls=self.calls, taints=self.taints,
+                               key=self.key)
 
     def taint(self, text: str, *, digest: str | None = None) -> Taint:
         """Mark ``text`` (a tool result) as an injection; later calls are checked under
@@ -539,3 +547,13 @@ def definition_text(name: str, description: str, input_schema: Mapping[str, obje
         elif isinstance(node, list):
             stack.extend((item, depth + 1) for item in node if isinstance(item, dict | list))
     return "\n".join(parts)
+
+
+def definition_evidence_text(name: str, description: str,
+                             input_schema: Mapping[str, object] | None) -> str:
+    """What a definition's decision digests: :func:`definition_text`, or the description
+    alone when the schema nests too deeply to read (that definition is blocked anyway)."""
+    try:
+        return definition_text(name, description, input_schema)
+    except ValueError:
+        return str(description)

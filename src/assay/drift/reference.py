@@ -11,9 +11,7 @@ version and makes it active, older versions stay for audit and rollback.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -29,6 +27,7 @@ from assay.drift.calibrate import CalibrationInput, Thresholds, calibrate
 from assay.drift.events import BadEvent, event_time
 from assay.drift.sketches import SketchPlan, bin_edges
 from assay.errors import AssayError, NotFound
+from assay.files import atomic_write
 
 __all__ = [
     "FORMAT",
@@ -460,7 +459,7 @@ class ReferenceStore:
         folder.mkdir(parents=True, exist_ok=True)
         version = max(self.versions(reference.system), default=0) + 1
         stored = replace(reference, version=version)
-        _atomic_write(folder / f"v{version:04d}.json", json.dumps(stored.to_json()))
+        atomic_write(folder / f"v{version:04d}.json", json.dumps(stored.to_json()))
         self.activate(reference.system, version)
         return stored
 
@@ -470,7 +469,7 @@ class ReferenceStore:
                 f"{system} has no reference v{version}",
                 hint=f"see `assay drift reference show --system {system}` for the versions",
             )
-        _atomic_write(self._dir(system) / "active", f"{version}\n")
+        atomic_write(self._dir(system) / "active", f"{version}\n")
 
     def active_version(self, system: str) -> int | None:
         try:
@@ -504,16 +503,3 @@ class ReferenceStore:
         if version and not re.fullmatch(r"v?\d+", version):
             raise AssayError(f"reference {spec!r}: use a file, SYSTEM or SYSTEM@vN")
         return self.load(system, int(version.lstrip("v")) if version else None)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

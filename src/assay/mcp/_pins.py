@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +34,7 @@ try:
     import fcntl
 except ImportError:  # Windows: no lock across processes; approve one at a time there
     fcntl = None  # type: ignore[assignment]
+from assay.files import atomic_write
 from assay.ledger.canonical import canonical_bytes
 
 __all__ = ["PIN_FILE", "Pin", "PinStore", "definition_bytes", "definition_digest"]
@@ -141,17 +140,7 @@ class PinStore:
             "servers": {server: {name: pin.as_json() for name, pin in sorted(tools.items())}
                         for server, tools in sorted(pins.items())},
         }
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pins-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(body, handle, indent=2, sort_keys=True)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, json.dumps(body, indent=2, sort_keys=True) + "\n")
         self._stamp = None  # re-read on next access
 
 

@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from assay.accounts import Principal
+from assay.errors import AssayError
 from assay.web.rendering import render
 
 __all__ = ["Field", "Form", "field_errors", "show"]
@@ -53,6 +54,19 @@ class Form:
     back: tuple[str, str] | None = None  # (href, label) of the page the form belongs to
     values: Mapping[str, object] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
+
+    def missing(self, values: Mapping[str, object]) -> dict[str, str]:
+        """An error for each required field left empty (blank text or nothing ticked)."""
+        return {
+            f.name: f"field '{f.name}' is required: {f.label.lower()}"
+            for f in self.fields
+            if f.required and not str(values.get(f.name) or "").strip()
+        }
+
+    def check_required(self, values: Mapping[str, object]) -> None:
+        """Raise the first :meth:`missing` error (the service never sees an empty field)."""
+        for message in self.missing(values).values():
+            raise AssayError(message)
 
     @property
     def multipart(self) -> bool:

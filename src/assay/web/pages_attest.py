@@ -106,8 +106,6 @@ def _field_errors(ws: Workspace, values: dict[str, Any], controls: list[str]) ->
     errors: dict[str, str] = {}
     if values["type"] not in ATTESTATION_TYPES:
         errors["type"] = "choose one of the listed kinds of evidence"
-    if not values["title"].strip():
-        errors["title"] = "say in a few words what this evidence is"
     known = {s.id for s in list_systems(ws.store, include_archived=True)}
     custom = catalogs.load_custom_frameworks(ws.root / "frameworks")
     problems = []
@@ -166,12 +164,13 @@ def attest(
         "system": system,
         "outcome": outcome,
     }
-    errors = _field_errors(ws, values, refs)
+    page = _page(request, system)
+    errors = page.missing(values) | _field_errors(ws, values, refs)
     payload, media, file_error = _payload(file)
     if file_error:
         errors["file"] = file_error
     if errors:
-        return show(request, principal, _page(request, system), values, errors)
+        return show(request, principal, page, values, errors)
     summary: dict[str, Any] = {"title": title.strip()}
     if statement.strip():
         summary["statement"] = statement.strip()

@@ -184,8 +184,7 @@ def risk_accept(
 ) -> Response:
     ws = workspace(request)
     try:
-        if not note.strip():
-            raise AssayError("field 'note' is empty: say why the residual risk is acceptable")
+        _accept_form(risk_id).check_required({"note": note})
         risk.accept_risk(ws.store, ws.ledger, risk_id, actor=principal.actor, note=note)
     except AssayError as exc:
         return show(request, principal, _accept_form(risk_id), {"note": note}, str(exc))
@@ -263,7 +262,7 @@ def system_edit(
         "name": name, "owner": owner, "purpose": purpose, "lifecycle_stage": lifecycle_stage,
         "version": version, "org_roles": org_roles or [], "intended_use": intended_use,
         "foreseeable_misuse": foreseeable_misuse,
-        **{k: [line.strip() for line in v.splitlines() if line.strip()] for k, v in listed.items()},
+        **{k: _lines(v) for k, v in listed.items()},
     }
     ws = workspace(request)
     try:
@@ -432,8 +431,7 @@ def audit_complete(
 ) -> Response:
     ws = workspace(request)
     try:
-        if not conclusion.strip():
-            raise AssayError("field 'conclusion' is empty: write the audit's conclusion")
+        _complete_form(audit_id).check_required({"conclusion": conclusion})
         audit.complete_audit(ws.store, ws.ledger, audit_id, conclusion=conclusion,
                              actor=principal.actor)
     except AssayError as exc:
@@ -528,8 +526,7 @@ def capa_open(
 
     ws = workspace(request)
     try:
-        if not title.strip():
-            raise AssayError("field 'title' is empty: name the corrective action")
+        _capa_form(audit_id, finding_id).check_required({"title": title})
         if finding_id not in {f.id for f in audit.findings_for(ws.store, audit_id)}:
             raise AssayError(f"audit {audit_id} has no finding {finding_id}")
         made = capa.open_capa(ws.store, ws.ledger, title=title, source="finding",
@@ -597,8 +594,7 @@ def review_decide(
     try:
         if kind not in ("note", "capa"):
             raise AssayError("field 'kind' must be note or capa")
-        if not text.strip():
-            raise AssayError("field 'text' is empty: write the decision")
+        _decide_form(review_id).check_required(values)
         review.decide(ws.store, ws.ledger, review_id, text=text, kind=kind, owner=owner,
                       due=_date(due, "due"), actor=principal.actor)
     except AssayError as exc:
@@ -634,21 +630,27 @@ def review_hold(
     attendees: Text = "", minutes: Text = "",
 ) -> Response:
     ws = workspace(request)
-    names = tuple(n.strip() for n in attendees.split(",") if n.strip())
+    values = {"chair": chair, "attendees": attendees, "minutes": minutes}
     try:
-        if not chair.strip():
-            raise AssayError("field 'chair' is empty: who chaired the review")
-        if not names:
-            raise AssayError("field 'attendees' is empty: who attended")
-        review.hold(ws.store, ws.ledger, review_id, chair=chair.strip(), attendees=names,
-                    minutes=minutes, actor=principal.actor)
+        _hold_form(review_id).check_required({**values, "attendees": _names(attendees)})
+        review.hold(ws.store, ws.ledger, review_id, chair=chair.strip(),
+                    attendees=tuple(_names(attendees)), minutes=minutes, actor=principal.actor)
     except AssayError as exc:
-        values = {"chair": chair, "attendees": attendees, "minutes": minutes}
         return show(request, principal, _hold_form(review_id), values, str(exc))
     return RedirectResponse(f"/reviews/{review_id}?notice=held", status_code=303)
 
 
 # -- value parsing -------------------------------------------------------------------------
+
+
+def _names(text: str) -> list[str]:
+    """A comma-separated list of names, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _lines(text: str) -> list[str]:
+    """A one-per-line list, blanks dropped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _level(value: str, name: str) -> int | None:
@@ -771,8 +773,7 @@ async def impact_answers(
     }
     changes: dict[str, Any] = {
         "answers": answers,
-        **{name: [line.strip() for line in values.get(name, "").splitlines() if line.strip()]
-           for name in _LISTS},
+        **{name: _lines(values.get(name, "")) for name in _LISTS},
         "severity": values.get("severity") or None,
         "likelihood": values.get("likelihood") or None,
     }
@@ -928,17 +929,14 @@ def role_new(
               "responsible": responsible, "accountable": accountable, "consulted": consulted,
               "informed": informed}
 
-    def names(text: str) -> list[str]:
-        return [n.strip() for n in text.split(",") if n.strip()]
-
     try:
         if system:
             get_system(ws.store, system)
         roles.add_role(
             ws.store, ws.ledger,
             {"activity": activity, "control": control or None,
-             "responsible": names(responsible), "accountable": accountable,
-             "consulted": names(consulted), "informed": names(informed)},
+             "responsible": _names(responsible), "accountable": accountable,
+             "consulted": _names(consulted), "informed": _names(informed)},
             actor=principal.actor, system=system or None,
         )
     except AssayError as exc:

@@ -118,10 +118,4 @@ def evidence_batcher(ws: Workspace) -> Batcher:
     """A batcher for a command's evidence that signs checkpoints as the workspace asks."""
     from assay.ledger import Batcher
 
-    settings = ws.settings
-    return Batcher(
-        ws.ledger,
-        spill_dir=ws.spill_dir,
-        checkpoint_every=settings.ledger_checkpoint_every,
-        checkpoint_seconds=settings.ledger_checkpoint_seconds,
-    )
+    return Batcher.for_workspace(ws.ledger, ws.spill_dir, ws.settings)

@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assay.config import Settings
 from assay.errors import AssayError
 from assay.ledger.evidence import Evidence, Subject, format_time
 from assay.ledger.log import Ledger
@@ -96,6 +97,22 @@ class Batcher:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="assay-ledger-batcher", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def for_workspace(
+        cls, ledger: Ledger, spill_dir: Path, settings: Settings, **options: Any
+    ) -> Batcher:
+        """A batcher sized and checkpointing as the workspace's ``[ledger]`` settings say
+        (``options`` add to or override them, e.g. ``when_full``)."""
+        return cls(
+            ledger,
+            spill_dir=spill_dir,
+            batch_size=settings.ledger_batch_size,
+            queue_size=settings.ledger_queue_size,
+            checkpoint_every=settings.ledger_checkpoint_every,
+            checkpoint_seconds=settings.ledger_checkpoint_seconds,
+            **options,
+        )
 
     @property
     def spilled(self) -> int:

@@ -200,14 +200,11 @@ def _serve(root: Path, settings: Settings, inbox: Queue[tuple[str, Any]],
     store = Store(settings.database_url)
     try:
         store.check_schema()  # fail now, visibly, rather than on the first append
-        batcher = Batcher(
+        batcher = Batcher.for_workspace(
             open_ledger(store, root, settings.ledger_origin),
-            spill_dir=root / settings.ledger_spill_dir,
-            batch_size=settings.ledger_batch_size,
-            queue_size=settings.ledger_queue_size,
+            root / settings.ledger_spill_dir,
+            settings,
             when_full="block",  # back-pressure: the parent spills when the pipe fills
-            checkpoint_every=settings.ledger_checkpoint_every,
-            checkpoint_seconds=settings.ledger_checkpoint_seconds,
         )
     except Exception as exc:  # reported to the parent, which raises it as an AssayError
         acks.put(("failed", f"{type(exc).__name__}: {exc}"))

@@ -101,9 +101,9 @@ class ExecutedCall:
 
 
 # `call NAME with {` / `call NAME({` / `use the NAME tool with {`: bounded, no nested quantifiers.
-_INSTRUCTION = re.compile(
-    r"\b(?:call|invoke|use)\s+(?:the\s+)?`?([A-Za-z_][A-Za-z0-9_]{0,63})`?"
-    r"(?:\s+tool)?\s*(?:with|using)?\s*\(?\s*(?=\{)",
+_INSTRUCTION = re.compile(  # every repetition bounded: linear on hostile whitespace
+    r"\b(?:call|invoke|use)\s{1,8}(?:the\s{1,8})?`?([A-Za-z_][A-Za-z0-9_]{0,63})`?"
+    r"(?:\s{1,8}tool)?\s{0,8}(?:with|using)?\s{0,8}\(?\s{0,8}(?=\{)",
     re.IGNORECASE,
 )
 _URL = re.compile(r"https?://[^\s\"'<>)]{1,300}")

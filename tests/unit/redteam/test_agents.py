@@ -178,3 +178,13 @@ def test_agent_families_carry_the_owasp_agentic_ids() -> None:
     assert corpus["agent_exfiltration"].as_dict()["tags"]["owasp_agentic"][0] == "ASI02:2026"
     chat = next(a for a in load_corpus() if a.family == "prompt_injection")
     assert "owasp_agentic" not in chat.as_dict()["tags"]  # chat attacks keep their digests
+
+
+def test_the_instruction_pattern_is_linear_on_hostile_whitespace() -> None:
+    import time
+
+    from assay.redteam import demo_agent
+
+    start = time.perf_counter()
+    found = list(demo_agent._INSTRUCTION.finditer("call send_email" + " " * 20_000 + "x"))
+    assert not found and time.perf_counter() - start < 0.5
